@@ -6,8 +6,11 @@ Run with Debian's Python (python3-sentencepiece), from the repository root:
 TokenizerOracleTests runs it again live (when /usr/bin/python3 has sentencepiece) and compares.
 """
 import json
+import os
 import random
+import struct
 import sys
+import tempfile
 
 import sentencepiece as spm
 
@@ -74,6 +77,69 @@ ALPHABET = list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 
     list("éüßøñ中文日本語한국어Ωπλд🙂🚀\u2581") + ["\U0001f468\u200d\U0001f469"]
 
 
+# Tiny hand-made models for what the LLaMA files lack: user-defined and unused pieces, equal scores,
+# remove_extra_whitespaces, no dummy prefix, no byte fallback. Types: NORMAL 1, UNKNOWN 2, CONTROL 3,
+# USER_DEFINED 4, UNUSED 5, BYTE 6. The Java test builds the same ModelProto from this spec.
+def synthetic_pieces(byte_pieces):
+    pieces = [["<unk>", 0.0, 2], ["<s>", 0.0, 3], ["</s>", 0.0, 3]]
+    if byte_pieces:
+        pieces += [["<0x%02X>" % b, 0.0, 6] for b in range(256)]
+    pieces += [
+        ["\u2581", -1.0, 1], ["a", -2.0, 1], ["b", -2.0, 1], ["c", -2.0, 1], ["d", -2.0, 1], ["x", -3.0, 1],
+        ["\u2581a", 1.0, 1], ["ab", 2.0, 1], ["bc", 2.0, 1], ["abc", 0.5, 1], ["\u2581ab", 0.25, 1],
+        ["\u2581\u2581", -0.5, 1], ["cd", 10.0, 5], ["cda", 3.0, 1], ["dcd", 0.0, 5], ["<tool>", 0.0, 4],
+        ["a\u2581b", 4.0, 1], ["\u2581x", 0.0, 1],
+    ]
+    return pieces
+
+
+SYNTHETIC = [
+    {"name": "synthetic-trim", "add_dummy_prefix": True, "remove_extra_whitespaces": True, "byte_fallback": True,
+     "pieces": synthetic_pieces(True)},
+    {"name": "synthetic-plain", "add_dummy_prefix": False, "remove_extra_whitespaces": False, "byte_fallback": False,
+     "pieces": synthetic_pieces(False)},
+]
+
+SYNTHETIC_TEXTS = ["", " ", "   ", "a", "ab", "abc", "bc", " abc ", "  a  b  ", "a b", "a  b", "cd", "cda", "cdcd",
+                   "dcd", "dcda", "a<tool>b", "<tool>", " <tool> ", "<tool><tool>", "zzz", "a z b", "中a", "a\tb",
+                   "dcba", "abcdabcd  x", "x x  x", "\u2581a", "ab\u2581b"]
+
+
+def varint(n):
+    n &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out.append(b | 0x80 if n else b)
+        if not n:
+            return bytes(out)
+
+
+def model_proto(spec):
+    fv = lambda f, v: varint(f << 3) + varint(int(v))
+    fb = lambda f, b: varint(f << 3 | 2) + varint(len(b)) + b
+    ff = lambda f, x: varint(f << 3 | 5) + struct.pack("<f", x)
+    out = b"".join(fb(1, fb(1, p.encode()) + ff(2, score) + fv(3, t)) for p, score, t in spec["pieces"])
+    out += fb(2, fv(3, 2) + fv(35, spec["byte_fallback"]))
+    out += fb(3, fb(1, b"identity") + fv(3, spec["add_dummy_prefix"]) + fv(4, spec["remove_extra_whitespaces"]) + fv(5, 1))
+    return out
+
+
+def synthetic_cases(spec, rng):
+    with tempfile.NamedTemporaryFile(suffix=".model", delete=False) as f:
+        f.write(model_proto(spec))
+    try:
+        sp = spm.SentencePieceProcessor(model_file=f.name)
+    finally:
+        os.unlink(f.name)
+    encode = [{"text": t, "ids": sp.encode(t), "decoded": sp.decode(sp.encode(t)),
+               "ids_bos_eos": sp.encode(t, add_bos=True, add_eos=True)} for t in SYNTHETIC_TEXTS]
+    decode = [{"ids": s, "text": sp.decode(s)} for s in random_id_sequences(rng, sp, 40)]
+    meta = {"vocab_size": sp.get_piece_size(), "bos": sp.bos_id(), "eos": sp.eos_id(), "unk": sp.unk_id()}
+    spec = {k: v for k, v in spec.items() if k != "name"}
+    return {"meta": meta, "spec": spec, "encode": encode, "decode": decode}
+
+
 def random_texts(rng, count):
     out = []
     for _ in range(count):
@@ -92,7 +158,7 @@ def random_id_sequences(rng, sp, count):
             r = rng.random()
             if r < 0.1:
                 seq.append(rng.choice([sp.bos_id(), sp.eos_id(), sp.unk_id()]))
-            elif r < 0.5:
+            elif r < 0.5 and byte_ids:
                 seq.append(rng.choice(byte_ids))
             else:
                 seq.append(rng.randrange(size))
@@ -144,12 +210,16 @@ def main():
     for name in MODELS:
         rng = random.Random(20240611)
         golden["models"][name] = model_cases(f"{root}/{name}/tokenizer.model", rng)
+    for spec in SYNTHETIC:
+        golden["models"][spec["name"]] = synthetic_cases(spec, random.Random(20240611))
     # One case per line keeps the file diffable without indenting every id.
     dump = lambda v: json.dumps(v, ensure_ascii=True, separators=(",", ":"))
     with open(out, "w", encoding="ascii") as f:
         f.write('{"sentencepiece":%s,"models":{\n' % dump(golden["sentencepiece"]))
         for mi, (name, cases) in enumerate(golden["models"].items()):
             f.write('%s:{"meta":%s,\n' % (dump(name), dump(cases["meta"])))
+            if "spec" in cases:
+                f.write('"spec":%s,\n' % dump(cases["spec"]))
             for key in ("encode", "decode"):
                 f.write('%s:[\n' % dump(key))
                 f.write(",\n".join(dump(c) for c in cases[key]))

@@ -57,7 +57,8 @@ final class SentencePieceModelReader {
         }
         var vocab = new Vocabulary(entries, trainer.unkSurface, trainer.bosPiece, trainer.eosPiece);
         var spec = new NormalizerSpec(norm.addDummyPrefix, norm.removeExtraWhitespaces, norm.escapeWhitespaces);
-        return new SentencePieceTokenizer(vocab, spec, new MergeTable.ByScore(vocab), trainer.byteFallback, false);
+        // Without byte fallback SentencePiece emits one <unk> for a run of unknown characters (fuse).
+        return new SentencePieceTokenizer(vocab, spec, new MergeTable.ByScore(vocab), trainer.byteFallback, true);
     }
 
     private static Vocabulary.Entry readPiece(ProtoReader r) {

@@ -16,7 +16,22 @@ import tools.jackson.databind.json.JsonMapper;
 record Golden(String version, Map<String, Model> models) {
     static final String RESOURCE = "/tokenizer/golden.json";
 
-    record Model(int vocabSize, int bos, int eos, int unk, List<EncodeCase> encode, List<DecodeCase> decode) {}
+    /** @param spec the hand-made model's definition, null for a model read from ../shared/models */
+    record Model(int vocabSize, int bos, int eos, int unk, Spec spec, List<EncodeCase> encode, List<DecodeCase> decode) {}
+
+    /** A synthetic SentencePiece model as gen_golden.py defines it; {@link #toProto} builds the same bytes. */
+    record Spec(boolean addDummyPrefix, boolean removeExtraWhitespaces, boolean byteFallback, List<Piece> pieces) {
+        byte[] toProto() {
+            var model = new ProtoWriter();
+            for (Piece p : pieces) model.message(1, new ProtoWriter().string(1, p.piece()).float32(2, p.score()).varint(3, p.type()));
+            model.message(2, new ProtoWriter().varint(3, 2).varint(35, byteFallback ? 1 : 0));
+            model.message(3, new ProtoWriter().string(1, "identity").varint(3, addDummyPrefix ? 1 : 0)
+                    .varint(4, removeExtraWhitespaces ? 1 : 0).varint(5, 1));
+            return model.toByteArray();
+        }
+    }
+
+    record Piece(String piece, float score, int type) {}
 
     record EncodeCase(String text, int[] ids, String decoded, int[] idsBosEos) {}
 
@@ -50,8 +65,16 @@ record Golden(String version, Map<String, Model> models) {
             }
             List<DecodeCase> dec = new ArrayList<>();
             for (JsonNode c : v.path("decode")) dec.add(new DecodeCase(ints(c.path("ids")), c.path("text").asString()));
+            Spec spec = null;
+            if (v.has("spec")) {
+                JsonNode s = v.path("spec");
+                List<Piece> pieces = new ArrayList<>();
+                for (JsonNode p : s.path("pieces")) pieces.add(new Piece(p.get(0).asString(), p.get(1).floatValue(), p.get(2).asInt()));
+                spec = new Spec(s.path("add_dummy_prefix").asBoolean(), s.path("remove_extra_whitespaces").asBoolean(),
+                        s.path("byte_fallback").asBoolean(), pieces);
+            }
             models.put(m.getKey(), new Model(meta.path("vocab_size").asInt(), meta.path("bos").asInt(),
-                    meta.path("eos").asInt(), meta.path("unk").asInt(), enc, dec));
+                    meta.path("eos").asInt(), meta.path("unk").asInt(), spec, enc, dec));
         }
         return new Golden(root.path("sentencepiece").asString(), models);
     }

@@ -21,10 +21,15 @@ class GoldenParityTests {
     @TestFactory
     Stream<DynamicNode> committedGoldenMatches() {
         Golden golden = Golden.committed();
-        return golden.models().entrySet().stream().map(e -> {
-            Tokenizer t = Tokenizers.loadSentencePiece(SharedModels.require(e.getKey()).resolve("tokenizer.model"));
-            return DynamicContainer.dynamicContainer(e.getKey(), cases(t, e.getValue()));
-        });
+        return golden.models().entrySet().stream().map(e ->
+                DynamicContainer.dynamicContainer(e.getKey(), cases(load(e.getKey(), e.getValue(), null), e.getValue())));
+    }
+
+    /** The model a golden entry was made from: a hand-made spec, or a fixture in {@code modelsRoot}. */
+    static Tokenizer load(String name, Golden.Model model, java.nio.file.Path modelsRoot) {
+        if (model.spec() != null) return SentencePieceModelReader.parse(model.spec().toProto());
+        java.nio.file.Path dir = modelsRoot != null ? modelsRoot.resolve(name) : SharedModels.require(name);
+        return Tokenizers.loadSentencePiece(dir.resolve("tokenizer.model"));
     }
 
     /** Dynamic tests checking {@code t} against one model's oracle answers. */

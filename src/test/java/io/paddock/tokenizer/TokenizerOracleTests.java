@@ -51,7 +51,7 @@ class TokenizerOracleTests {
             }
         }
         return live.models().entrySet().stream().map(e -> DynamicContainer.dynamicContainer(e.getKey(),
-                GoldenParityTests.cases(Tokenizers.loadSentencePiece(models.resolve(e.getKey()).resolve("tokenizer.model")), e.getValue())));
+                GoldenParityTests.cases(GoldenParityTests.load(e.getKey(), e.getValue(), models), e.getValue())));
     }
 
     private static int run(String... cmd) throws Exception {
