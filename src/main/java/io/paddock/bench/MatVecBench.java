@@ -1,0 +1,181 @@
+package io.paddock.bench;
+
+import io.paddock.format.DType;
+import io.paddock.runtime.cpu.DenseMatrix;
+import io.paddock.runtime.cpu.MatMul;
+import io.paddock.runtime.cpu.Parallel;
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Batch-1 matrix-vector throughput against this machine's read bandwidth, measured side by side.
+ *
+ * <p>These machines are shared and their bandwidth drifts (34-57 GB/s in one afternoon), so an absolute GB/s
+ * means little. Each sample is a pair: one timed pass of a vectorised multithreaded sum over a buffer far
+ * larger than the caches, then one timed matvec, on the same {@link Parallel} pool; the ratio of the pair is
+ * what we report (median over pairs), next to the medians of both sides.
+ *
+ * <p>Usage: {@code bench matvec [--threads N] [--rows R --cols C] [--seconds S] [--dtypes F32,F16,BF16]
+ * [--batch B] [--bandwidth-mb M] [--misalign BYTES]}. Default shapes: 11008x4096 and 4096x11008 (out x in).
+ */
+public final class MatVecBench {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private MatVecBench() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out));
+    }
+
+    record Options(int threads, int[][] shapes, double seconds, List<DType> dtypes, int batch, long bandwidthBytes,
+                   int misalign) {}
+
+    public static int run(String[] args, PrintStream out) {
+        Options o;
+        try {
+            o = parse(args);
+        } catch (IllegalArgumentException e) {
+            out.println("bench matvec: " + e.getMessage());
+            out.println("usage: bench matvec [--threads N] [--rows R --cols C] [--seconds S] [--dtypes F32,F16,BF16]"
+                    + " [--batch B] [--bandwidth-mb M] [--misalign BYTES]");
+            return 2;
+        }
+        try (Parallel p = new Parallel(o.threads()); Arena arena = Arena.ofShared()) {
+            measure(o, p, arena, out);
+        }
+        return 0;
+    }
+
+    private static Options parse(String[] args) {
+        int threads = Runtime.getRuntime().availableProcessors();
+        int rows = -1, cols = -1, batch = 1, misalign = 0;
+        double seconds = 2;
+        long bwMb = 512;
+        List<DType> dtypes = List.of(DType.F32, DType.F16, DType.BF16);
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (i + 1 >= args.length) throw new IllegalArgumentException("missing value after " + a);
+            String v = args[++i];
+            switch (a) {
+                case "--threads" -> threads = positive(a, v);
+                case "--rows" -> rows = positive(a, v);
+                case "--cols" -> cols = positive(a, v);
+                case "--batch" -> batch = positive(a, v);
+                case "--seconds" -> seconds = Double.parseDouble(v);
+                case "--bandwidth-mb" -> bwMb = positive(a, v);
+                case "--misalign" -> misalign = Integer.parseInt(v);
+                case "--dtypes" -> dtypes = Arrays.stream(v.split(",")).map(s -> DType.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
+                default -> throw new IllegalArgumentException("unknown option " + a);
+            }
+        }
+        if ((rows < 0) != (cols < 0)) throw new IllegalArgumentException("--rows and --cols go together");
+        if (!(seconds > 0)) throw new IllegalArgumentException("--seconds must be > 0");
+        if (misalign < 0 || misalign > 63) throw new IllegalArgumentException("--misalign must be 0..63");
+        int[][] shapes = rows > 0 ? new int[][] {{rows, cols}} : new int[][] {{11008, 4096}, {4096, 11008}};
+        return new Options(threads, shapes, seconds, dtypes, batch, bwMb << 20, misalign);
+    }
+
+    private static int positive(String name, String v) {
+        int n = Integer.parseInt(v);
+        if (n < 1) throw new IllegalArgumentException(name + " must be >= 1");
+        return n;
+    }
+
+    private static void measure(Options o, Parallel p, Arena arena, PrintStream out) {
+        MemorySegment buffer = arena.allocate(o.bandwidthBytes(), 64);
+        buffer.fill((byte) 0);
+        float[] partial = new float[(int) (o.bandwidthBytes() / BW_BLOCK) + 1];
+        out.printf(Locale.ROOT, "matvec bench: %d thread(s), batch %d, %s, bandwidth buffer %d MB, misalign %d B%n",
+                o.threads(), o.batch(), S, o.bandwidthBytes() >> 20, o.misalign());
+        out.printf(Locale.ROOT, "%-6s %-13s %9s %9s %9s %9s %7s %6s%n",
+                "dtype", "out x in", "MB", "ms", "GB/s", "bw GB/s", "ratio", "pairs");
+        SplittableRandom rnd = new SplittableRandom(42);
+        for (int[] shape : o.shapes()) {
+            for (DType dt : o.dtypes()) {
+                DenseMatrix w = randomMatrix(arena, dt, shape[0], shape[1], o.misalign(), rnd);
+                float[] x = new float[o.batch() * shape[1]];
+                for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextDouble(-1, 1);
+                float[] y = new float[o.batch() * shape[0]];
+                // Warm-up until C2 has compiled both loops: before that the Vector API runs boxed and a
+                // small matrix can take 100+ ms a call, so count calls, not just time.
+                long warmEnd = System.nanoTime() + 1_000_000_000L;
+                for (int i = 0; i < 200 || System.nanoTime() < warmEnd; i++) MatMul.matmul(p, w, x, 0, y, 0, o.batch());
+                for (int i = 0; i < 10; i++) sumBuffer(p, buffer, partial);
+                List<Double> bw = new ArrayList<>(), mv = new ArrayList<>(), ratio = new ArrayList<>();
+                long end = System.nanoTime() + (long) (o.seconds() * 1e9);
+                while (System.nanoTime() < end || bw.size() < 5) {
+                    long t0 = System.nanoTime();
+                    sumBuffer(p, buffer, partial);
+                    long t1 = System.nanoTime();
+                    MatMul.matmul(p, w, x, 0, y, 0, o.batch());
+                    long t2 = System.nanoTime();
+                    double bwGbs = o.bandwidthBytes() / (double) (t1 - t0);
+                    double mvGbs = w.byteSize() / (double) (t2 - t1);
+                    bw.add(bwGbs);
+                    mv.add(mvGbs);
+                    ratio.add(mvGbs / bwGbs);
+                }
+                double mvMedian = median(mv);
+                out.printf(Locale.ROOT, "%-6s %-13s %9.1f %9.3f %9.1f %9.1f %6.0f%% %6d%n", dt,
+                        shape[0] + "x" + shape[1], w.byteSize() / 1e6, w.byteSize() / mvMedian / 1e6, mvMedian,
+                        median(bw), 100 * median(ratio), bw.size());
+                if (y[0] == 12345.678f) out.print("");   // keeps y observable
+            }
+        }
+    }
+
+    private static final long BW_BLOCK = 1 << 20;
+
+    /** The bandwidth probe: every byte of the buffer read once with vector loads, split across the pool. */
+    private static void sumBuffer(Parallel p, MemorySegment buf, float[] partial) {
+        int blocks = (int) (buf.byteSize() / BW_BLOCK);
+        p.forRange(blocks, 1, (s, e) -> {
+            for (int b = s; b < e; b++) partial[b] = sumBlock(buf, b * BW_BLOCK, BW_BLOCK);
+        });
+    }
+
+    private static float sumBlock(MemorySegment buf, long off, long len) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        long step = S.vectorByteSize();
+        for (long i = off, end = off + len; i < end; i += 4 * step) {
+            a0 = a0.add(FloatVector.fromMemorySegment(S, buf, i, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(FloatVector.fromMemorySegment(S, buf, i + step, ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(FloatVector.fromMemorySegment(S, buf, i + 2 * step, ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(FloatVector.fromMemorySegment(S, buf, i + 3 * step, ByteOrder.LITTLE_ENDIAN));
+        }
+        return a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
+    }
+
+    private static DenseMatrix randomMatrix(Arena arena, DType dt, int rows, int cols, int misalign, SplittableRandom rnd) {
+        long n = (long) rows * cols;
+        MemorySegment seg = arena.allocate(n * dt.byteSize() + misalign, 64).asSlice(misalign);
+        ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        ValueLayout.OfShort h = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        for (long i = 0; i < n; i++) {
+            float v = (float) rnd.nextDouble(-0.05, 0.05);
+            switch (dt) {
+                case F32 -> seg.set(f, i * 4, v);
+                case F16 -> seg.set(h, i * 2, Float.floatToFloat16(v));
+                case BF16 -> seg.set(h, i * 2, (short) (Float.floatToRawIntBits(v) >>> 16));
+                default -> throw new IllegalArgumentException("unsupported dtype " + dt);
+            }
+        }
+        return new DenseMatrix(seg, dt, rows, cols);
+    }
+
+    private static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+}

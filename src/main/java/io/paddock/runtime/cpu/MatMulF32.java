@@ -1,0 +1,211 @@
+package io.paddock.runtime.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * F32 weights: the plain FMA loop, the bandwidth yardstick for the half-precision kernels.
+ *
+ * <p>Hot loop: {@code rows4batch1} (decode). Every pass produces four output rows so one activation vector
+ * load feeds four weight vectors, and keeps eight (batch 1) to sixteen (batch 4) independent FMA chains so
+ * the two FMA pipes never wait on latency. Weights are read with unaligned little-endian vector loads
+ * straight from the (mapped) segment. MatMulF32, MatMulF16 and MatMulBF16 share this structure line for
+ * line; only the weight load differs, which keeps each loop's load monomorphic for the JIT.
+ *
+ * <p>The widening is written out at every load rather than in a helper method on purpose: once such a helper
+ * has its own compiled code above C2's InlineSmallCode it stops being inlined, and every vector crossing the
+ * call gets boxed on the heap (measured: F16 fell to a quarter of its speed).
+ */
+final class MatMulF32 {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final long ES = 4;               // bytes per weight element
+    private static final long LB = L * ES;               // bytes per weight vector
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private MatMulF32() {}
+
+    private static float scalar(MemorySegment w, long off) {
+        return w.get(FLOAT, off);
+    }
+
+    /** Output rows [start, end) for every batch row; start is a multiple of {@link MatMul#ROW_BLOCK}. */
+    static void rows(MemorySegment w, int cols, float[] x, int xOff, float[] y, int yOff, int rows, int batch,
+                     int start, int end) {
+        int r = start;
+        for (; r + 4 <= end; r += 4) {
+            int b = 0;
+            for (; b + 4 <= batch; b += 4) rows4batch4(w, cols, x, xOff + b * cols, y, yOff + b * rows + r, rows, r);
+            if (batch - b >= 2) {
+                rows4batch2(w, cols, x, xOff + b * cols, y, yOff + b * rows + r, rows, r);
+                b += 2;
+            }
+            if (b < batch) rows4batch1(w, cols, x, xOff + b * cols, y, yOff + b * rows + r, r);
+        }
+        for (; r < end; r++) {
+            for (int b = 0; b < batch; b++) y[yOff + b * rows + r] = row1(w, cols, x, xOff + b * cols, r);
+        }
+    }
+
+    /** y[yo + i] = W[r + i] . x[xo ..] for i < 4. */
+    static void rows4batch1(MemorySegment w, int cols, float[] x, int xo, float[] y, int yo, int r) {
+        long rs = cols * ES;
+        long o0 = r * rs, o1 = o0 + rs, o2 = o1 + rs, o3 = o2 + rs;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int c = 0;
+        int bound2 = cols - cols % (2 * L);
+        for (; c < bound2; c += 2 * L) {
+            FloatVector x0 = FloatVector.fromArray(S, x, xo + c), x1 = FloatVector.fromArray(S, x, xo + c + L);
+            long cb = c * ES;
+            a0 = FloatVector.fromMemorySegment(S, w, o0 + cb, ByteOrder.LITTLE_ENDIAN).fma(x0, a0);
+            b0 = FloatVector.fromMemorySegment(S, w, o0 + cb + LB, ByteOrder.LITTLE_ENDIAN).fma(x1, b0);
+            a1 = FloatVector.fromMemorySegment(S, w, o1 + cb, ByteOrder.LITTLE_ENDIAN).fma(x0, a1);
+            b1 = FloatVector.fromMemorySegment(S, w, o1 + cb + LB, ByteOrder.LITTLE_ENDIAN).fma(x1, b1);
+            a2 = FloatVector.fromMemorySegment(S, w, o2 + cb, ByteOrder.LITTLE_ENDIAN).fma(x0, a2);
+            b2 = FloatVector.fromMemorySegment(S, w, o2 + cb + LB, ByteOrder.LITTLE_ENDIAN).fma(x1, b2);
+            a3 = FloatVector.fromMemorySegment(S, w, o3 + cb, ByteOrder.LITTLE_ENDIAN).fma(x0, a3);
+            b3 = FloatVector.fromMemorySegment(S, w, o3 + cb + LB, ByteOrder.LITTLE_ENDIAN).fma(x1, b3);
+        }
+        if (c + L <= cols) {
+            FloatVector x0 = FloatVector.fromArray(S, x, xo + c);
+            long cb = c * ES;
+            a0 = FloatVector.fromMemorySegment(S, w, o0 + cb, ByteOrder.LITTLE_ENDIAN).fma(x0, a0);
+            a1 = FloatVector.fromMemorySegment(S, w, o1 + cb, ByteOrder.LITTLE_ENDIAN).fma(x0, a1);
+            a2 = FloatVector.fromMemorySegment(S, w, o2 + cb, ByteOrder.LITTLE_ENDIAN).fma(x0, a2);
+            a3 = FloatVector.fromMemorySegment(S, w, o3 + cb, ByteOrder.LITTLE_ENDIAN).fma(x0, a3);
+            c += L;
+        }
+        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD), s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        for (; c < cols; c++) {
+            float xc = x[xo + c];
+            long cb = c * ES;
+            s0 += scalar(w, o0 + cb) * xc;
+            s1 += scalar(w, o1 + cb) * xc;
+            s2 += scalar(w, o2 + cb) * xc;
+            s3 += scalar(w, o3 + cb) * xc;
+        }
+        y[yo] = s0;
+        y[yo + 1] = s1;
+        y[yo + 2] = s2;
+        y[yo + 3] = s3;
+    }
+
+    /** Two batch rows (x at xo and xo + cols; y at yo and yo + rows) times four weight rows. */
+    static void rows4batch2(MemorySegment w, int cols, float[] x, int xo, float[] y, int yo, int rows, int r) {
+        long rs = cols * ES;
+        long o0 = r * rs, o1 = o0 + rs, o2 = o1 + rs, o3 = o2 + rs;
+        int xo1 = xo + cols;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int c = 0;
+        int bound = cols - cols % L;
+        for (; c < bound; c += L) {
+            FloatVector x0 = FloatVector.fromArray(S, x, xo + c), x1 = FloatVector.fromArray(S, x, xo1 + c);
+            long cb = c * ES;
+            FloatVector w0 = FloatVector.fromMemorySegment(S, w, o0 + cb, ByteOrder.LITTLE_ENDIAN), w1 = FloatVector.fromMemorySegment(S, w, o1 + cb, ByteOrder.LITTLE_ENDIAN), w2 = FloatVector.fromMemorySegment(S, w, o2 + cb, ByteOrder.LITTLE_ENDIAN), w3 = FloatVector.fromMemorySegment(S, w, o3 + cb, ByteOrder.LITTLE_ENDIAN);
+            a0 = w0.fma(x0, a0);
+            b0 = w0.fma(x1, b0);
+            a1 = w1.fma(x0, a1);
+            b1 = w1.fma(x1, b1);
+            a2 = w2.fma(x0, a2);
+            b2 = w2.fma(x1, b2);
+            a3 = w3.fma(x0, a3);
+            b3 = w3.fma(x1, b3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD), s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float t0 = b0.reduceLanes(VectorOperators.ADD), t1 = b1.reduceLanes(VectorOperators.ADD), t2 = b2.reduceLanes(VectorOperators.ADD), t3 = b3.reduceLanes(VectorOperators.ADD);
+        for (; c < cols; c++) {
+            float xc = x[xo + c], xd = x[xo1 + c];
+            long cb = c * ES;
+            float w0 = scalar(w, o0 + cb), w1 = scalar(w, o1 + cb), w2 = scalar(w, o2 + cb), w3 = scalar(w, o3 + cb);
+            s0 += w0 * xc;
+            s1 += w1 * xc;
+            s2 += w2 * xc;
+            s3 += w3 * xc;
+            t0 += w0 * xd;
+            t1 += w1 * xd;
+            t2 += w2 * xd;
+            t3 += w3 * xd;
+        }
+        y[yo] = s0;
+        y[yo + 1] = s1;
+        y[yo + 2] = s2;
+        y[yo + 3] = s3;
+        y[yo + rows] = t0;
+        y[yo + rows + 1] = t1;
+        y[yo + rows + 2] = t2;
+        y[yo + rows + 3] = t3;
+    }
+
+    /** Four batch rows times four weight rows: sixteen accumulators, each weight vector loaded once. */
+    static void rows4batch4(MemorySegment w, int cols, float[] x, int xo, float[] y, int yo, int rows, int r) {
+        long rs = cols * ES;
+        long o0 = r * rs, o1 = o0 + rs, o2 = o1 + rs, o3 = o2 + rs;
+        int xo1 = xo + cols, xo2 = xo1 + cols, xo3 = xo2 + cols;
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;   // a<weight row><batch row>
+        int c = 0;
+        int bound = cols - cols % L;
+        for (; c < bound; c += L) {
+            FloatVector x0 = FloatVector.fromArray(S, x, xo + c), x1 = FloatVector.fromArray(S, x, xo1 + c), x2 = FloatVector.fromArray(S, x, xo2 + c), x3 = FloatVector.fromArray(S, x, xo3 + c);
+            long cb = c * ES;
+            FloatVector w0 = FloatVector.fromMemorySegment(S, w, o0 + cb, ByteOrder.LITTLE_ENDIAN);
+            a00 = w0.fma(x0, a00);
+            a01 = w0.fma(x1, a01);
+            a02 = w0.fma(x2, a02);
+            a03 = w0.fma(x3, a03);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, w, o1 + cb, ByteOrder.LITTLE_ENDIAN);
+            a10 = w1.fma(x0, a10);
+            a11 = w1.fma(x1, a11);
+            a12 = w1.fma(x2, a12);
+            a13 = w1.fma(x3, a13);
+            FloatVector w2 = FloatVector.fromMemorySegment(S, w, o2 + cb, ByteOrder.LITTLE_ENDIAN);
+            a20 = w2.fma(x0, a20);
+            a21 = w2.fma(x1, a21);
+            a22 = w2.fma(x2, a22);
+            a23 = w2.fma(x3, a23);
+            FloatVector w3 = FloatVector.fromMemorySegment(S, w, o3 + cb, ByteOrder.LITTLE_ENDIAN);
+            a30 = w3.fma(x0, a30);
+            a31 = w3.fma(x1, a31);
+            a32 = w3.fma(x2, a32);
+            a33 = w3.fma(x3, a33);
+        }
+        float[] s = {
+            a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD), a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD), a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD), a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD),
+            a20.reduceLanes(VectorOperators.ADD), a21.reduceLanes(VectorOperators.ADD), a22.reduceLanes(VectorOperators.ADD), a23.reduceLanes(VectorOperators.ADD), a30.reduceLanes(VectorOperators.ADD), a31.reduceLanes(VectorOperators.ADD), a32.reduceLanes(VectorOperators.ADD), a33.reduceLanes(VectorOperators.ADD)};  // (row, batch)
+        for (; c < cols; c++) {
+            long cb = c * ES;
+            for (int i = 0; i < 4; i++) {
+                float wi = scalar(w, o0 + i * rs + cb);
+                for (int b = 0; b < 4; b++) s[i * 4 + b] += wi * x[xo + b * cols + c];
+            }
+        }
+        for (int i = 0; i < 4; i++) {
+            for (int b = 0; b < 4; b++) y[yo + b * rows + i] = s[i * 4 + b];
+        }
+    }
+
+    /** One output row for one batch row: the tail when rows is not a multiple of four. */
+    static float row1(MemorySegment w, int cols, float[] x, int xo, int r) {
+        long o = r * (cols * ES);
+        FloatVector a = FloatVector.zero(S), b = a;
+        int c = 0;
+        int bound2 = cols - cols % (2 * L);
+        for (; c < bound2; c += 2 * L) {
+            a = FloatVector.fromMemorySegment(S, w, o + c * ES, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, xo + c), a);
+            b = FloatVector.fromMemorySegment(S, w, o + c * ES + LB, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, xo + c + L), b);
+        }
+        if (c + L <= cols) {
+            a = FloatVector.fromMemorySegment(S, w, o + c * ES, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, xo + c), a);
+            c += L;
+        }
+        float s = a.add(b).reduceLanes(VectorOperators.ADD);
+        for (; c < cols; c++) s += scalar(w, o + c * ES) * x[xo + c];
+        return s;
+    }
+}
