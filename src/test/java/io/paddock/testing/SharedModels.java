@@ -23,6 +23,11 @@ public final class SharedModels {
         return Files.isDirectory(root().resolve(name));
     }
 
+    /** For {@code @EnabledIf}: whether the stories260K fixtures are present. */
+    public static boolean stories260KAvailable() {
+        return available("stories260K");
+    }
+
     /** The fixture directory or file {@code name}; skips the calling test where it is missing. */
     public static Path require(String name) {
         Path p = root().resolve(name);

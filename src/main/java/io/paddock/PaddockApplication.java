@@ -1,0 +1,39 @@
+package io.paddock;
+
+import io.paddock.cli.CliArgs;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+
+/** The Spring Boot application: the HTTP surface over the engine. */
+@SpringBootApplication
+@ConfigurationPropertiesScan
+public class PaddockApplication {
+
+    /** {@code paddock serve [--model DIR] [--port N]}, plus any Spring {@code --property=value}. */
+    static void start(String[] args) {
+        List<String> springArgs = new ArrayList<>();
+        List<String> own = new ArrayList<>();
+        for (String a : args) {
+            if (a.startsWith("--model") || a.startsWith("--port") || !a.startsWith("--") || a.equals("--threads")) {
+                own.add(a);
+            } else {
+                springArgs.add(a);
+            }
+        }
+        CliArgs parsed = new CliArgs(own.toArray(String[]::new), Set.of("model", "port", "threads"), Set.of());
+        if (!parsed.positional().isEmpty()) {
+            throw new CliArgs.UsageException("unexpected argument '" + parsed.positional().getFirst() + "'");
+        }
+        String model = parsed.string("model", null);
+        if (model != null) springArgs.add("--paddock.model.path=" + model);
+        Integer port = parsed.integer("port", null);
+        if (port != null) springArgs.add("--server.port=" + port);
+        Integer threads = parsed.integer("threads", null);
+        if (threads != null) springArgs.add("--paddock.model.threads=" + threads);
+        SpringApplication.run(PaddockApplication.class, springArgs.toArray(String[]::new));
+    }
+}

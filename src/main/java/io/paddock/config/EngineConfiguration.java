@@ -1,0 +1,18 @@
+package io.paddock.config;
+
+import io.paddock.engine.GenerationService;
+import io.paddock.engine.LoadedModel;
+import io.paddock.engine.ModelCatalog;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Loads the configured model at start-up and puts the engine in front of it. */
+@Configuration(proxyBeanMethods = false)
+public class EngineConfiguration {
+
+    @Bean(destroyMethod = "close")
+    GenerationService generationService(PaddockProperties props) {
+        LoadedModel model = ModelCatalog.open(props.model().path(), props.model().effectiveThreads(), System.err);
+        return new GenerationService(model, props.engine().maxQueued());
+    }
+}

@@ -1,0 +1,65 @@
+package io.paddock.engine;
+
+import io.paddock.model.LlamaCheckpoint;
+import io.paddock.runtime.cpu.CpuLlama;
+import io.paddock.runtime.cpu.Parallel;
+import io.paddock.tokenizer.Tokenizer;
+import io.paddock.tokenizer.Tokenizers;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A model ready to serve: checkpoint, tokenizer and CPU runtime. {@code description} is shown to users
+ * (e.g. that the embedded demo model's output is meaningless).
+ */
+public record LoadedModel(String id, String description, LlamaCheckpoint checkpoint, Tokenizer tokenizer,
+        CpuLlama runtime, Parallel parallel, Set<Integer> eosIds, boolean addBos) implements AutoCloseable {
+
+    public static LoadedModel load(String id, String description, Path dir, int threads) {
+        LlamaCheckpoint checkpoint = LlamaCheckpoint.open(dir);
+        try {
+            Tokenizer tokenizer;
+            try {
+                tokenizer = Tokenizers.load(dir);
+            } catch (io.paddock.tokenizer.TokenizerLoadException e) {
+                throw new io.paddock.model.ModelLoadException(e.getMessage(), e);
+            }
+            if (tokenizer.vocabSize() > checkpoint.config().vocabSize()) {
+                throw new io.paddock.model.ModelLoadException(dir.resolve("config.json") + ": vocab_size "
+                        + checkpoint.config().vocabSize() + " is smaller than the tokenizer's "
+                        + tokenizer.vocabSize() + " pieces");
+            }
+            Set<Integer> eos = new LinkedHashSet<>(checkpoint.config().eosIds());
+            eos.addAll(checkpoint.generationConfig().eosIds());
+            if (eos.isEmpty()) eos.add(tokenizer.eosId());
+            Parallel parallel = new Parallel(threads);
+            return new LoadedModel(id, description, checkpoint, tokenizer,
+                    new CpuLlama(checkpoint.weights(), parallel), parallel, Set.copyOf(eos),
+                    TokenizerSettings.addBos(dir));
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    public int contextLength() {
+        return checkpoint.config().maxPositionEmbeddings();
+    }
+
+    /** Prompt text to token ids, with BOS where the model's tokenizer config asks for it. */
+    public int[] encodePrompt(String prompt) {
+        return tokenizer.encode(prompt, addBos, false);
+    }
+
+    public List<Integer> eosList() {
+        return List.copyOf(eosIds);
+    }
+
+    @Override
+    public void close() {
+        parallel.close();
+        checkpoint.close();
+    }
+}

@@ -1,0 +1,33 @@
+package io.paddock.engine;
+
+import io.paddock.model.DemoModel;
+import java.io.PrintStream;
+import java.nio.file.Path;
+
+/** Resolves what to serve: a model directory given by the user, or the embedded demo model. */
+public final class ModelCatalog {
+    private ModelCatalog() {}
+
+    /** Where generated artefacts (the demo model) are cached; {@code PADDOCK_CACHE} overrides. */
+    public static Path cacheRoot() {
+        String env = System.getenv("PADDOCK_CACHE");
+        if (env != null && !env.isBlank()) return Path.of(env);
+        return Path.of(System.getProperty("java.io.tmpdir"), "paddock-cache");
+    }
+
+    /**
+     * Opens {@code modelDir}, or the demo model when it is null or blank.
+     * The model id is the directory's name, as clients will send it in the {@code model} field.
+     */
+    public static LoadedModel open(String modelDir, int threads, PrintStream log) {
+        if (modelDir == null || modelDir.isBlank()) {
+            log.println("no model configured: serving the embedded demo model (random weights, meaningless"
+                    + " output); use --model DIR to serve a real model");
+            Path dir = DemoModel.materialize(cacheRoot());
+            return LoadedModel.load(DemoModel.ID, DemoModel.DESCRIPTION, dir, threads);
+        }
+        Path dir = Path.of(modelDir).toAbsolutePath().normalize();
+        String id = dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
+        return LoadedModel.load(id, "LLaMA-family model loaded from " + dir, dir, threads);
+    }
+}

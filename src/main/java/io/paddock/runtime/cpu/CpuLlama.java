@@ -1,0 +1,165 @@
+package io.paddock.runtime.cpu;
+
+import io.paddock.model.DenseLinear;
+import io.paddock.model.LayerWeights;
+import io.paddock.model.Linear;
+import io.paddock.model.LlamaConfig;
+import io.paddock.model.LlamaWeights;
+import io.paddock.model.TensorReads;
+import java.util.List;
+
+/**
+ * The LLaMA forward pass on the CPU over a batch of rows. A row is one token of one sequence at one position;
+ * prefill (many rows of one sequence), decode (one row per sequence) and mixes of both are the same call.
+ * Every linear layer multiplies all rows of the step at once, so each weight is read once per step.
+ * Not thread-safe: one engine thread owns an instance; the work inside a step is spread over {@link Parallel}.
+ */
+public final class CpuLlama {
+
+    /** One sequence's part of a step: {@code tokens} at positions {@code startPos, startPos+1, ...}. */
+    public record Chunk(ContiguousKvCache cache, int[] tokens, int startPos, boolean wantLogits) {
+        public Chunk {
+            if (startPos < 0 || startPos + tokens.length > cache.capacity()) {
+                throw new IllegalArgumentException("positions " + startPos + ".." + (startPos + tokens.length)
+                        + " exceed the KV capacity " + cache.capacity());
+            }
+        }
+    }
+
+    private final LlamaConfig c;
+    private final LlamaWeights w;
+    private final Parallel parallel;
+    private final RopeTable rope;
+    private Workspace ws;
+
+    public CpuLlama(LlamaWeights weights, Parallel parallel) {
+        this.c = weights.config();
+        this.w = weights;
+        this.parallel = parallel;
+        this.rope = RopeTable.create(c.headDim(), c.maxPositionEmbeddings(), c.ropeTheta());
+        this.ws = new Workspace(0);
+    }
+
+    public LlamaConfig config() { return c; }
+
+    public ContiguousKvCache newCache(int capacity) { return new ContiguousKvCache(c, capacity); }
+
+    /** Runs one step; returns, per chunk, the logits (vocab) of its last row, or null where not wanted. */
+    public float[][] forward(List<Chunk> chunks) {
+        int rows = 0;
+        for (Chunk ch : chunks) rows += ch.tokens().length;
+        if (rows == 0) return new float[chunks.size()][];
+        if (ws.rows < rows) ws = new Workspace(rows);
+        int h = c.hiddenSize(), qDim = c.numHeads() * c.headDim(), kvDim = c.numKvHeads() * c.headDim();
+        int ff = c.intermediateSize();
+
+        // Row bookkeeping: which cache and position each row belongs to.
+        ContiguousKvCache[] rowCache = new ContiguousKvCache[rows];
+        int[] rowPos = new int[rows];
+        int r = 0;
+        for (Chunk ch : chunks) {
+            for (int t = 0; t < ch.tokens().length; t++, r++) {
+                int token = ch.tokens()[t];
+                if (token < 0 || token >= c.vocabSize()) {
+                    throw new IllegalArgumentException("token id " + token + " outside the vocabulary");
+                }
+                rowCache[r] = ch.cache();
+                rowPos[r] = ch.startPos() + t;
+                TensorReads.row(w.embedding(), token, ws.x, r * h);
+            }
+        }
+
+        for (int layer = 0; layer < c.numLayers(); layer++) {
+            LayerWeights lw = w.layers().get(layer);
+            // Attention block.
+            for (int i = 0; i < rows; i++) Kernels.rmsnorm(ws.xb, i * h, ws.x, i * h, lw.attentionNorm(), h, c.rmsNormEps());
+            matmul(lw.q(), ws.xb, ws.q, rows);
+            matmul(lw.k(), ws.xb, ws.k, rows);
+            matmul(lw.v(), ws.xb, ws.v, rows);
+            for (int i = 0; i < rows; i++) {
+                Kernels.ropeRotateHalf(ws.q, i * qDim, c.numHeads(), c.headDim(), rowPos[i], rope);
+                Kernels.ropeRotateHalf(ws.k, i * kvDim, c.numKvHeads(), c.headDim(), rowPos[i], rope);
+                rowCache[i].store(layer, rowPos[i], ws.k, i * kvDim, ws.v, i * kvDim);
+            }
+            final int l = layer;
+            // Hot loop: every (row, head) pair attends over its own sequence's cached positions [0, pos].
+            int heads = c.numHeads();
+            parallel.forRange(rows * heads, 1, (start, end) -> {
+                float[] scratch = new float[maxPos(rowPos, start / heads, (end - 1) / heads) + 1];
+                for (int idx = start; idx < end; ) {
+                    int row = idx / heads, h0 = idx % heads, h1 = Math.min(heads, h0 + (end - idx));
+                    ContiguousKvCache kv = rowCache[row];
+                    Kernels.attention(ws.att, row * qDim, ws.q, row * qDim, kv.keys(l), kv.values(l), 0,
+                            rowPos[row] + 1, heads, c.numKvHeads(), c.headDim(), h0, h1, scratch);
+                    idx += h1 - h0;
+                }
+            });
+            matmul(lw.o(), ws.att, ws.xb, rows);
+            Kernels.addInPlace(ws.x, 0, ws.xb, 0, rows * h);
+            // Feed-forward block (SwiGLU).
+            for (int i = 0; i < rows; i++) Kernels.rmsnorm(ws.xb, i * h, ws.x, i * h, lw.mlpNorm(), h, c.rmsNormEps());
+            matmul(lw.gate(), ws.xb, ws.gate, rows);
+            matmul(lw.up(), ws.xb, ws.up, rows);
+            Kernels.swiglu(ws.gate, 0, ws.up, 0, rows * ff);
+            matmul(lw.down(), ws.gate, ws.xb, rows);
+            Kernels.addInPlace(ws.x, 0, ws.xb, 0, rows * h);
+        }
+
+        // Only the rows whose logits are wanted go through the final norm and the (large) output layer.
+        int wanted = 0;
+        for (Chunk ch : chunks) if (ch.wantLogits()) wanted++;
+        float[][] result = new float[chunks.size()][];
+        if (wanted == 0) return result;
+        float[] normed = new float[wanted * h];
+        int row = 0, k = 0;
+        for (Chunk ch : chunks) {
+            row += ch.tokens().length;
+            if (ch.wantLogits()) Kernels.rmsnorm(normed, (k++) * h, ws.x, (row - 1) * h, w.finalNorm(), h, c.rmsNormEps());
+        }
+        float[] logits = new float[wanted * c.vocabSize()];
+        matmul(w.lmHead(), normed, logits, wanted);
+        k = 0;
+        for (int i = 0; i < chunks.size(); i++) {
+            if (chunks.get(i).wantLogits()) {
+                result[i] = java.util.Arrays.copyOfRange(logits, k * c.vocabSize(), (k + 1) * c.vocabSize());
+                k++;
+            }
+        }
+        return result;
+    }
+
+    private static int maxPos(int[] rowPos, int from, int to) {
+        int m = 0;
+        for (int i = from; i <= to; i++) m = Math.max(m, rowPos[i]);
+        return m;
+    }
+
+    private void matmul(Linear linear, float[] x, float[] y, int rows) {
+        switch (linear) {
+            case DenseLinear d -> MatMul.matmul(parallel, denseMatrix(d), x, 0, y, 0, rows);
+        }
+    }
+
+    private static DenseMatrix denseMatrix(DenseLinear d) {
+        return new DenseMatrix(d.weight().data(), d.weight().dtype(), d.outFeatures(), d.inFeatures());
+    }
+
+    /** Activation buffers for up to {@code rows} rows, reused across steps. */
+    private final class Workspace {
+        final int rows;
+        final float[] x, xb, q, k, v, att, gate, up; // (rows, hidden|qDim|kvDim|intermediate)
+
+        Workspace(int rows) {
+            this.rows = rows;
+            int h = c.hiddenSize(), qDim = c.numHeads() * c.headDim(), kvDim = c.numKvHeads() * c.headDim();
+            x = new float[rows * h];
+            xb = new float[rows * Math.max(h, qDim)];
+            q = new float[rows * qDim];
+            k = new float[rows * kvDim];
+            v = new float[rows * kvDim];
+            att = new float[rows * qDim];
+            gate = new float[rows * c.intermediateSize()];
+            up = new float[rows * c.intermediateSize()];
+        }
+    }
+}

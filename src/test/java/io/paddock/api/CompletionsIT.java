@@ -1,0 +1,108 @@
+package io.paddock.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.paddock.engine.Stories260KExpected;
+import io.paddock.testing.SharedModels;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The real server on the real stories260K model, driven over HTTP. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@EnabledIf(value = "io.paddock.testing.SharedModels#stories260KAvailable",
+        disabledReason = "../shared/models/stories260K is absent")
+class CompletionsIT {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @LocalServerPort
+    int port;
+
+    @DynamicPropertySource
+    static void model(DynamicPropertyRegistry r) {
+        r.add("paddock.model.path", () -> SharedModels.root().resolve("stories260K").toString());
+    }
+
+    private HttpResponse<String> post(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void greedyCompletionFromBosEqualsTheReferenceStory() throws Exception {
+        var res = post("/v1/completions", """
+                {"model":"stories260K","prompt":"","max_tokens":200,"temperature":0}""");
+        assertThat(res.statusCode()).isEqualTo(200);
+        JsonNode body = JSON.readTree(res.body());
+        assertThat(body.get("object").asString()).isEqualTo("text_completion");
+        assertThat(body.get("choices").get(0).get("text").asString()).isEqualTo(Stories260KExpected.GREEDY_200);
+        assertThat(body.get("choices").get(0).get("finish_reason").asString()).isEqualTo("length");
+        assertThat(body.get("usage").get("prompt_tokens").asInt()).isEqualTo(1);
+        assertThat(body.get("usage").get("completion_tokens").asInt()).isEqualTo(200);
+        assertThat(body.get("usage").get("total_tokens").asInt()).isEqualTo(201);
+    }
+
+    @Test
+    void stopStringEndsTheCompletion() throws Exception {
+        var res = post("/v1/completions", """
+                {"model":"stories260K","prompt":"Once upon a time","max_tokens":50,"temperature":0,"stop":["Lily"]}""");
+        JsonNode choice = JSON.readTree(res.body()).get("choices").get(0);
+        assertThat(choice.get("text").asString()).isEqualTo(", there was a little girl named ");
+        assertThat(choice.get("finish_reason").asString()).isEqualTo("stop");
+    }
+
+    @Test
+    void badRequestsGetOpenAiErrors() throws Exception {
+        var neg = post("/v1/completions", """
+                {"model":"stories260K","prompt":"x","max_tokens":-1}""");
+        assertThat(neg.statusCode()).isEqualTo(400);
+        JsonNode err = JSON.readTree(neg.body()).get("error");
+        assertThat(err.get("param").asString()).isEqualTo("max_tokens");
+        assertThat(err.get("type").asString()).isEqualTo("invalid_request_error");
+
+        var hot = post("/v1/completions", """
+                {"model":"stories260K","prompt":"x","temperature":7}""");
+        assertThat(hot.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(hot.body()).get("error").get("param").asString()).isEqualTo("temperature");
+
+        var tooLong = post("/v1/completions", """
+                {"model":"stories260K","prompt":"x","max_tokens":100000}""");
+        assertThat(tooLong.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(tooLong.body()).get("error").get("code").asString())
+                .isEqualTo("context_length_exceeded");
+
+        var unknown = post("/v1/completions", """
+                {"model":"gpt-4","prompt":"x"}""");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(unknown.body()).get("error").get("code").asString()).isEqualTo("model_not_found");
+
+        var broken = post("/v1/completions", "{not json");
+        assertThat(broken.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(broken.body()).get("error").get("message").asString()).isNotBlank();
+    }
+
+    @Test
+    void healthAndModels() throws Exception {
+        assertThat(get("/health").statusCode()).isEqualTo(200);
+        JsonNode models = JSON.readTree(get("/v1/models").body());
+        assertThat(models.get("data").get(0).get("id").asString()).isEqualTo("stories260K");
+        assertThat(get("/v1/models/stories260K").statusCode()).isEqualTo(200);
+        assertThat(get("/v1/models/nope").statusCode()).isEqualTo(404);
+    }
+}
