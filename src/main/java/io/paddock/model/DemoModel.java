@@ -84,10 +84,7 @@ public final class DemoModel {
         config.put("_paddock_note", DESCRIPTION);
         json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), config);
         json.writeValue(dir.resolve("generation_config.json").toFile(), Map.of("bos_token_id", 1, "eos_token_id", 2));
-        json.writeValue(dir.resolve("tokenizer_config.json").toFile(), Map.of("add_bos_token", true,
-                "add_eos_token", false, "bos_token", "<s>", "eos_token", "</s>", "unk_token", "<unk>",
-                "tokenizer_class", "LlamaTokenizer", "model_max_length", CONTEXT));
-        json.writeValue(dir.resolve("tokenizer.json").toFile(), vocab.tokenizerJson());
+        writeTokenizer(dir);
 
         SplittableRandom random = new SplittableRandom(SEED);
         int v = vocab.pieces.size(), kv = KV_HEADS * (HIDDEN / HEADS);
@@ -108,6 +105,23 @@ public final class DemoModel {
         ones(w, "model.norm.weight", HIDDEN);
         gaussian(w, "lm_head.weight", v, HIDDEN, 4 / Math.sqrt(HIDDEN), random.split());
         w.write(dir.resolve("model.safetensors"));
+    }
+
+    /**
+     * Writes the demo model's byte-fallback BPE tokenizer ({@code tokenizer.json}, {@code tokenizer_config.json})
+     * into {@code dir}; synthetic benchmark checkpoints reuse it.
+     */
+    public static void writeTokenizer(Path dir) throws IOException {
+        JsonMapper json = JsonMapper.builder().build();
+        json.writeValue(dir.resolve("tokenizer_config.json").toFile(), Map.of("add_bos_token", true,
+                "add_eos_token", false, "bos_token", "<s>", "eos_token", "</s>", "unk_token", "<unk>",
+                "tokenizer_class", "LlamaTokenizer", "model_max_length", CONTEXT));
+        json.writeValue(dir.resolve("tokenizer.json").toFile(), Vocabulary.build(WORDS.split(" ")).tokenizerJson());
+    }
+
+    /** Number of pieces in the tokenizer {@link #writeTokenizer} writes. */
+    public static int tokenizerSize() {
+        return Vocabulary.build(WORDS.split(" ")).pieces().size();
     }
 
     private static void ones(SafetensorsWriter w, String name, int n) {

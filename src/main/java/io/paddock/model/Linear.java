@@ -4,7 +4,7 @@ package io.paddock.model;
  * A linear layer {@code y = x · Wᵀ} of a LLaMA block. The variants say how the weight is stored; the runtime
  * decides how to multiply with it. GPTQ-packed layers join this hierarchy as a second variant.
  */
-public sealed interface Linear permits DenseLinear {
+public sealed interface Linear permits DenseLinear, GptqLinear {
     /** Number of input features (columns of W). */
     int inFeatures();
 

@@ -137,6 +137,7 @@ public final class CpuLlama {
     private void matmul(Linear linear, float[] x, float[] y, int rows) {
         switch (linear) {
             case DenseLinear d -> MatMul.matmul(parallel, denseMatrix(d), x, 0, y, 0, rows);
+            case io.paddock.model.GptqLinear g -> throw new IllegalStateException(g.name() + ": GPTQ layers are not wired into the CPU runtime yet");
         }
     }
 

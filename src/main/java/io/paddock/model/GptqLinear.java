@@ -1,0 +1,33 @@
+package io.paddock.model;
+
+import io.paddock.format.Tensor;
+
+/**
+ * A GPTQ-quantized linear layer exactly as stored: {@code w[i,o] = scales[g_idx[i],o] · (q[i,o] − zero[g_idx[i],o])}
+ * where zero is the unpacked {@code qzeros} value, plus one when {@link GptqSpec#zeroPlusOne()}.
+ * The runtime prepares its own layout from these tensors at load time.
+ */
+public record GptqLinear(
+        String name,    // e.g. model.layers.0.self_attn.q_proj
+        GptqSpec spec,
+        int inFeatures,
+        int outFeatures,
+        Tensor qweight, // int32 (in*bits/32, out)
+        Tensor qzeros,  // int32 (groups, out*bits/32)
+        Tensor scales,  // f16 (groups, out)
+        Tensor gIdx,    // int32 (in), or null where the file has none (then g_idx[i] = i / groupSize)
+        Tensor bias)    // f16 (out), or null
+        implements Linear {
+
+    /** The group of original input feature {@code i}. */
+    public int group(int i) {
+        if (gIdx != null) return gIdx.data().get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 4L * i);
+        return spec.groupSize() == -1 ? 0 : i / spec.groupSize();
+    }
+
+    @Override
+    public long weightBytes() {
+        long b = qweight.data().byteSize() + qzeros.data().byteSize() + scales.data().byteSize();
+        return bias == null ? b : b + bias.data().byteSize();
+    }
+}
