@@ -38,28 +38,36 @@ final class MatMulBF16 {
         return Float.intBitsToFloat(w.get(HALF, off) << 16);
     }
 
-    /** Output rows [start, end) for every batch row; start is a multiple of {@link MatMul#ROW_BLOCK}. */
+    /**
+     * Output rows [start, end) for every batch row. The four rows of a pass are not adjacent but a quarter of
+     * the range apart (r, r+q, r+2q, r+3q): each of the four weight streams then walks one contiguous quarter
+     * of the range from start to end, which the hardware prefetchers follow, instead of three of the four
+     * streams jumping to a new address every block (measured: F16 with 4096 columns went from ~70 % to ~90 %
+     * of read bandwidth).
+     */
     static void rows(MemorySegment w, int cols, float[] x, int xOff, float[] y, int yOff, int rows, int batch,
                      int start, int end) {
-        int r = start;
-        for (; r + 4 <= end; r += 4) {
+        int q = (end - start) / 4;
+        for (int i = 0; i < q; i++) {
+            int r0 = start + i, r1 = r0 + q, r2 = r1 + q, r3 = r2 + q;
             int b = 0;
-            for (; b + 4 <= batch; b += 4) rows4batch4(w, cols, x, xOff + b * cols, y, yOff + b * rows + r, rows, r);
+            for (; b + 4 <= batch; b += 4) rows4batch4(w, cols, x, xOff + b * cols, y, yOff + b * rows, rows, r0, r1, r2, r3);
             if (batch - b >= 2) {
-                rows4batch2(w, cols, x, xOff + b * cols, y, yOff + b * rows + r, rows, r);
+                rows4batch2(w, cols, x, xOff + b * cols, y, yOff + b * rows, rows, r0, r1, r2, r3);
                 b += 2;
             }
-            if (b < batch) rows4batch1(w, cols, x, xOff + b * cols, y, yOff + b * rows + r, r);
+            if (b < batch) rows4batch1(w, cols, x, xOff + b * cols, y, yOff + b * rows, r0, r1, r2, r3);
         }
-        for (; r < end; r++) {
+        for (int r = start + 4 * q; r < end; r++) {
             for (int b = 0; b < batch; b++) y[yOff + b * rows + r] = row1(w, cols, x, xOff + b * cols, r);
         }
     }
 
-    /** y[yo + i] = W[r + i] . x[xo ..] for i < 4. */
-    static void rows4batch1(MemorySegment w, int cols, float[] x, int xo, float[] y, int yo, int r) {
+    /** y[yo + ri] = W[ri] . x[xo ..] for the four rows r0..r3. */
+    static void rows4batch1(MemorySegment w, int cols, float[] x, int xo, float[] y, int yo, int r0, int r1, int r2,
+                            int r3) {
         long rs = cols * ES;
-        long o0 = r * rs, o1 = o0 + rs, o2 = o1 + rs, o3 = o2 + rs;
+        long o0 = r0 * rs, o1 = r1 * rs, o2 = r2 * rs, o3 = r3 * rs;
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int c = 0;
         int bound2 = cols - cols % (2 * L);
@@ -93,16 +101,17 @@ final class MatMulBF16 {
             s2 += scalar(w, o2 + cb) * xc;
             s3 += scalar(w, o3 + cb) * xc;
         }
-        y[yo] = s0;
-        y[yo + 1] = s1;
-        y[yo + 2] = s2;
-        y[yo + 3] = s3;
+        y[yo + r0] = s0;
+        y[yo + r1] = s1;
+        y[yo + r2] = s2;
+        y[yo + r3] = s3;
     }
 
-    /** Two batch rows (x at xo and xo + cols; y at yo and yo + rows) times four weight rows. */
-    static void rows4batch2(MemorySegment w, int cols, float[] x, int xo, float[] y, int yo, int rows, int r) {
+    /** Two batch rows (x at xo and xo + cols; y at yo and yo + rows) times the four weight rows r0..r3. */
+    static void rows4batch2(MemorySegment w, int cols, float[] x, int xo, float[] y, int yo, int rows, int r0, int r1,
+                            int r2, int r3) {
         long rs = cols * ES;
-        long o0 = r * rs, o1 = o0 + rs, o2 = o1 + rs, o3 = o2 + rs;
+        long o0 = r0 * rs, o1 = r1 * rs, o2 = r2 * rs, o3 = r3 * rs;
         int xo1 = xo + cols;
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int c = 0;
@@ -135,20 +144,21 @@ final class MatMulBF16 {
             t2 += w2 * xd;
             t3 += w3 * xd;
         }
-        y[yo] = s0;
-        y[yo + 1] = s1;
-        y[yo + 2] = s2;
-        y[yo + 3] = s3;
-        y[yo + rows] = t0;
-        y[yo + rows + 1] = t1;
-        y[yo + rows + 2] = t2;
-        y[yo + rows + 3] = t3;
+        y[yo + r0] = s0;
+        y[yo + r1] = s1;
+        y[yo + r2] = s2;
+        y[yo + r3] = s3;
+        y[yo + rows + r0] = t0;
+        y[yo + rows + r1] = t1;
+        y[yo + rows + r2] = t2;
+        y[yo + rows + r3] = t3;
     }
 
-    /** Four batch rows times four weight rows: sixteen accumulators, each weight vector loaded once. */
-    static void rows4batch4(MemorySegment w, int cols, float[] x, int xo, float[] y, int yo, int rows, int r) {
+    /** Four batch rows times the four weight rows r0..r3: sixteen accumulators, each weight vector loaded once. */
+    static void rows4batch4(MemorySegment w, int cols, float[] x, int xo, float[] y, int yo, int rows, int r0, int r1,
+                            int r2, int r3) {
         long rs = cols * ES;
-        long o0 = r * rs, o1 = o0 + rs, o2 = o1 + rs, o3 = o2 + rs;
+        long o0 = r0 * rs, o1 = r1 * rs, o2 = r2 * rs, o3 = r3 * rs;
         int xo1 = xo + cols, xo2 = xo1 + cols, xo3 = xo2 + cols;
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
@@ -183,15 +193,17 @@ final class MatMulBF16 {
         float[] s = {
             a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD), a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD), a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD), a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD),
             a20.reduceLanes(VectorOperators.ADD), a21.reduceLanes(VectorOperators.ADD), a22.reduceLanes(VectorOperators.ADD), a23.reduceLanes(VectorOperators.ADD), a30.reduceLanes(VectorOperators.ADD), a31.reduceLanes(VectorOperators.ADD), a32.reduceLanes(VectorOperators.ADD), a33.reduceLanes(VectorOperators.ADD)};  // (row, batch)
+        long[] o = {o0, o1, o2, o3};
+        int[] rr = {r0, r1, r2, r3};
         for (; c < cols; c++) {
             long cb = c * ES;
             for (int i = 0; i < 4; i++) {
-                float wi = scalar(w, o0 + i * rs + cb);
+                float wi = scalar(w, o[i] + cb);
                 for (int b = 0; b < 4; b++) s[i * 4 + b] += wi * x[xo + b * cols + c];
             }
         }
         for (int i = 0; i < 4; i++) {
-            for (int b = 0; b < 4; b++) y[yo + b * rows + i] = s[i * 4 + b];
+            for (int b = 0; b < 4; b++) y[yo + b * rows + rr[i]] = s[i * 4 + b];
         }
     }
 
