@@ -13,6 +13,7 @@ public class EngineConfiguration {
     @Bean(destroyMethod = "close")
     GenerationService generationService(PaddockProperties props) {
         LoadedModel model = ModelCatalog.open(props.model().path(), props.model().effectiveThreads(), System.err);
+        model.warmUp();
         return new GenerationService(model, props.engine().maxQueued());
     }
 }

@@ -44,6 +44,17 @@ public record LoadedModel(String id, String description, LlamaCheckpoint checkpo
         }
     }
 
+    /**
+     * Runs a short throw-away forward pass so the JIT compiles the Vector API kernels before the first request
+     * (until then they run many times slower).
+     */
+    public void warmUp() {
+        var cache = runtime.newCache(Math.min(4, contextLength()));
+        int token = Math.min(tokenizer.bosId(), checkpoint.config().vocabSize() - 1);
+        runtime.forward(List.of(new io.paddock.runtime.cpu.CpuLlama.Chunk(cache, new int[] {token, token}, 0, true)));
+        runtime.forward(List.of(new io.paddock.runtime.cpu.CpuLlama.Chunk(cache, new int[] {token}, 2, true)));
+    }
+
     public int contextLength() {
         return checkpoint.config().maxPositionEmbeddings();
     }
