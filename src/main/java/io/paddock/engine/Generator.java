@@ -1,6 +1,6 @@
 package io.paddock.engine;
 
-import io.paddock.runtime.cpu.ContiguousKvCache;
+import io.paddock.runtime.cpu.PagedKvStore;
 import io.paddock.runtime.cpu.CpuLlama;
 import io.paddock.sampling.Sampler;
 import io.paddock.tokenizer.IncrementalDetokenizer;
@@ -17,6 +17,8 @@ import java.util.function.Consumer;
 public final class Generator {
     /** Rows per prefill step: bounds activation memory while keeping matmuls wide. */
     static final int PREFILL_CHUNK = 256;
+    /** Tokens per KV block of the sequence's private store. */
+    static final int KV_BLOCK = 16;
 
     private final LoadedModel model;
 
@@ -33,7 +35,9 @@ public final class Generator {
                     + context);
         }
         int budget = Math.min(req.maxTokens(), context - prompt.length);
-        ContiguousKvCache cache = llama.newCache(prompt.length + Math.max(budget, 1));
+        int capacity = prompt.length + Math.max(budget, 1);
+        PagedKvStore kv = llama.newKvStore(Math.ceilDiv(capacity, KV_BLOCK), KV_BLOCK);
+        int[] blocks = java.util.stream.IntStream.range(0, kv.numBlocks()).toArray();
         Sampler sampler = new Sampler(req.sampling(), model.checkpoint().config().vocabSize());
         sampler.acceptPrompt(prompt);
         IncrementalDetokenizer detok = new IncrementalDetokenizer(model.tokenizer());
@@ -47,8 +51,8 @@ public final class Generator {
         float[] logits = null;
         for (int start = 0; start < prompt.length; start += PREFILL_CHUNK) {
             int end = Math.min(prompt.length, start + PREFILL_CHUNK);
-            var chunk = new CpuLlama.Chunk(cache, Arrays.copyOfRange(prompt, start, end), start, end == prompt.length);
-            logits = llama.forward(List.of(chunk))[0];
+            var chunk = new CpuLlama.Chunk(blocks, Arrays.copyOfRange(prompt, start, end), start, end == prompt.length);
+            logits = llama.forward(kv, List.of(chunk))[0];
             if (cancelled.getAsBoolean()) return cancelledResult(out, n, stops, prompt.length);
         }
         while (true) {
@@ -66,8 +70,8 @@ public final class Generator {
             }
             if (n == budget) break;
             if (cancelled.getAsBoolean()) return cancelledResult(out, n, stops, prompt.length);
-            var step = new CpuLlama.Chunk(cache, new int[] {token}, prompt.length + n - 1, true);
-            logits = llama.forward(List.of(step))[0];
+            var step = new CpuLlama.Chunk(blocks, new int[] {token}, prompt.length + n - 1, true);
+            logits = llama.forward(kv, List.of(step))[0];
         }
         if (!stops.stopped()) {
             String rest = stops.finish(detok.flush());

@@ -49,10 +49,11 @@ public record LoadedModel(String id, String description, LlamaCheckpoint checkpo
      * (until then they run many times slower).
      */
     public void warmUp() {
-        var cache = runtime.newCache(Math.min(4, contextLength()));
+        var kv = runtime.newKvStore(1, 4);
+        int[] table = {0};
         int token = Math.min(tokenizer.bosId(), checkpoint.config().vocabSize() - 1);
-        runtime.forward(List.of(new io.paddock.runtime.cpu.CpuLlama.Chunk(cache, new int[] {token, token}, 0, true)));
-        runtime.forward(List.of(new io.paddock.runtime.cpu.CpuLlama.Chunk(cache, new int[] {token}, 2, true)));
+        runtime.forward(kv, List.of(new io.paddock.runtime.cpu.CpuLlama.Chunk(table, new int[] {token, token}, 0, true)));
+        runtime.forward(kv, List.of(new io.paddock.runtime.cpu.CpuLlama.Chunk(table, new int[] {token}, 2, true)));
     }
 
     public int contextLength() {

@@ -16,15 +16,11 @@ import java.util.List;
  */
 public final class CpuLlama {
 
-    /** One sequence's part of a step: {@code tokens} at positions {@code startPos, startPos+1, ...}. */
-    public record Chunk(ContiguousKvCache cache, int[] tokens, int startPos, boolean wantLogits) {
-        public Chunk {
-            if (startPos < 0 || startPos + tokens.length > cache.capacity()) {
-                throw new IllegalArgumentException("positions " + startPos + ".." + (startPos + tokens.length)
-                        + " exceed the KV capacity " + cache.capacity());
-            }
-        }
-    }
+    /**
+     * One sequence's part of a step: {@code tokens} at positions {@code startPos, startPos+1, ...}, whose keys and
+     * values go to (and whose attention reads from) the KV blocks listed in {@code blockTable}.
+     */
+    public record Chunk(int[] blockTable, int[] tokens, int startPos, boolean wantLogits) {}
 
     private final LlamaConfig c;
     private final LlamaWeights w;
@@ -42,10 +38,13 @@ public final class CpuLlama {
 
     public LlamaConfig config() { return c; }
 
-    public ContiguousKvCache newCache(int capacity) { return new ContiguousKvCache(c, capacity); }
+    /** A KV store of {@code numBlocks} blocks of {@code blockSize} tokens for this model. */
+    public PagedKvStore newKvStore(int numBlocks, int blockSize) {
+        return new PagedKvStore(c.numLayers(), numBlocks, blockSize, c.numKvHeads() * c.headDim());
+    }
 
     /** Runs one step; returns, per chunk, the logits (vocab) of its last row, or null where not wanted. */
-    public float[][] forward(List<Chunk> chunks) {
+    public float[][] forward(PagedKvStore kv, List<Chunk> chunks) {
         int rows = 0;
         for (Chunk ch : chunks) rows += ch.tokens().length;
         if (rows == 0) return new float[chunks.size()][];
@@ -54,7 +53,7 @@ public final class CpuLlama {
         int ff = c.intermediateSize();
 
         // Row bookkeeping: which cache and position each row belongs to.
-        ContiguousKvCache[] rowCache = new ContiguousKvCache[rows];
+        int[][] rowTable = new int[rows][];
         int[] rowPos = new int[rows];
         int r = 0;
         for (Chunk ch : chunks) {
@@ -63,7 +62,11 @@ public final class CpuLlama {
                 if (token < 0 || token >= c.vocabSize()) {
                     throw new IllegalArgumentException("token id " + token + " outside the vocabulary");
                 }
-                rowCache[r] = ch.cache();
+                int pos = ch.startPos() + t;
+                if (pos >= ch.blockTable().length * kv.blockSize() || pos >= c.maxPositionEmbeddings()) {
+                    throw new IllegalArgumentException("position " + pos + " has no KV block or exceeds the context");
+                }
+                rowTable[r] = ch.blockTable();
                 rowPos[r] = ch.startPos() + t;
                 TensorReads.row(w.embedding(), token, ws.x, r * h);
             }
@@ -79,7 +82,7 @@ public final class CpuLlama {
             for (int i = 0; i < rows; i++) {
                 Kernels.ropeRotateHalf(ws.q, i * qDim, c.numHeads(), c.headDim(), rowPos[i], rope);
                 Kernels.ropeRotateHalf(ws.k, i * kvDim, c.numKvHeads(), c.headDim(), rowPos[i], rope);
-                rowCache[i].store(layer, rowPos[i], ws.k, i * kvDim, ws.v, i * kvDim);
+                kv.store(layer, rowTable[i], rowPos[i], ws.k, i * kvDim, ws.v, i * kvDim);
             }
             final int l = layer;
             // Hot loop: every (row, head) pair attends over its own sequence's cached positions [0, pos].
@@ -88,8 +91,7 @@ public final class CpuLlama {
                 float[] scratch = new float[maxPos(rowPos, start / heads, (end - 1) / heads) + 1];
                 for (int idx = start; idx < end; ) {
                     int row = idx / heads, h0 = idx % heads, h1 = Math.min(heads, h0 + (end - idx));
-                    ContiguousKvCache kv = rowCache[row];
-                    Kernels.attention(ws.att, row * qDim, ws.q, row * qDim, kv.keys(l), kv.values(l), 0,
+                    PagedAttention.attention(ws.att, row * qDim, ws.q, row * qDim, kv, l, rowTable[row],
                             rowPos[row] + 1, heads, c.numKvHeads(), c.headDim(), h0, h1, scratch);
                     idx += h1 - h0;
                 }

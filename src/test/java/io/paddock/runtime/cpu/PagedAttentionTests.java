@@ -1,0 +1,42 @@
+package io.paddock.runtime.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Paged attention equals contiguous attention (itself checked against the scalar reference) on shuffled blocks. */
+class PagedAttentionTests {
+
+    @ParameterizedTest
+    @CsvSource({"8,4,8,16,1", "8,4,8,16,37", "32,8,128,16,200", "4,4,24,3,50", "6,2,20,7,13"})
+    void pagedEqualsContiguous(int heads, int kvHeads, int headDim, int blockSize, int seqLen) {
+        SplittableRandom r = new SplittableRandom(seqLen * 31L + headDim);
+        int kvDim = kvHeads * headDim, blocksNeeded = Math.ceilDiv(seqLen, blockSize), numBlocks = blocksNeeded + 5;
+        PagedKvStore store = new PagedKvStore(2, numBlocks, blockSize, kvDim);
+        List<Integer> ids = new ArrayList<>();
+        for (int i = 0; i < numBlocks; i++) ids.add(i);
+        Collections.shuffle(ids, new java.util.Random(seqLen));
+        int[] table = ids.subList(0, blocksNeeded).stream().mapToInt(Integer::intValue).toArray();
+
+        float[] keys = new float[seqLen * kvDim], values = new float[seqLen * kvDim];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = (float) r.nextGaussian();
+            values[i] = (float) r.nextGaussian();
+        }
+        for (int p = 0; p < seqLen; p++) store.store(1, table, p, keys, p * kvDim, values, p * kvDim);
+        float[] q = new float[heads * headDim];
+        for (int i = 0; i < q.length; i++) q[i] = (float) r.nextGaussian();
+
+        float[] expected = new float[q.length], actual = new float[q.length];
+        Kernels.attention(expected, 0, q, 0, keys, values, 0, seqLen, heads, kvHeads, headDim, 0, heads, new float[seqLen]);
+        PagedAttention.attention(actual, 0, q, 0, store, 1, table, seqLen, heads, kvHeads, headDim, 0, heads,
+                new float[seqLen]);
+        // Same arithmetic except the value-side summation order: tolerance 1e-5 absolute on unit-scale values.
+        for (int i = 0; i < q.length; i++) assertThat(actual[i]).isCloseTo(expected[i], org.assertj.core.data.Offset.offset(1e-5f));
+    }
+}
