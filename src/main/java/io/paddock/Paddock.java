@@ -1,6 +1,7 @@
 package io.paddock;
 
 import io.paddock.bench.MatVecBench;
+import io.paddock.bench.ModelBench;
 import io.paddock.cli.CliArgs;
 import io.paddock.cli.GenerateCommand;
 import io.paddock.cli.TokenizeCommand;
@@ -20,6 +21,8 @@ public final class Paddock {
               generate  --model DIR --prompt TEXT --max-tokens N [--temperature T] [--top-p P] [--top-k K]
                         [--min-p P] [--seed S] [--repetition-penalty R] [--stop TEXT] [--threads N]
               tokenize  --model DIR TEXT                   print the token ids (with BOS) as a JSON array
+              bench     --model DIR [--concurrency 1,4,16] [--tokens N] [--json]
+                                                           decode tokens/s vs the bandwidth ceiling measured in the same run
               bench     matvec [--threads N] [--seconds S] matrix-vector kernel vs measured read bandwidth
             """;
 
@@ -39,7 +42,7 @@ public final class Paddock {
                 case "serve" -> serve(rest);
                 case "generate" -> GenerateCommand.run(rest, out, err);
                 case "tokenize" -> TokenizeCommand.run(rest, out);
-                case "bench" -> bench(rest, out);
+                case "bench" -> bench(rest, out, err);
                 default -> throw new CliArgs.UsageException("unknown command '" + args[0] + "'\n" + USAGE);
             };
         } catch (CliArgs.UsageException e) {
@@ -64,12 +67,17 @@ public final class Paddock {
         }
     }
 
-    private static int bench(String[] args, PrintStream out) {
-        if (args.length == 0) throw new CliArgs.UsageException("bench needs a benchmark name: matvec");
+    private static int bench(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0) throw new CliArgs.UsageException("bench needs --model DIR, or a kernel benchmark: matvec");
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         return switch (args[0]) {
             case "matvec" -> MatVecBench.run(rest, out);
-            default -> throw new CliArgs.UsageException("unknown benchmark '" + args[0] + "' (known: matvec)");
+            default -> {
+                if (!args[0].startsWith("--")) {
+                    throw new CliArgs.UsageException("unknown benchmark '" + args[0] + "' (known: matvec, --model DIR)");
+                }
+                yield ModelBench.run(args, out, err);
+            }
         };
     }
 }

@@ -94,9 +94,7 @@ public final class MatVecBench {
     }
 
     private static void measure(Options o, Parallel p, Arena arena, PrintStream out) {
-        MemorySegment buffer = arena.allocate(o.bandwidthBytes(), 64);
-        buffer.fill((byte) 0);
-        float[] partial = new float[(int) (o.bandwidthBytes() / BW_BLOCK) + 1];
+        BandwidthProbe probe = new BandwidthProbe(p, o.bandwidthBytes());
         out.printf(Locale.ROOT, "matvec bench: %d thread(s), batch %d, %s, bandwidth buffer %d MB, misalign %d B%n",
                 o.threads(), o.batch(), S, o.bandwidthBytes() >> 20, o.misalign());
         out.printf(Locale.ROOT, "%-6s %-13s %9s %9s %9s %9s %7s %6s%n",
@@ -112,19 +110,17 @@ public final class MatVecBench {
                 // small matrix can take 100+ ms a call, so count calls, not just time.
                 long warmEnd = System.nanoTime() + 1_000_000_000L;
                 for (int i = 0; i < 200 || System.nanoTime() < warmEnd; i++) MatMul.matmul(p, w, x, 0, y, 0, o.batch());
-                for (int i = 0; i < 10; i++) sumBuffer(p, buffer, partial);
+                for (int i = 0; i < 10; i++) probe.measureGbs();
                 // Both halves of a pair should take about as long: a thread that starts late or is
                 // preempted costs a fixed delay, which would otherwise weigh more on the shorter side.
                 int reps = (int) Math.max(1, Math.round(o.bandwidthBytes() / (double) w.byteSize()));
                 List<Double> bw = new ArrayList<>(), mv = new ArrayList<>(), ratio = new ArrayList<>();
                 long end = System.nanoTime() + (long) (o.seconds() * 1e9);
                 while (System.nanoTime() < end || bw.size() < 5) {
-                    long t0 = System.nanoTime();
-                    sumBuffer(p, buffer, partial);
+                    double bwGbs = probe.measureGbs();
                     long t1 = System.nanoTime();
                     for (int r = 0; r < reps; r++) MatMul.matmul(p, w, x, 0, y, 0, o.batch());
                     long t2 = System.nanoTime();
-                    double bwGbs = o.bandwidthBytes() / (double) (t1 - t0);
                     double mvGbs = reps * w.byteSize() / (double) (t2 - t1);
                     bw.add(bwGbs);
                     mv.add(mvGbs);
@@ -137,33 +133,7 @@ public final class MatVecBench {
                 if (y[0] == 12345.678f) out.print("");   // keeps y observable
             }
         }
-    }
-
-    private static final long BW_BLOCK = 1 << 20;
-
-    /**
-     * The bandwidth probe: every byte of the buffer read once with vector loads, split across the pool. Each
-     * 1 MB block is read as four interleaved streams, like the kernel's four weight rows: a single stream per
-     * core keeps fewer misses in flight and understates what the memory system delivers.
-     */
-    private static void sumBuffer(Parallel p, MemorySegment buf, float[] partial) {
-        int blocks = (int) (buf.byteSize() / BW_BLOCK);
-        p.forRange(blocks, 1, (s, e) -> {
-            for (int b = s; b < e; b++) partial[b] = sumBlock(buf, b * BW_BLOCK, BW_BLOCK);
-        });
-    }
-
-    private static float sumBlock(MemorySegment buf, long off, long len) {
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        long step = S.vectorByteSize();
-        long q = len / 4;
-        for (long i = off, end = off + q; i < end; i += step) {
-            a0 = a0.add(FloatVector.fromMemorySegment(S, buf, i, ByteOrder.LITTLE_ENDIAN));
-            a1 = a1.add(FloatVector.fromMemorySegment(S, buf, i + q, ByteOrder.LITTLE_ENDIAN));
-            a2 = a2.add(FloatVector.fromMemorySegment(S, buf, i + 2 * q, ByteOrder.LITTLE_ENDIAN));
-            a3 = a3.add(FloatVector.fromMemorySegment(S, buf, i + 3 * q, ByteOrder.LITTLE_ENDIAN));
-        }
-        return a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
+        probe.close();
     }
 
     private static DenseMatrix randomMatrix(Arena arena, DType dt, int rows, int cols, int misalign, SplittableRandom rnd) {
