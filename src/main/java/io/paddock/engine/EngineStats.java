@@ -1,0 +1,20 @@
+package io.paddock.engine;
+
+/**
+ * A snapshot of the engine's state for metrics and health checks.
+ *
+ * @param waiting          requests queued for admission (including preempted ones)
+ * @param running          sequences in the running batch
+ * @param blocksTotal      KV blocks in the pool
+ * @param blocksUsed       KV blocks held by live sequences
+ * @param blocksCached     free KV blocks still holding a reusable prefix
+ * @param preemptions      sequences preempted since start
+ * @param prefixHitTokens  prompt tokens whose KV came from the prefix cache instead of being computed
+ * @param computedTokens   tokens run through the model since start
+ * @param steps            forward steps since start
+ * @param lastBatchSize    sequences in the last step
+ * @param lastStepTokens   tokens in the last step
+ */
+public record EngineStats(int waiting, int running, int blocksTotal, int blocksUsed, int blocksCached,
+        long preemptions, long prefixHitTokens, long computedTokens, long steps, int lastBatchSize,
+        int lastStepTokens) {}
