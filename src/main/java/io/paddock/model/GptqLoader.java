@@ -4,6 +4,7 @@ import io.paddock.format.DType;
 import io.paddock.format.Tensor;
 import io.paddock.format.TensorInfo;
 import io.paddock.format.WeightStore;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -34,7 +35,7 @@ final class GptqLoader {
     }
 
     /** The settings for this checkpoint, or one message saying which options to pass and what the shapes suggest. */
-    static GptqSettings settings(java.nio.file.Path dir, LlamaConfig config, WeightStore store, GptqOverrides o) {
+    static GptqSettings settings(Path dir, LlamaConfig config, WeightStore store, GptqOverrides o) {
         return GptqSettings.resolve(GptqSettings.declared(dir, config), o, absent -> {
             List<String> options = new ArrayList<>(absent);
             String last = o.actOrder() == null ? "(if act-order) " + GptqOverrides.ACT_ORDER_OPTION : null;
