@@ -21,6 +21,9 @@ public final class Paddock {
               generate  --model DIR --prompt TEXT --max-tokens N [--temperature T] [--top-p P] [--top-k K]
                         [--min-p P] [--seed S] [--repetition-penalty R] [--stop TEXT] [--threads N]
               tokenize  --model DIR TEXT                   print the token ids (with BOS) as a JSON array
+              synth     --shape llama-7b --bits 4 --group-size 128 [--act-order] [--layers N] [--dtype f16] --out DIR
+                                                           write a synthetic GPTQ (or fp16) checkpoint for benchmarks
+            legacy GPTQ files without quantize_config.json: add --gptq-bits B --gptq-group-size G [--gptq-act-order]
               bench     --model DIR [--concurrency 1,4,16] [--tokens N] [--json]
                                                            decode tokens/s vs the bandwidth ceiling measured in the same run
               bench     matvec [--threads N] [--seconds S] matrix-vector kernel vs measured read bandwidth
@@ -42,6 +45,7 @@ public final class Paddock {
                 case "serve" -> serve(rest);
                 case "generate" -> GenerateCommand.run(rest, out, err);
                 case "tokenize" -> TokenizeCommand.run(rest, out);
+                case "synth" -> io.paddock.bench.SyntheticCheckpoint.run(rest, out);
                 case "bench" -> bench(rest, out, err);
                 default -> throw new CliArgs.UsageException("unknown command '" + args[0] + "'\n" + USAGE);
             };

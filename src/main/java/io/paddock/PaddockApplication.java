@@ -18,13 +18,15 @@ public class PaddockApplication {
         List<String> springArgs = new ArrayList<>();
         List<String> own = new ArrayList<>();
         for (String a : args) {
-            if (a.startsWith("--model") || a.startsWith("--port") || !a.startsWith("--") || a.equals("--threads")) {
+            if (a.startsWith("--model") || a.startsWith("--port") || !a.startsWith("--") || a.startsWith("--threads")
+                    || a.startsWith("--gptq-")) {
                 own.add(a);
             } else {
                 springArgs.add(a);
             }
         }
-        CliArgs parsed = new CliArgs(own.toArray(String[]::new), Set.of("model", "port", "threads"), Set.of());
+        CliArgs parsed = new CliArgs(own.toArray(String[]::new),
+                CliArgs.union(CliArgs.GPTQ_VALUED, Set.of("model", "port", "threads")), CliArgs.GPTQ_FLAGS);
         if (!parsed.positional().isEmpty()) {
             throw new CliArgs.UsageException("unexpected argument '" + parsed.positional().getFirst() + "'");
         }
@@ -34,6 +36,10 @@ public class PaddockApplication {
         if (port != null) springArgs.add("--server.port=" + port);
         Integer threads = parsed.integer("threads", null);
         if (threads != null) springArgs.add("--paddock.model.threads=" + threads);
+        var gptq = parsed.gptqOverrides();
+        if (gptq.bits() != null) springArgs.add("--paddock.model.gptq.bits=" + gptq.bits());
+        if (gptq.groupSize() != null) springArgs.add("--paddock.model.gptq.group-size=" + gptq.groupSize());
+        if (gptq.actOrder() != null) springArgs.add("--paddock.model.gptq.act-order=" + gptq.actOrder());
         SpringApplication.run(PaddockApplication.class, springArgs.toArray(String[]::new));
     }
 }

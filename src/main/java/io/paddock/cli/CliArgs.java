@@ -74,6 +74,23 @@ public final class CliArgs {
         }
     }
 
+    /** The option names {@link #gptqOverrides()} reads, to add to a command's accepted options. */
+    public static final Set<String> GPTQ_VALUED = Set.of("gptq-bits", "gptq-group-size");
+    public static final Set<String> GPTQ_FLAGS = Set.of("gptq-act-order");
+
+    /** GPTQ settings given by hand, for legacy checkpoints that carry no quantize config. */
+    public io.paddock.model.GptqOverrides gptqOverrides() {
+        return new io.paddock.model.GptqOverrides(integer("gptq-bits", null), integer("gptq-group-size", null),
+                flag("gptq-act-order") ? Boolean.TRUE : null);
+    }
+
+    /** Union of option-name sets, for commands that share options. */
+    public static Set<String> union(Set<String> a, Set<String> b) {
+        java.util.HashSet<String> u = new java.util.HashSet<>(a);
+        u.addAll(b);
+        return Set.copyOf(u);
+    }
+
     /** A mistake on the command line: printed as one line, exit code 2. */
     public static final class UsageException extends RuntimeException {
         public UsageException(String message) { super(message); }

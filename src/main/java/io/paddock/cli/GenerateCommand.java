@@ -16,13 +16,13 @@ public final class GenerateCommand {
     private GenerateCommand() {}
 
     public static int run(String[] argv, PrintStream out, PrintStream err) {
-        CliArgs a = new CliArgs(argv, Set.of("model", "prompt", "max-tokens", "temperature", "top-p", "top-k",
-                "min-p", "seed", "repetition-penalty", "presence-penalty", "frequency-penalty", "threads", "stop"),
-                Set.of("ignore-eos"));
+        CliArgs a = new CliArgs(argv, CliArgs.union(CliArgs.GPTQ_VALUED, Set.of("model", "prompt", "max-tokens",
+                "temperature", "top-p", "top-k", "min-p", "seed", "repetition-penalty", "presence-penalty",
+                "frequency-penalty", "threads", "stop")), CliArgs.union(CliArgs.GPTQ_FLAGS, Set.of("ignore-eos")));
         if (!a.positional().isEmpty()) throw new CliArgs.UsageException("unexpected argument '" + a.positional().getFirst() + "'");
         int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
         long t0 = System.nanoTime();
-        try (LoadedModel model = ModelCatalog.open(a.string("model", null), threads, err)) {
+        try (LoadedModel model = ModelCatalog.open(a.string("model", null), threads, a.gptqOverrides(), err)) {
             GenerationConfig gc = model.checkpoint().generationConfig();
             SamplingParams params = SamplingParams.builder()
                     .temperature(a.decimal("temperature", gc.temperature() != null ? gc.temperature() : 1.0f))

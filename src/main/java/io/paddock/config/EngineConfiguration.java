@@ -12,7 +12,8 @@ public class EngineConfiguration {
 
     @Bean(destroyMethod = "close")
     GenerationService generationService(PaddockProperties props) {
-        LoadedModel model = ModelCatalog.open(props.model().path(), props.model().effectiveThreads(), System.err);
+        LoadedModel model = ModelCatalog.open(props.model().path(), props.model().effectiveThreads(),
+                props.model().gptq().overrides(), System.err);
         model.warmUp();
         return new GenerationService(model, props.engine().maxQueued());
     }

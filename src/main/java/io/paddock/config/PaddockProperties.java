@@ -15,10 +15,22 @@ public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine 
     /**
      * @param path    a Hugging Face model directory; empty serves the embedded demo model
      * @param threads compute threads for the CPU runtime; 0 means one per available core
+     * @param gptq    GPTQ settings for legacy checkpoints without quantize_config.json (override the files' own)
      */
-    public record Model(String path, @DefaultValue("0") int threads) {
+    public record Model(String path, @DefaultValue("0") int threads, @DefaultValue Gptq gptq) {
         public int effectiveThreads() {
             return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        }
+    }
+
+    /**
+     * @param bits      2, 3, 4 or 8
+     * @param groupSize -1 (none), 32, 64 or 128
+     * @param actOrder  whether the checkpoint was quantized with act-order (desc_act)
+     */
+    public record Gptq(Integer bits, Integer groupSize, Boolean actOrder) {
+        public io.paddock.model.GptqOverrides overrides() {
+            return new io.paddock.model.GptqOverrides(bits, groupSize, actOrder);
         }
     }
 

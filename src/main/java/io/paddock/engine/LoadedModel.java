@@ -18,7 +18,13 @@ public record LoadedModel(String id, String description, LlamaCheckpoint checkpo
         CpuLlama runtime, Parallel parallel, Set<Integer> eosIds, boolean addBos) implements AutoCloseable {
 
     public static LoadedModel load(String id, String description, Path dir, int threads) {
-        LlamaCheckpoint checkpoint = LlamaCheckpoint.open(dir);
+        return load(id, description, dir, threads, io.paddock.model.GptqOverrides.NONE);
+    }
+
+    /** Loads {@code dir}; {@code gptq} supplies GPTQ settings for legacy checkpoints that carry none. */
+    public static LoadedModel load(String id, String description, Path dir, int threads,
+            io.paddock.model.GptqOverrides gptq) {
+        LlamaCheckpoint checkpoint = LlamaCheckpoint.open(dir, gptq);
         try {
             Tokenizer tokenizer;
             try {

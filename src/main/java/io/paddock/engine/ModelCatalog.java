@@ -1,6 +1,7 @@
 package io.paddock.engine;
 
 import io.paddock.model.DemoModel;
+import io.paddock.model.GptqOverrides;
 import java.io.PrintStream;
 import java.nio.file.Path;
 
@@ -20,6 +21,11 @@ public final class ModelCatalog {
      * The model id is the directory's name, as clients will send it in the {@code model} field.
      */
     public static LoadedModel open(String modelDir, int threads, PrintStream log) {
+        return open(modelDir, threads, GptqOverrides.NONE, log);
+    }
+
+    /** As {@link #open(String, int, PrintStream)}, with GPTQ settings for legacy checkpoints. */
+    public static LoadedModel open(String modelDir, int threads, GptqOverrides gptq, PrintStream log) {
         if (modelDir == null || modelDir.isBlank()) {
             log.println("no model configured: serving the embedded demo model (random weights, meaningless"
                     + " output); use --model DIR to serve a real model");
@@ -28,6 +34,6 @@ public final class ModelCatalog {
         }
         Path dir = Path.of(modelDir).toAbsolutePath().normalize();
         String id = dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
-        return LoadedModel.load(id, "LLaMA-family model loaded from " + dir, dir, threads);
+        return LoadedModel.load(id, "LLaMA-family model loaded from " + dir, dir, threads, gptq);
     }
 }

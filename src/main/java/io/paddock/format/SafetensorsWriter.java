@@ -149,6 +149,12 @@ public final class SafetensorsWriter {
         Path tmp = null;
         try {
             tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+            try {
+                // createTempFile makes the file owner-only; a model file is ordinary data others may read.
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException notPosix) {
+                // keep the platform default
+            }
             long size;
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 writeFully(ch, ByteBuffer.wrap(headerBytes()));
