@@ -1,0 +1,18 @@
+package io.paddock.kvcache;
+
+/**
+ * What the KV-cache manager needs to know about a sequence. The engine's {@code Sequence} implements it; keeping
+ * the view here means {@code kvcache} does not depend on {@code engine}.
+ */
+public interface KvSequence {
+
+    long id();
+
+    /** Prompt plus generated tokens. */
+    int numTokens();
+
+    /** Leading tokens whose KV has been written (or shared from the prefix cache). */
+    int numComputedTokens();
+
+    int tokenAt(int index);
+}
