@@ -77,6 +77,7 @@ public record LoadedModel(String id, String description, LlamaCheckpoint checkpo
 
     @Override
     public void close() {
+        runtime.close();
         parallel.close();
         checkpoint.close();
     }

@@ -56,6 +56,24 @@ class GeneratorTests {
         assertThat(Stories260KExpected.GREEDY_200).startsWith(r.text().substring(0, 100));
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"stories260K-gptq-4bit-32g-actorder", "stories260K-gptq-4bit-nogroup",
+            "stories260K-gptq-4bit-64g", "stories260K-gptq-3bit-32g-actorder", "stories260K-gptq-8bit-nogroup"})
+    void gptqVariantsTellTheStory(String dir) {
+        GenerationResult r = greedy(dir, "", 40, 2, new StringBuilder());
+        assertThat(r.text()).startsWith("Once upon a time, there was a little girl named Lily. She loved to play");
+    }
+
+    @Test
+    void legacyGptqGeneratesWithSettingsGivenByHand() {
+        try (LoadedModel m = LoadedModel.load("legacy", "test", SharedModels.require("stories260K-gptq-legacy-4bit-32g"),
+                2, new io.paddock.model.GptqOverrides(4, 32, null))) {
+            var req = new GenerationRequest(m.encodePrompt(""), 30, SamplingParams.greedy(), List.of(), false);
+            assertThat(new Generator(m).generate(req, t -> { }, () -> false).text())
+                    .startsWith("Once upon a time, there was a little girl named Lily.");
+        }
+    }
+
     @Test
     void promptContinuationAndStopString() {
         GenerationResult r;

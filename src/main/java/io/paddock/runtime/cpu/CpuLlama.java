@@ -14,7 +14,7 @@ import java.util.List;
  * Every linear layer multiplies all rows of the step at once, so each weight is read once per step.
  * Not thread-safe: one engine thread owns an instance; the work inside a step is spread over {@link Parallel}.
  */
-public final class CpuLlama {
+public final class CpuLlama implements AutoCloseable {
 
     /**
      * One sequence's part of a step: {@code tokens} at positions {@code startPos, startPos+1, ...}, whose keys and
@@ -27,6 +27,7 @@ public final class CpuLlama {
     private final Parallel parallel;
     private final RopeTable rope;
     private Workspace ws;
+    private final java.util.Map<Linear, GptqMatrix> gptq = new java.util.IdentityHashMap<>(); // prepared once
 
     public CpuLlama(LlamaWeights weights, Parallel parallel) {
         this.c = weights.config();
@@ -34,6 +35,13 @@ public final class CpuLlama {
         this.parallel = parallel;
         this.rope = RopeTable.create(c.headDim(), c.maxPositionEmbeddings(), c.ropeTheta());
         this.ws = new Workspace(0);
+        // GPTQ layers are repacked into the fused kernel's layout once, at load time.
+        for (LayerWeights l : weights.layers()) {
+            for (Linear lin : List.of(l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down())) {
+                if (lin instanceof io.paddock.model.GptqLinear g) gptq.put(lin, GptqMatrix.prepare(g));
+            }
+        }
+        if (weights.lmHead() instanceof io.paddock.model.GptqLinear g) gptq.put(g, GptqMatrix.prepare(g));
     }
 
     public LlamaConfig config() { return c; }
@@ -139,12 +147,18 @@ public final class CpuLlama {
     private void matmul(Linear linear, float[] x, float[] y, int rows) {
         switch (linear) {
             case DenseLinear d -> MatMul.matmul(parallel, denseMatrix(d), x, 0, y, 0, rows);
-            case io.paddock.model.GptqLinear g -> throw new IllegalStateException(g.name() + ": GPTQ layers are not wired into the CPU runtime yet");
+            case io.paddock.model.GptqLinear g -> GptqMatMul.matmul(parallel, gptq.get(g), x, 0, y, 0, rows);
         }
     }
 
     private static DenseMatrix denseMatrix(DenseLinear d) {
         return new DenseMatrix(d.weight().data(), d.weight().dtype(), d.outFeatures(), d.inFeatures());
+    }
+
+    @Override
+    public void close() {
+        gptq.values().forEach(GptqMatrix::close);
+        gptq.clear();
     }
 
     /** Activation buffers for up to {@code rows} rows, reused across steps. */
