@@ -39,6 +39,10 @@ public final class Paddock {
             return;
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        if (!args[0].equals("serve") && System.getProperty("logback.configurationFile") == null) {
+            // Before the first logger exists: the tools print results on stdout, so logs go to stderr.
+            System.setProperty("logback.configurationFile", "paddock-cli-logback.xml");
+        }
         int code;
         try {
             code = switch (args[0]) {

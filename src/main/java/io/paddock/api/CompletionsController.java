@@ -31,7 +31,7 @@ class CompletionsController {
     Mono<CompletionResponse> complete(@RequestBody CompletionRequest body) {
         GenerationRequest request = validator.completion(body);
         LoadedModel model = engine.model();
-        return Mono.defer(() -> Mono.fromFuture(engine.submit(request), true))
+        return Mono.defer(() -> Mono.fromFuture(engine.submit(request)))
                 .onErrorMap(IllegalArgumentException.class, e -> new ApiException(HttpStatus.BAD_REQUEST,
                         e.getMessage(), "invalid_request_error", "prompt", null))
                 .map(r -> response(model, r));

@@ -36,7 +36,7 @@ class ModelsController {
 
     @GetMapping("/health")
     Map<String, Object> health() {
-        return Map.of("status", "ok", "model", engine.model().id(), "queued", engine.queued());
+        return Map.of("status", "ok", "model", engine.model().id(), "pending", engine.pending());
     }
 
     private Map<String, Object> card(LoadedModel m) {

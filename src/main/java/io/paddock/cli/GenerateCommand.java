@@ -2,7 +2,8 @@ package io.paddock.cli;
 
 import io.paddock.engine.GenerationRequest;
 import io.paddock.engine.GenerationResult;
-import io.paddock.engine.Generator;
+import io.paddock.engine.EngineConfig;
+import io.paddock.engine.GenerationService;
 import io.paddock.engine.LoadedModel;
 import io.paddock.engine.ModelCatalog;
 import io.paddock.model.GenerationConfig;
@@ -22,7 +23,11 @@ public final class GenerateCommand {
         if (!a.positional().isEmpty()) throw new CliArgs.UsageException("unexpected argument '" + a.positional().getFirst() + "'");
         int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
         long t0 = System.nanoTime();
-        try (LoadedModel model = ModelCatalog.open(a.string("model", null), threads, a.gptqOverrides(), err)) {
+        // One sequence: a KV pool of one context, a batch of one.
+        EngineConfig oneSequence = new EngineConfig(16, 0, 1, 512, true, 1);
+        try (GenerationService engine = new GenerationService(
+                ModelCatalog.open(a.string("model", null), threads, a.gptqOverrides(), err), oneSequence)) {
+            LoadedModel model = engine.model();
             GenerationConfig gc = model.checkpoint().generationConfig();
             SamplingParams params = SamplingParams.builder()
                     .temperature(a.decimal("temperature", gc.temperature() != null ? gc.temperature() : 1.0f))
@@ -44,13 +49,18 @@ public final class GenerateCommand {
             if (maxTokens < 0) throw new CliArgs.UsageException("--max-tokens must be >= 0");
             int[] prompt = model.encodePrompt(a.string("prompt", ""));
             if (prompt.length == 0) throw new CliArgs.UsageException("the prompt encodes to no tokens and the model adds no BOS");
+            if (prompt.length >= model.contextLength()) {
+                throw new CliArgs.UsageException("the prompt has " + prompt.length + " tokens; the context length is "
+                        + model.contextLength());
+            }
+            maxTokens = Math.min(maxTokens, model.contextLength() - prompt.length);
             List<String> stop = a.string("stop", null) == null ? List.of() : List.of(a.string("stop", null));
             var request = new GenerationRequest(prompt, maxTokens, params, stop, a.flag("ignore-eos"));
             long t1 = System.nanoTime();
             err.printf("loaded %s in %.2f s; prompt %d tokens%n", model.id(), (t1 - t0) / 1e9, prompt.length);
             GenerationResult r;
             try {
-                r = new Generator(model).generate(request, text -> { out.print(text); out.flush(); }, () -> false);
+                r = engine.generate(request, text -> { out.print(text); out.flush(); });
             } catch (IllegalArgumentException e) {
                 throw new CliArgs.UsageException(e.getMessage());
             }

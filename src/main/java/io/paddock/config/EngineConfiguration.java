@@ -1,5 +1,6 @@
 package io.paddock.config;
 
+import io.paddock.engine.EngineConfig;
 import io.paddock.engine.GenerationService;
 import io.paddock.engine.LoadedModel;
 import io.paddock.engine.ModelCatalog;
@@ -15,6 +16,8 @@ public class EngineConfiguration {
         LoadedModel model = ModelCatalog.open(props.model().path(), props.model().effectiveThreads(),
                 props.model().gptq().overrides(), System.err);
         model.warmUp();
-        return new GenerationService(model, props.engine().maxQueued());
+        var e = props.engine();
+        return new GenerationService(model, new EngineConfig(e.blockSize(), e.kvCacheMemory().toBytes(),
+                e.maxNumSeqs(), e.maxNumBatchedTokens(), e.prefixCaching(), e.maxQueued()));
     }
 }

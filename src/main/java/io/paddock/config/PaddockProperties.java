@@ -35,8 +35,17 @@ public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine 
     }
 
     /**
-     * @param maxQueued        requests allowed to wait for the engine before new ones are refused (503)
-     * @param defaultMaxTokens completion length when a request gives no max_tokens (OpenAI's default is 16)
+     * @param maxQueued           requests allowed to wait for admission before new ones are refused (503)
+     * @param defaultMaxTokens    completion length when a request gives no max_tokens (OpenAI's default is 16)
+     * @param blockSize           tokens per KV-cache block
+     * @param kvCacheMemory       memory for the KV-cache pool; 0 sizes it automatically (max-num-seqs full contexts,
+     *                            at most a quarter of the heap, at least one context)
+     * @param maxNumSeqs          most sequences decoding together in one batch
+     * @param maxNumBatchedTokens per-step token budget: longer prompts are prefilled in chunks of this size
+     * @param prefixCaching       reuse the KV cache of identical prompt prefixes across requests
      */
-    public record Engine(@DefaultValue("64") int maxQueued, @DefaultValue("16") int defaultMaxTokens) {}
+    public record Engine(@DefaultValue("256") int maxQueued, @DefaultValue("16") int defaultMaxTokens,
+            @DefaultValue("16") int blockSize, @DefaultValue("0") org.springframework.util.unit.DataSize kvCacheMemory,
+            @DefaultValue("64") int maxNumSeqs, @DefaultValue("512") int maxNumBatchedTokens,
+            @DefaultValue("true") boolean prefixCaching) {}
 }

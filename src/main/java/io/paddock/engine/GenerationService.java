@@ -1,69 +1,79 @@
 package io.paddock.engine;
 
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 
 /**
- * Accepts generation requests from any thread and runs them, one at a time, on a single engine thread that
- * owns the model's runtime state. A bounded queue rejects excess work early instead of letting it pile up.
- * Cancelling the returned future stops the sequence at its next token.
+ * The engine's front door for any thread: a model with its {@link EngineCore}. Offers a listener-based stream, a
+ * future, and a blocking call for command-line use; all three are the same continuous-batching path.
  */
 public final class GenerationService implements AutoCloseable {
     private final LoadedModel model;
-    private final Generator generator;
-    private final ThreadPoolExecutor engineThread;
+    private final EngineCore core;
 
-    public GenerationService(LoadedModel model, int maxQueued) {
+    public GenerationService(LoadedModel model, EngineConfig config) {
         this.model = model;
-        this.generator = new Generator(model);
-        this.engineThread = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(maxQueued), r -> {
-                    Thread t = new Thread(r, "paddock-engine");
-                    t.setDaemon(true);
-                    return t;
-                });
+        try {
+            this.core = new EngineCore(model, config);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            model.close();
+            throw e;
+        }
     }
 
     public LoadedModel model() { return model; }
 
-    /** Requests waiting for the engine thread. */
-    public int queued() { return engineThread.getQueue().size(); }
+    public EngineStats stats() { return core.stats(); }
+
+    /** Requests submitted and not yet finished. */
+    public int pending() { return core.pending(); }
 
     /**
-     * Queues a request. The future fails with {@link QueueFullException} when the queue is full and with
-     * {@link IllegalArgumentException} for a request the model cannot take (e.g. longer than its context).
+     * Streams a request's outputs to {@code listener} (called on the engine thread). Throws
+     * {@link IllegalArgumentException} at once for a request that can never fit, {@link QueueFullException} when
+     * the queue is full.
      */
+    public EngineCore.Handle stream(GenerationRequest request, EngineListener listener) {
+        return core.submit(request, listener);
+    }
+
+    /** The whole result when done; cancelling the future cancels the request and frees its blocks. */
     public CompletableFuture<GenerationResult> submit(GenerationRequest request) {
-        AtomicBoolean cancelled = new AtomicBoolean();
         CompletableFuture<GenerationResult> result = new CompletableFuture<>();
-        result.whenComplete((r, e) -> { if (result.isCancelled()) cancelled.set(true); });
-        try {
-            engineThread.execute(() -> {
-                if (cancelled.get()) return;
-                try {
-                    result.complete(generator.generate(request, text -> { }, cancelled::get));
-                } catch (Throwable t) {
-                    result.completeExceptionally(t);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            result.completeExceptionally(new QueueFullException(engineThread.getQueue().size()));
-        }
+        EngineCore.Handle handle = core.submit(request, new EngineListener() {
+            @Override public void onText(String delta, int[] tokenIds) { }
+            @Override public void onFinish(GenerationResult r) { result.complete(r); }
+            @Override public void onError(RuntimeException e) { result.completeExceptionally(e); }
+        });
+        result.whenComplete((r, e) -> { if (e instanceof CancellationException) handle.cancel(); });
         return result;
     }
 
-    @Override
-    public void close() {
-        engineThread.shutdownNow();
+    /** Runs a request to completion on the calling thread's behalf, handing text to {@code onText} as it comes. */
+    public GenerationResult generate(GenerationRequest request, Consumer<String> onText) {
+        CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+        core.submit(request, new EngineListener() {
+            @Override public void onText(String delta, int[] tokenIds) { onText.accept(delta); }
+            @Override public void onFinish(GenerationResult r) { result.complete(r); }
+            @Override public void onError(RuntimeException e) { result.completeExceptionally(e); }
+        });
         try {
-            engineThread.awaitTermination(10, TimeUnit.SECONDS);
+            return result.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while generating", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            throw new IllegalStateException(e.getCause());
         }
+    }
+
+    /** Stops the engine, then closes the model. */
+    @Override
+    public void close() {
+        core.close();
         model.close();
     }
 

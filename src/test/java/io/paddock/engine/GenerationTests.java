@@ -10,12 +10,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
-class GeneratorTests {
+class GenerationTests {
+    private static final EngineConfig ONE = new EngineConfig(16, 0, 1, 512, true, 4);
+
 
     private static GenerationResult greedy(String dir, String prompt, int maxTokens, int threads, StringBuilder streamed) {
-        try (LoadedModel m = LoadedModel.load(dir, "test", SharedModels.require(dir), threads)) {
-            var req = new GenerationRequest(m.encodePrompt(prompt), maxTokens, SamplingParams.greedy(), List.of(), false);
-            return new Generator(m).generate(req, streamed::append, () -> false);
+        try (GenerationService g = new GenerationService(LoadedModel.load(dir, "test", SharedModels.require(dir), threads), ONE)) {
+            var req = new GenerationRequest(g.model().encodePrompt(prompt), maxTokens, SamplingParams.greedy(), List.of(), false);
+            return g.generate(req, streamed::append);
         }
     }
 
@@ -66,10 +68,10 @@ class GeneratorTests {
 
     @Test
     void legacyGptqGeneratesWithSettingsGivenByHand() {
-        try (LoadedModel m = LoadedModel.load("legacy", "test", SharedModels.require("stories260K-gptq-legacy-4bit-32g"),
-                2, new io.paddock.model.GptqOverrides(4, 32, null))) {
-            var req = new GenerationRequest(m.encodePrompt(""), 30, SamplingParams.greedy(), List.of(), false);
-            assertThat(new Generator(m).generate(req, t -> { }, () -> false).text())
+        try (GenerationService g = new GenerationService(LoadedModel.load("legacy", "test",
+                SharedModels.require("stories260K-gptq-legacy-4bit-32g"), 2, new io.paddock.model.GptqOverrides(4, 32, null)), ONE)) {
+            var req = new GenerationRequest(g.model().encodePrompt(""), 30, SamplingParams.greedy(), List.of(), false);
+            assertThat(g.generate(req, t -> { }).text())
                     .startsWith("Once upon a time, there was a little girl named Lily.");
         }
     }
@@ -77,11 +79,11 @@ class GeneratorTests {
     @Test
     void promptContinuationAndStopString() {
         GenerationResult r;
-        try (LoadedModel m = LoadedModel.load("s", "test", SharedModels.require("stories260K"), 1)) {
-            var req = new GenerationRequest(m.encodePrompt("Once upon a time"), 100, SamplingParams.greedy(),
+        try (GenerationService g = new GenerationService(LoadedModel.load("s", "test", SharedModels.require("stories260K"), 1), ONE)) {
+            var req = new GenerationRequest(g.model().encodePrompt("Once upon a time"), 100, SamplingParams.greedy(),
                     List.of("Lily."), false);
             StringBuilder streamed = new StringBuilder();
-            r = new Generator(m).generate(req, streamed::append, () -> false);
+            r = g.generate(req, streamed::append);
             assertThat(streamed.toString()).isEqualTo(r.text());
         }
         assertThat(r.text()).isEqualTo(", there was a little girl named ");
@@ -90,23 +92,23 @@ class GeneratorTests {
 
     @Test
     void seededSamplingIsReproducible() {
-        try (LoadedModel m = LoadedModel.load("s", "test", SharedModels.require("stories260K"), 1)) {
+        try (GenerationService g = new GenerationService(LoadedModel.load("s", "test", SharedModels.require("stories260K"), 1), ONE)) {
             SamplingParams p = SamplingParams.builder().temperature(0.9f).topP(0.95f).seed(42L).build();
-            var req = new GenerationRequest(m.encodePrompt("Tom had a"), 40, p, List.of(), false);
-            String a = new Generator(m).generate(req, t -> { }, () -> false).text();
-            String b = new Generator(m).generate(req, t -> { }, () -> false).text();
+            var req = new GenerationRequest(g.model().encodePrompt("Tom had a"), 40, p, List.of(), false);
+            String a = g.generate(req, t -> { }).text();
+            String b = g.generate(req, t -> { }).text();
             assertThat(a).isEqualTo(b).isNotBlank();
         }
     }
 
     @Test
     void promptLongerThanContextIsRefused() {
-        try (LoadedModel m = LoadedModel.load("s", "test", SharedModels.require("stories260K"), 1)) {
+        try (GenerationService g = new GenerationService(LoadedModel.load("s", "test", SharedModels.require("stories260K"), 1), ONE)) {
             int[] ids = new int[600];
             java.util.Arrays.fill(ids, 300);
             var req = new GenerationRequest(ids, 1, SamplingParams.greedy(), List.of(), false);
-            assertThatThrownBy(() -> new Generator(m).generate(req, t -> { }, () -> false))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("context length is 512");
+            assertThatThrownBy(() -> g.generate(req, t -> { }))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("context length of 512");
         }
     }
 }
