@@ -4,7 +4,12 @@ import io.paddock.cli.CliArgs;
 import io.paddock.engine.LoadedModel;
 import io.paddock.engine.ModelCatalog;
 import io.paddock.model.LlamaConfig;
-import io.paddock.runtime.cpu.CpuLlama;
+import io.paddock.engine.EngineConfig;
+import io.paddock.engine.EngineCore;
+import io.paddock.engine.EngineListener;
+import io.paddock.engine.GenerationRequest;
+import io.paddock.engine.GenerationResult;
+import io.paddock.sampling.SamplingParams;
 import io.paddock.runtime.cpu.PagedKvStore;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -25,7 +30,7 @@ public final class ModelBench {
     private ModelBench() {}
 
     record Level(int concurrency, double tokensPerSecond, double msPerStep, long bytesPerStep,
-            double bandwidthGbs, double ceilingTokensPerSecond, double fraction, int samples) {}
+            double bandwidthGbs, double ceilingTokensPerSecond, double fraction, int samples, double kvWaste) {}
 
     public static int run(String[] argv, PrintStream out, PrintStream err) {
         CliArgs a = new CliArgs(argv, CliArgs.union(CliArgs.GPTQ_VALUED, Set.of("model", "threads", "tokens",
@@ -62,57 +67,114 @@ public final class ModelBench {
             } else {
                 out.printf(Locale.ROOT, "model %s, %d thread(s), %.2f GB of weights read per step, decode from position %d%n",
                         model.id(), threads, weightBytes / 1e9, promptTokens);
-                out.printf(Locale.ROOT, "%6s %10s %9s %10s %9s %10s %8s %7s%n", "conc", "tokens/s", "ms/step",
-                        "MB/step", "bw GB/s", "ceiling", "fraction", "samples");
+                out.printf(Locale.ROOT, "%6s %10s %9s %10s %9s %10s %8s %8s %7s%n", "conc", "tokens/s", "ms/step",
+                        "MB/step", "bw GB/s", "ceiling", "fraction", "kv waste", "samples");
                 for (Level l : results) {
-                    out.printf(Locale.ROOT, "%6d %10.2f %9.2f %10.1f %9.1f %10.2f %7.0f%% %7d%n", l.concurrency(),
+                    out.printf(Locale.ROOT, "%6d %10.2f %9.2f %10.1f %9.1f %10.2f %7.0f%% %7.1f%% %7d%n", l.concurrency(),
                             l.tokensPerSecond(), l.msPerStep(), l.bytesPerStep() / 1e6, l.bandwidthGbs(),
-                            l.ceilingTokensPerSecond(), 100 * l.fraction(), l.samples());
+                            l.ceilingTokensPerSecond(), 100 * l.fraction(), 100 * l.kvWaste(), l.samples());
                 }
             }
         }
         return 0;
     }
 
-    /** Alternates bandwidth probes with runs of {@code steps} batched decode steps; medians of each. */
+    /**
+     * Alternates bandwidth probes with rounds of {@code conc} requests through the real engine (continuous batching,
+     * paged KV). A round's decode rate is measured between the moment every request has produced its first token
+     * and the moment the first one finishes, so prefill is excluded and the batch is full throughout.
+     */
     private static Level measure(LoadedModel model, BandwidthProbe probe, int conc, int promptTokens, int steps,
             double seconds, long weightBytes, PrintStream err) {
         LlamaConfig c = model.checkpoint().config();
-        CpuLlama llama = model.runtime();
-        int blockSize = 16, perSeq = Math.ceilDiv(promptTokens + steps, blockSize);
-        PagedKvStore kv = llama.newKvStore(perSeq * conc, blockSize);
-        int[][] tables = new int[conc][perSeq];
-        for (int s = 0; s < conc; s++) for (int b = 0; b < perSeq; b++) tables[s][b] = s * perSeq + b;
-        // KV bytes read per step: each sequence reads its cache at the average position of the run.
         long kvBytes = (long) conc * PagedKvStore.bytesPerToken(c.numLayers(), c.numKvHeads() * c.headDim())
-                * (promptTokens + steps / 2);
+                * (promptTokens + steps / 2); // each sequence reads its cache at the average position of the run
         long bytesPerStep = weightBytes + kvBytes;
-        List<Double> bw = new ArrayList<>(), stepMs = new ArrayList<>();
-        long end = System.nanoTime() + (long) (seconds * 1e9);
-        int token = Math.min(3, c.vocabSize() - 1);
-        while (System.nanoTime() < end || stepMs.size() < 3) {
-            List<CpuLlama.Chunk> prefill = new ArrayList<>();
-            int[] prompt = new int[promptTokens];
-            java.util.Arrays.fill(prompt, token);
-            for (int s = 0; s < conc; s++) prefill.add(new CpuLlama.Chunk(tables[s], prompt, 0, true));
-            llama.forward(kv, prefill);
-            bw.add(probe.measureGbs());
-            long t0 = System.nanoTime();
-            for (int i = 0; i < steps; i++) {
-                List<CpuLlama.Chunk> step = new ArrayList<>(conc);
-                for (int s = 0; s < conc; s++) step.add(new CpuLlama.Chunk(tables[s], new int[] {token}, promptTokens + i, true));
-                llama.forward(kv, step);
-            }
-            stepMs.add((System.nanoTime() - t0) / 1e6 / steps);
-            if (stepMs.getLast() * steps > 1000) { // progress for big models only; small ones take thousands of samples
-                err.printf(Locale.ROOT, "  concurrency %d: %.2f ms/step, bandwidth %.1f GB/s%n", conc, stepMs.getLast(), bw.getLast());
+        List<Double> bw = new ArrayList<>(), stepMs = new ArrayList<>(), waste = new ArrayList<>();
+        EngineConfig cfg = new EngineConfig(16, 0, Math.max(conc, 1), Math.max(512, conc * promptTokens), false, conc);
+        try (EngineCore engine = new EngineCore(model, cfg)) {
+            long end = System.nanoTime() + (long) (seconds * 1e9);
+            int round = 0;
+            while (System.nanoTime() < end || stepMs.size() < 3) {
+                bw.add(probe.measureGbs());
+                Round r = new Round(conc, engine);
+                for (int s = 0; s < conc; s++) {
+                    int[] prompt = new int[promptTokens];
+                    for (int i = 0; i < promptTokens; i++) prompt[i] = 3 + (i * 7 + s * 13 + round) % (c.vocabSize() - 3);
+                    engine.submit(new GenerationRequest(prompt, steps + 1, SamplingParams.greedy(), List.of(), true), r);
+                }
+                r.await();
+                stepMs.add(r.msPerStep());
+                waste.add(r.kvWaste());
+                round++;
+                if (r.msPerStep() * steps > 1000) { // progress for big models only
+                    err.printf(Locale.ROOT, "  concurrency %d: %.2f ms/step, bandwidth %.1f GB/s%n", conc, stepMs.getLast(), bw.getLast());
+                }
             }
         }
         double ms = median(stepMs), gbs = median(bw);
         double tps = conc * 1000.0 / ms;
         // The ceiling counts the weights once per step, as a batched step reads them once for all sequences.
         double ceiling = conc * gbs * 1e9 / bytesPerStep;
-        return new Level(conc, tps, ms, bytesPerStep, gbs, ceiling, tps / ceiling, stepMs.size());
+        return new Level(conc, tps, ms, bytesPerStep, gbs, ceiling, tps / ceiling, stepMs.size(), median(waste));
+    }
+
+    /** One round of requests: token arrival times, and the KV occupancy seen at the end of the full-batch window. */
+    private static final class Round implements EngineListener {
+        private final int conc;
+        private final EngineCore engine;
+        private final java.util.concurrent.CountDownLatch done;
+        private int started;         // requests that produced their first token
+        private int tokensInWindow;  // tokens produced after the window opened
+        private long windowStart, windowEnd;
+        private double wasteSum;
+        private int wasteSamples;
+
+        Round(int conc, EngineCore engine) {
+            this.conc = conc;
+            this.engine = engine;
+            this.done = new java.util.concurrent.CountDownLatch(conc);
+        }
+
+        // Listener calls come from the engine thread only.
+        @Override public void onText(String delta, int[] tokenIds) {
+            if (windowEnd != 0) return;
+            if (windowStart != 0) {
+                tokensInWindow += tokenIds.length;
+                wasteSum += engine.stats().kvWaste(); // averaged over the window: it moves as last blocks fill
+                wasteSamples++;
+            } else if (tokenIds.length > 0 && ++started == conc) {
+                windowStart = System.nanoTime();
+            }
+        }
+
+        @Override public void onFinish(GenerationResult result) {
+            if (windowEnd == 0) windowEnd = System.nanoTime();
+            done.countDown();
+        }
+
+        @Override public void onError(RuntimeException error) {
+            throw new IllegalStateException("benchmark request failed", error);
+        }
+
+        void await() {
+            try {
+                if (!done.await(30, java.util.concurrent.TimeUnit.MINUTES)) throw new IllegalStateException("timed out");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+
+        double msPerStep() {
+            // Every step in the window gives each of the conc sequences one token.
+            double steps = Math.max(1, tokensInWindow / (double) conc);
+            return (windowEnd - windowStart) / 1e6 / steps;
+        }
+
+        double kvWaste() {
+            return wasteSamples == 0 ? Double.NaN : wasteSum / wasteSamples;
+        }
     }
 
     private static String json(LoadedModel model, int threads, long weightBytes, List<Level> levels) {
@@ -136,6 +198,7 @@ public final class ModelBench {
             m.put("read_bandwidth_gb_s", l.bandwidthGbs());
             m.put("ceiling_tokens_per_second", l.ceilingTokensPerSecond());
             m.put("fraction", l.fraction());
+            m.put("kv_waste", l.kvWaste());
             lv.add(m);
         }
         o.put("levels", lv);

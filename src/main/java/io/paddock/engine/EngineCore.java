@@ -268,10 +268,12 @@ public final class EngineCore implements AutoCloseable {
     }
 
     private EngineStats snapshot() {
+        long kvTokens = 0;
+        for (Sequence s : scheduler.running()) kvTokens += s.numComputedTokens();
         return new EngineStats(scheduler.waitingCount(), scheduler.runningCount(), kvManager.numBlocks(),
                 kvManager.usedBlocks(), kvManager.cachedBlocks(), scheduler.preemptionsTotal(),
                 kvManager.prefixHitTokens(), computedTokens, steps, scheduler.lastBatchSize(),
-                scheduler.lastBatchTokens());
+                scheduler.lastBatchTokens(), kvTokens, kvManager.blockSize());
     }
 
     /** Stops the loop; requests still in flight fail with a clear error. Does not close the model. */

@@ -14,7 +14,16 @@ package io.paddock.engine;
  * @param steps            forward steps since start
  * @param lastBatchSize    sequences in the last step
  * @param lastStepTokens   tokens in the last step
+ * @param kvTokens         tokens whose keys and values the running sequences hold in KV blocks
+ * @param blockSize        tokens per KV block
  */
 public record EngineStats(int waiting, int running, int blocksTotal, int blocksUsed, int blocksCached,
         long preemptions, long prefixHitTokens, long computedTokens, long steps, int lastBatchSize,
-        int lastStepTokens) {}
+        int lastStepTokens, long kvTokens, int blockSize) {
+
+    /** Share of the used KV blocks' token slots that hold no token (partly filled last blocks): 0 is no waste. */
+    public double kvWaste() {
+        long slots = (long) blocksUsed * blockSize;
+        return slots == 0 ? 0 : 1 - Math.min(kvTokens, slots) / (double) slots;
+    }
+}
