@@ -21,9 +21,10 @@ import jdk.incubator.vector.FloatVector;
  * <p><b>Tiles.</b> Outputs are cut into blocks of {@code lanes} (one float vector). A block is one contiguous
  * stream that a thread reads front to back: per group, a meta record ({@code lanes} f16 scales, then
  * {@code lanes} int16 zero points with the +1 of legacy checkpoints already applied), then the group's
- * packed rows, each {@code lanes} int32 words (word k of the unit for output lane l). Within a unit the codes are
- * the GPTQ bit stream in permuted input order (see {@link GptqPieces}), so one vector load gives 8 (4-bit)
- * codes for each of 16 outputs. Output lanes past {@code out} hold scale 0, zero 0, code 0.
+ * packed rows, each {@code lanes} int32 words (one word of codes per output lane). A word holds the codes of
+ * consecutive (permuted) inputs at their GPTQ bit positions, 16/8/4 of them for 2/4/8 bits and ten for 3 bits
+ * (see {@link GptqPieces} for why not AutoGPTQ's 32-in-3-words), so one vector load gives 8 (4-bit) codes for
+ * each of 16 outputs. Output lanes past {@code out} hold scale 0, zero 0, code 0.
  */
 public final class GptqMatrix implements AutoCloseable {
     static final int LANES = FloatVector.SPECIES_PREFERRED.length();
@@ -84,11 +85,6 @@ public final class GptqMatrix implements AutoCloseable {
     /** Number of pieces (activation slots) per batch row: see {@link GptqPieces}. */
     int pieceCount() {
         return perm.length / pieces.codes() * pieces.pieces();
-    }
-
-    /** Byte offset of group g's meta record within a block. */
-    long groupOffset(int g) {
-        return (long) LANES * 4 * (g + (long) groupUnitStart[g] * pieces.words());
     }
 
     public static GptqMatrix prepare(GptqLinear l) {

@@ -1,67 +1,44 @@
 package io.paddock.runtime.cpu;
 
 /**
- * How the fast kernel cuts a packed unit of GPTQ codes into "pieces" without shifting: each piece is one AND
- * (or, for the topmost bits of a word, one unsigned shift) of a word, converted to float as is. A piece at bit
- * offset {@code off} converts to {@code value · 2^off}; the activation it multiplies is pre-scaled by
- * {@code 2^-off} (exact: a power of two) once per call, so the hot loop does no per-weight shift.
+ * How the fast kernel cuts a packed word of GPTQ codes into "pieces" without shifting: each piece is one AND of
+ * the word with the code's mask (or, for a code reaching bit 31, one unsigned shift), converted to float as is.
+ * A masked code at bit offset {@code off} converts to {@code q · 2^off}; the activation it multiplies is
+ * pre-scaled by {@code 2^-off} (exact: a power of two) once per call, so the hot loop does no per-weight shift.
  *
- * <p>A unit is {@code codes} values packed as the GPTQ bit stream (value j in bits [j·bits, (j+1)·bits)) over
- * {@code words} int32 words: 8/16/4 codes in one word for 4/2/8 bits, and 32 codes in three words for 3 bits,
- * where codes 10 and 21 straddle two words and become two pieces each (low part, and high part whose
- * activation factor also carries the part's weight inside the code, ×4 or ×2). The kernels in
- * {@link GptqTiles} hard-code the same masks piece by piece; this table is what the per-call activation gather
- * uses and what the tests check the kernels against.
+ * <p>A unit is one int32 word of the {@link GptqMatrix} tiles holding {@code codes} values, value j in bits
+ * [j·bits, (j+1)·bits): 16/8/4 codes for 2/4/8 bits, exactly the GPTQ stream. For 3 bits the matrix is repacked
+ * at load time to ten codes per word (bits 30-31 unused, 3.2 bits per weight, groups padded to multiples of ten
+ * codes): AutoGPTQ's own layout packs 32 codes into three words with two codes straddling word boundaries, and
+ * its kernel (34 pieces, ~30 distinct masks) measured 1.7-2.5 times slower per weight than the 4-bit one, so it
+ * lost to 4 bits despite reading fewer bytes. With ten codes in one word, 3 bits runs the 4-bit loop shape.
  *
  * @param code   (pieces) which code of the unit the piece belongs to
  * @param factor (pieces) the factor applied to that code's activation
  */
-record GptqPieces(int bits, int codes, int words, int[] code, float[] factor) {
+record GptqPieces(int bits, int codes, int[] code, float[] factor) {
 
     static GptqPieces of(int bits) {
-        return switch (bits) {
-            case 2 -> single(2);
-            case 4 -> single(4);
-            case 8 -> single(8);
-            case 3 -> threeBit();
-            default -> throw new IllegalArgumentException("GPTQ bits must be 2, 3, 4 or 8, got " + bits);
-        };
+        if (bits != 2 && bits != 3 && bits != 4 && bits != 8) {
+            throw new IllegalArgumentException("GPTQ bits must be 2, 3, 4 or 8, got " + bits);
+        }
+        int n = 32 / bits;
+        boolean topShift = n * bits == 32;    // the top code's mask would hold the sign bit: shift instead
+        int[] code = new int[n];
+        float[] factor = new float[n];
+        for (int j = 0; j < n; j++) {
+            code[j] = j;
+            factor[j] = topShift && j == n - 1 ? 1f : Math.scalb(1f, -j * bits);
+        }
+        return new GptqPieces(bits, n, code, factor);
     }
 
     int pieces() {
         return code.length;
     }
 
-    /** 32/bits codes in one word: masks at 0, bits, 2·bits, ..., and the top code by an unsigned shift (factor 1). */
-    private static GptqPieces single(int bits) {
-        int n = 32 / bits;
-        int[] code = new int[n];
-        float[] factor = new float[n];
-        for (int j = 0; j < n; j++) {
-            code[j] = j;
-            factor[j] = j == n - 1 ? 1f : Math.scalb(1f, -j * bits);
-        }
-        return new GptqPieces(bits, n, 1, code, factor);
-    }
-
-    /**
-     * AutoGPTQ's 3-bit unit: word 0 holds codes 0-9 at 3j and the low two bits of code 10 at 30; word 1 the high
-     * bit of code 10 at 0, codes 11-20 at 3(j-11)+1 and the low bit of code 21 at 31; word 2 the high two bits of
-     * code 21 at 0 and codes 22-31 at 3(j-22)+2. Pieces that reach bit 31 are shifts: a masked value with the
-     * sign bit set would convert to a negative float.
-     */
-    private static GptqPieces threeBit() {
-        int[] code = new int[34];
-        float[] factor = new float[34];
-        int p = 0;
-        for (int j = 0; j < 10; j++, p++) { code[p] = j; factor[p] = Math.scalb(1f, -3 * j); }
-        code[p] = 10; factor[p++] = 1f;                 // word 0 >>> 30: bits 0-1 of code 10
-        code[p] = 10; factor[p++] = 4f;                 // word 1 & 1: bit 2 of code 10
-        for (int j = 11; j < 21; j++, p++) { code[p] = j; factor[p] = Math.scalb(1f, -(3 * (j - 11) + 1)); }
-        code[p] = 21; factor[p++] = 1f;                 // word 1 >>> 31: bit 0 of code 21
-        code[p] = 21; factor[p++] = 2f;                 // word 2 & 3: bits 1-2 of code 21
-        for (int j = 22; j < 32; j++, p++) { code[p] = j; factor[p] = Math.scalb(1f, -(3 * (j - 22) + 2)); }
-        factor[33] = 1f;                                // code 31 sits in bits 29-31: word 2 >>> 29
-        return new GptqPieces(3, 32, 3, code, factor);
+    /** Packed words per unit: always one (kept as a name for the tile arithmetic). */
+    int words() {
+        return 1;
     }
 }

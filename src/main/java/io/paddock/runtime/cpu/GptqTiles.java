@@ -85,12 +85,10 @@ final class GptqTiles {
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
             long qo = off + MB;
             int n = units[g];
-            for (int u = 0; u < n; u++) {   // hot loop: 32 codes x LANES outputs per unit
-                long o = qo + (long) u * 3 * RB;
-                int x = xi + u * 34;
+            for (int u = 0; u < n; u++) {   // hot loop: 10 codes x LANES outputs per unit
+                long o = qo + (long) u * RB;
+                int x = xi + u * 10;
                 IntVector v0 = IntVector.fromMemorySegment(I, t, o, LE);
-                IntVector v1 = IntVector.fromMemorySegment(I, t, o + 1 * RB, LE);
-                IntVector v2 = IntVector.fromMemorySegment(I, t, o + 2 * RB, LE);
                 a0 = ((FloatVector) v0.and(0x7).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x]), a0);
                 a1 = ((FloatVector) v0.and(0x38).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 1]), a1);
                 a2 = ((FloatVector) v0.and(0x1C0).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 2]), a2);
@@ -101,36 +99,12 @@ final class GptqTiles {
                 a3 = ((FloatVector) v0.and(0xE00000).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 7]), a3);
                 a0 = ((FloatVector) v0.and(0x7000000).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 8]), a0);
                 a1 = ((FloatVector) v0.and(0x38000000).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 9]), a1);
-                a2 = ((FloatVector) v0.lanewise(LSHR, 30).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 10]), a2);
-                a3 = ((FloatVector) v1.and(0x1).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 11]), a3);
-                a0 = ((FloatVector) v1.and(0xE).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 12]), a0);
-                a1 = ((FloatVector) v1.and(0x70).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 13]), a1);
-                a2 = ((FloatVector) v1.and(0x380).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 14]), a2);
-                a3 = ((FloatVector) v1.and(0x1C00).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 15]), a3);
-                a0 = ((FloatVector) v1.and(0xE000).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 16]), a0);
-                a1 = ((FloatVector) v1.and(0x70000).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 17]), a1);
-                a2 = ((FloatVector) v1.and(0x380000).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 18]), a2);
-                a3 = ((FloatVector) v1.and(0x1C00000).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 19]), a3);
-                a0 = ((FloatVector) v1.and(0xE000000).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 20]), a0);
-                a1 = ((FloatVector) v1.and(0x70000000).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 21]), a1);
-                a2 = ((FloatVector) v1.lanewise(LSHR, 31).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 22]), a2);
-                a3 = ((FloatVector) v2.and(0x3).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 23]), a3);
-                a0 = ((FloatVector) v2.and(0x1C).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 24]), a0);
-                a1 = ((FloatVector) v2.and(0xE0).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 25]), a1);
-                a2 = ((FloatVector) v2.and(0x700).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 26]), a2);
-                a3 = ((FloatVector) v2.and(0x3800).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 27]), a3);
-                a0 = ((FloatVector) v2.and(0x1C000).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 28]), a0);
-                a1 = ((FloatVector) v2.and(0xE0000).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 29]), a1);
-                a2 = ((FloatVector) v2.and(0x700000).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 30]), a2);
-                a3 = ((FloatVector) v2.and(0x3800000).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 31]), a3);
-                a0 = ((FloatVector) v2.and(0x1C000000).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 32]), a0);
-                a1 = ((FloatVector) v2.lanewise(LSHR, 29).convert(I2F, 0)).fma(FloatVector.broadcast(S, xs[x + 33]), a1);
             }
             FloatVector scale = ((IntVector) ShortVector.fromMemorySegment(H, t, off, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(0x8FFF_FFFF).reinterpretAsFloats().mul(0x1p112f);
             FloatVector zero = (FloatVector) ShortVector.fromMemorySegment(H, t, off + HB, LE).convertShape(S2F, S, 0);
             acc = zero.fma(FloatVector.broadcast(S, -sx[si + g]), a0.add(a1).add(a2.add(a3))).fma(scale, acc);
-            off = qo + (long) n * 3 * RB;
-            xi += n * 34;
+            off = qo + (long) n * RB;
+            xi += n * 10;
         }
         if (valid == LANES) acc.intoArray(y, yo); else acc.intoArray(y, yo, S.indexInRange(0, valid));
     }
@@ -257,11 +231,9 @@ final class GptqTiles {
             long qo = off + MB;
             int n = units[g];
             for (int u = 0; u < n; u++) {   // hot loop: each decoded piece feeds four rows
-                long o = qo + (long) u * 3 * RB;
-                int x0 = xi + u * 34, x1 = x0 + pt, x2 = x1 + pt, x3 = x2 + pt;
+                long o = qo + (long) u * RB;
+                int x0 = xi + u * 10, x1 = x0 + pt, x2 = x1 + pt, x3 = x2 + pt;
                 IntVector v0 = IntVector.fromMemorySegment(I, t, o, LE);
-                IntVector v1 = IntVector.fromMemorySegment(I, t, o + 1 * RB, LE);
-                IntVector v2 = IntVector.fromMemorySegment(I, t, o + 2 * RB, LE);
                 FloatVector w;
                 w = (FloatVector) v0.and(0x7).convert(I2F, 0);
                 a0 = w.fma(FloatVector.broadcast(S, xs[x0 + 0]), a0); a1 = w.fma(FloatVector.broadcast(S, xs[x1 + 0]), a1); a2 = w.fma(FloatVector.broadcast(S, xs[x2 + 0]), a2); a3 = w.fma(FloatVector.broadcast(S, xs[x3 + 0]), a3);
@@ -283,54 +255,6 @@ final class GptqTiles {
                 a0 = w.fma(FloatVector.broadcast(S, xs[x0 + 8]), a0); a1 = w.fma(FloatVector.broadcast(S, xs[x1 + 8]), a1); a2 = w.fma(FloatVector.broadcast(S, xs[x2 + 8]), a2); a3 = w.fma(FloatVector.broadcast(S, xs[x3 + 8]), a3);
                 w = (FloatVector) v0.and(0x38000000).convert(I2F, 0);
                 b0 = w.fma(FloatVector.broadcast(S, xs[x0 + 9]), b0); b1 = w.fma(FloatVector.broadcast(S, xs[x1 + 9]), b1); b2 = w.fma(FloatVector.broadcast(S, xs[x2 + 9]), b2); b3 = w.fma(FloatVector.broadcast(S, xs[x3 + 9]), b3);
-                w = (FloatVector) v0.lanewise(LSHR, 30).convert(I2F, 0);
-                a0 = w.fma(FloatVector.broadcast(S, xs[x0 + 10]), a0); a1 = w.fma(FloatVector.broadcast(S, xs[x1 + 10]), a1); a2 = w.fma(FloatVector.broadcast(S, xs[x2 + 10]), a2); a3 = w.fma(FloatVector.broadcast(S, xs[x3 + 10]), a3);
-                w = (FloatVector) v1.and(0x1).convert(I2F, 0);
-                b0 = w.fma(FloatVector.broadcast(S, xs[x0 + 11]), b0); b1 = w.fma(FloatVector.broadcast(S, xs[x1 + 11]), b1); b2 = w.fma(FloatVector.broadcast(S, xs[x2 + 11]), b2); b3 = w.fma(FloatVector.broadcast(S, xs[x3 + 11]), b3);
-                w = (FloatVector) v1.and(0xE).convert(I2F, 0);
-                a0 = w.fma(FloatVector.broadcast(S, xs[x0 + 12]), a0); a1 = w.fma(FloatVector.broadcast(S, xs[x1 + 12]), a1); a2 = w.fma(FloatVector.broadcast(S, xs[x2 + 12]), a2); a3 = w.fma(FloatVector.broadcast(S, xs[x3 + 12]), a3);
-                w = (FloatVector) v1.and(0x70).convert(I2F, 0);
-                b0 = w.fma(FloatVector.broadcast(S, xs[x0 + 13]), b0); b1 = w.fma(FloatVector.broadcast(S, xs[x1 + 13]), b1); b2 = w.fma(FloatVector.broadcast(S, xs[x2 + 13]), b2); b3 = w.fma(FloatVector.broadcast(S, xs[x3 + 13]), b3);
-                w = (FloatVector) v1.and(0x380).convert(I2F, 0);
-                a0 = w.fma(FloatVector.broadcast(S, xs[x0 + 14]), a0); a1 = w.fma(FloatVector.broadcast(S, xs[x1 + 14]), a1); a2 = w.fma(FloatVector.broadcast(S, xs[x2 + 14]), a2); a3 = w.fma(FloatVector.broadcast(S, xs[x3 + 14]), a3);
-                w = (FloatVector) v1.and(0x1C00).convert(I2F, 0);
-                b0 = w.fma(FloatVector.broadcast(S, xs[x0 + 15]), b0); b1 = w.fma(FloatVector.broadcast(S, xs[x1 + 15]), b1); b2 = w.fma(FloatVector.broadcast(S, xs[x2 + 15]), b2); b3 = w.fma(FloatVector.broadcast(S, xs[x3 + 15]), b3);
-                w = (FloatVector) v1.and(0xE000).convert(I2F, 0);
-                a0 = w.fma(FloatVector.broadcast(S, xs[x0 + 16]), a0); a1 = w.fma(FloatVector.broadcast(S, xs[x1 + 16]), a1); a2 = w.fma(FloatVector.broadcast(S, xs[x2 + 16]), a2); a3 = w.fma(FloatVector.broadcast(S, xs[x3 + 16]), a3);
-                w = (FloatVector) v1.and(0x70000).convert(I2F, 0);
-                b0 = w.fma(FloatVector.broadcast(S, xs[x0 + 17]), b0); b1 = w.fma(FloatVector.broadcast(S, xs[x1 + 17]), b1); b2 = w.fma(FloatVector.broadcast(S, xs[x2 + 17]), b2); b3 = w.fma(FloatVector.broadcast(S, xs[x3 + 17]), b3);
-                w = (FloatVector) v1.and(0x380000).convert(I2F, 0);
-                a0 = w.fma(FloatVector.broadcast(S, xs[x0 + 18]), a0); a1 = w.fma(FloatVector.broadcast(S, xs[x1 + 18]), a1); a2 = w.fma(FloatVector.broadcast(S, xs[x2 + 18]), a2); a3 = w.fma(FloatVector.broadcast(S, xs[x3 + 18]), a3);
-                w = (FloatVector) v1.and(0x1C00000).convert(I2F, 0);
-                b0 = w.fma(FloatVector.broadcast(S, xs[x0 + 19]), b0); b1 = w.fma(FloatVector.broadcast(S, xs[x1 + 19]), b1); b2 = w.fma(FloatVector.broadcast(S, xs[x2 + 19]), b2); b3 = w.fma(FloatVector.broadcast(S, xs[x3 + 19]), b3);
-                w = (FloatVector) v1.and(0xE000000).convert(I2F, 0);
-                a0 = w.fma(FloatVector.broadcast(S, xs[x0 + 20]), a0); a1 = w.fma(FloatVector.broadcast(S, xs[x1 + 20]), a1); a2 = w.fma(FloatVector.broadcast(S, xs[x2 + 20]), a2); a3 = w.fma(FloatVector.broadcast(S, xs[x3 + 20]), a3);
-                w = (FloatVector) v1.and(0x70000000).convert(I2F, 0);
-                b0 = w.fma(FloatVector.broadcast(S, xs[x0 + 21]), b0); b1 = w.fma(FloatVector.broadcast(S, xs[x1 + 21]), b1); b2 = w.fma(FloatVector.broadcast(S, xs[x2 + 21]), b2); b3 = w.fma(FloatVector.broadcast(S, xs[x3 + 21]), b3);
-                w = (FloatVector) v1.lanewise(LSHR, 31).convert(I2F, 0);
-                a0 = w.fma(FloatVector.broadcast(S, xs[x0 + 22]), a0); a1 = w.fma(FloatVector.broadcast(S, xs[x1 + 22]), a1); a2 = w.fma(FloatVector.broadcast(S, xs[x2 + 22]), a2); a3 = w.fma(FloatVector.broadcast(S, xs[x3 + 22]), a3);
-                w = (FloatVector) v2.and(0x3).convert(I2F, 0);
-                b0 = w.fma(FloatVector.broadcast(S, xs[x0 + 23]), b0); b1 = w.fma(FloatVector.broadcast(S, xs[x1 + 23]), b1); b2 = w.fma(FloatVector.broadcast(S, xs[x2 + 23]), b2); b3 = w.fma(FloatVector.broadcast(S, xs[x3 + 23]), b3);
-                w = (FloatVector) v2.and(0x1C).convert(I2F, 0);
-                a0 = w.fma(FloatVector.broadcast(S, xs[x0 + 24]), a0); a1 = w.fma(FloatVector.broadcast(S, xs[x1 + 24]), a1); a2 = w.fma(FloatVector.broadcast(S, xs[x2 + 24]), a2); a3 = w.fma(FloatVector.broadcast(S, xs[x3 + 24]), a3);
-                w = (FloatVector) v2.and(0xE0).convert(I2F, 0);
-                b0 = w.fma(FloatVector.broadcast(S, xs[x0 + 25]), b0); b1 = w.fma(FloatVector.broadcast(S, xs[x1 + 25]), b1); b2 = w.fma(FloatVector.broadcast(S, xs[x2 + 25]), b2); b3 = w.fma(FloatVector.broadcast(S, xs[x3 + 25]), b3);
-                w = (FloatVector) v2.and(0x700).convert(I2F, 0);
-                a0 = w.fma(FloatVector.broadcast(S, xs[x0 + 26]), a0); a1 = w.fma(FloatVector.broadcast(S, xs[x1 + 26]), a1); a2 = w.fma(FloatVector.broadcast(S, xs[x2 + 26]), a2); a3 = w.fma(FloatVector.broadcast(S, xs[x3 + 26]), a3);
-                w = (FloatVector) v2.and(0x3800).convert(I2F, 0);
-                b0 = w.fma(FloatVector.broadcast(S, xs[x0 + 27]), b0); b1 = w.fma(FloatVector.broadcast(S, xs[x1 + 27]), b1); b2 = w.fma(FloatVector.broadcast(S, xs[x2 + 27]), b2); b3 = w.fma(FloatVector.broadcast(S, xs[x3 + 27]), b3);
-                w = (FloatVector) v2.and(0x1C000).convert(I2F, 0);
-                a0 = w.fma(FloatVector.broadcast(S, xs[x0 + 28]), a0); a1 = w.fma(FloatVector.broadcast(S, xs[x1 + 28]), a1); a2 = w.fma(FloatVector.broadcast(S, xs[x2 + 28]), a2); a3 = w.fma(FloatVector.broadcast(S, xs[x3 + 28]), a3);
-                w = (FloatVector) v2.and(0xE0000).convert(I2F, 0);
-                b0 = w.fma(FloatVector.broadcast(S, xs[x0 + 29]), b0); b1 = w.fma(FloatVector.broadcast(S, xs[x1 + 29]), b1); b2 = w.fma(FloatVector.broadcast(S, xs[x2 + 29]), b2); b3 = w.fma(FloatVector.broadcast(S, xs[x3 + 29]), b3);
-                w = (FloatVector) v2.and(0x700000).convert(I2F, 0);
-                a0 = w.fma(FloatVector.broadcast(S, xs[x0 + 30]), a0); a1 = w.fma(FloatVector.broadcast(S, xs[x1 + 30]), a1); a2 = w.fma(FloatVector.broadcast(S, xs[x2 + 30]), a2); a3 = w.fma(FloatVector.broadcast(S, xs[x3 + 30]), a3);
-                w = (FloatVector) v2.and(0x3800000).convert(I2F, 0);
-                b0 = w.fma(FloatVector.broadcast(S, xs[x0 + 31]), b0); b1 = w.fma(FloatVector.broadcast(S, xs[x1 + 31]), b1); b2 = w.fma(FloatVector.broadcast(S, xs[x2 + 31]), b2); b3 = w.fma(FloatVector.broadcast(S, xs[x3 + 31]), b3);
-                w = (FloatVector) v2.and(0x1C000000).convert(I2F, 0);
-                a0 = w.fma(FloatVector.broadcast(S, xs[x0 + 32]), a0); a1 = w.fma(FloatVector.broadcast(S, xs[x1 + 32]), a1); a2 = w.fma(FloatVector.broadcast(S, xs[x2 + 32]), a2); a3 = w.fma(FloatVector.broadcast(S, xs[x3 + 32]), a3);
-                w = (FloatVector) v2.lanewise(LSHR, 29).convert(I2F, 0);
-                b0 = w.fma(FloatVector.broadcast(S, xs[x0 + 33]), b0); b1 = w.fma(FloatVector.broadcast(S, xs[x1 + 33]), b1); b2 = w.fma(FloatVector.broadcast(S, xs[x2 + 33]), b2); b3 = w.fma(FloatVector.broadcast(S, xs[x3 + 33]), b3);
             }
             FloatVector scale = ((IntVector) ShortVector.fromMemorySegment(H, t, off, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(0x8FFF_FFFF).reinterpretAsFloats().mul(0x1p112f);
             FloatVector zero = (FloatVector) ShortVector.fromMemorySegment(H, t, off + HB, LE).convertShape(S2F, S, 0);
@@ -338,8 +262,8 @@ final class GptqTiles {
             c1 = zero.fma(FloatVector.broadcast(S, -sx[si + 1 * sg + g]), a1.add(b1)).fma(scale, c1);
             c2 = zero.fma(FloatVector.broadcast(S, -sx[si + 2 * sg + g]), a2.add(b2)).fma(scale, c2);
             c3 = zero.fma(FloatVector.broadcast(S, -sx[si + 3 * sg + g]), a3.add(b3)).fma(scale, c3);
-            off = qo + (long) n * 3 * RB;
-            xi += n * 34;
+            off = qo + (long) n * RB;
+            xi += n * 10;
         }
         if (valid == LANES) c0.intoArray(y, yo); else c0.intoArray(y, yo, S.indexInRange(0, valid));
         if (valid == LANES) c1.intoArray(y, yo + 1 * ys); else c1.intoArray(y, yo + 1 * ys, S.indexInRange(0, valid));

@@ -1,0 +1,285 @@
+package io.paddock.bench;
+
+import io.paddock.format.DType;
+import io.paddock.format.LittleEndian;
+import io.paddock.format.Tensor;
+import io.paddock.format.TensorInfo;
+import io.paddock.model.GptqLinear;
+import io.paddock.model.GptqSpec;
+import io.paddock.runtime.cpu.GptqMatMul;
+import io.paddock.runtime.cpu.GptqMatrix;
+import io.paddock.runtime.cpu.Parallel;
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * GPTQ matrix-vector throughput on LLaMA-7B layer shapes against this machine's read bandwidth, measured side
+ * by side as {@link MatVecBench} does: each sample is one timed pass of a vectorised sum over a buffer far
+ * larger than the caches, then one timed {@link GptqMatMul} call on the same pool; medians of both and of
+ * their ratio are reported, because the machine is shared and its bandwidth drifts.
+ *
+ * <p>Bytes per call are what the kernel reads ({@link GptqMatrix#bytes()}: packed codes, f16 scales, int16
+ * zeros, permutation); "stored" is the checkpoint's own size of the layer. The summary combines the three
+ * shapes into one LLaMA-7B decode step (per layer q, k, v, o 4096→4096, gate and up 4096→11008, down
+ * 11008→4096; 32 layers; the f16 lm_head not included) and compares it with the bandwidth ceiling for the
+ * same bytes.
+ *
+ * <p>Usage: {@code bench gptq-matvec [--threads N] [--seconds S] [--batches 1,4,16] [--variants
+ * 4g128act,4g128,3g128act,2g128,8g128] [--shapes 11008x4096,4096x11008,4096x4096] [--bandwidth-mb M]}.
+ * Shapes are out x in. A variant is bits, "g" group size (or "g-1"), optional "act" for act-order.
+ */
+public final class GptqMatVecBench {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final long BW_BLOCK = 1 << 20;
+
+    private GptqMatVecBench() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out));
+    }
+
+    record Variant(String name, int bits, int groupSize, boolean actOrder) {
+        static Variant parse(String s) {
+            String t = s.trim();
+            boolean act = t.endsWith("act");
+            if (act) t = t.substring(0, t.length() - 3);
+            int g = t.indexOf('g');
+            if (g < 1) throw new IllegalArgumentException("variant '" + s + "': expected e.g. 4g128act");
+            return new Variant(s.trim(), Integer.parseInt(t.substring(0, g)), Integer.parseInt(t.substring(g + 1)), act);
+        }
+    }
+
+    record Options(int threads, double seconds, int[] batches, List<Variant> variants, int[][] shapes, long bandwidthBytes) {}
+
+    /** Medians of one (variant, shape, batch) measurement. */
+    record Result(double ms, double gbs, double bwGbs, double ratio, long kernelBytes, long storedBytes, int pairs) {}
+
+    public static int run(String[] args, PrintStream out) {
+        Options o;
+        try {
+            o = parse(args);
+        } catch (IllegalArgumentException e) {
+            out.println("bench gptq-matvec: " + e.getMessage());
+            out.println("usage: bench gptq-matvec [--threads N] [--seconds S] [--batches 1,4,16] [--variants 4g128act,4g128,...]"
+                    + " [--shapes 11008x4096,...] [--bandwidth-mb M]");
+            return 2;
+        }
+        try (Parallel p = new Parallel(o.threads()); Arena arena = Arena.ofShared()) {
+            measure(o, p, arena, out);
+        }
+        return 0;
+    }
+
+    private static Options parse(String[] args) {
+        int threads = Runtime.getRuntime().availableProcessors();
+        double seconds = 1;
+        long bwMb = 512;
+        int[] batches = {1, 4, 16};
+        List<Variant> variants = List.of(Variant.parse("4g128act"), Variant.parse("4g128"), Variant.parse("3g128act"),
+                Variant.parse("2g128"), Variant.parse("8g128"));
+        int[][] shapes = {{11008, 4096}, {4096, 11008}, {4096, 4096}};
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (i + 1 >= args.length) throw new IllegalArgumentException("missing value after " + a);
+            String v = args[++i];
+            switch (a) {
+                case "--threads" -> threads = Integer.parseInt(v);
+                case "--seconds" -> seconds = Double.parseDouble(v);
+                case "--bandwidth-mb" -> bwMb = Long.parseLong(v);
+                case "--batches" -> batches = Arrays.stream(v.split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+                case "--variants" -> variants = Arrays.stream(v.split(",")).map(Variant::parse).toList();
+                case "--shapes" -> shapes = Arrays.stream(v.split(",")).map(s -> {
+                    String[] d = s.trim().split("x");
+                    return new int[] {Integer.parseInt(d[0]), Integer.parseInt(d[1])};
+                }).toArray(int[][]::new);
+                default -> throw new IllegalArgumentException("unknown option " + a);
+            }
+        }
+        if (threads < 1 || bwMb < 1 || !(seconds > 0)) throw new IllegalArgumentException("--threads, --bandwidth-mb, --seconds must be positive");
+        for (int b : batches) if (b < 1) throw new IllegalArgumentException("--batches must be >= 1");
+        return new Options(threads, seconds, batches, variants, shapes, bwMb << 20);
+    }
+
+    private static void measure(Options o, Parallel p, Arena arena, PrintStream out) {
+        MemorySegment buffer = arena.allocate(o.bandwidthBytes(), 64);
+        buffer.fill((byte) 1);
+        float[] partial = new float[(int) (o.bandwidthBytes() / BW_BLOCK) + 1];
+        out.printf(Locale.ROOT, "gptq-matvec bench: %d thread(s), %s, bandwidth buffer %d MB, %.1f s per point%n",
+                o.threads(), S, o.bandwidthBytes() >> 20, o.seconds());
+        out.printf(Locale.ROOT, "%-9s %-11s %5s %8s %8s %8s %8s %8s %7s %9s %6s%n", "variant", "out x in", "batch",
+                "MB", "stored", "ms", "GB/s", "bw GB/s", "ratio", "tok/s", "pairs");
+        SplittableRandom rnd = new SplittableRandom(42);
+        Map<String, Result> results = new LinkedHashMap<>();
+        for (Variant v : o.variants()) {
+            for (int[] shape : o.shapes()) {
+                GptqLinear l = randomLayer(arena, rnd, v, shape[0], shape[1]);
+                try (GptqMatrix m = GptqMatrix.prepare(l)) {
+                    for (int batch : o.batches()) {
+                        Result r = point(o, p, m, l, batch, rnd, buffer, partial);
+                        results.put(key(v, shape, batch), r);
+                        out.printf(Locale.ROOT, "%-9s %-11s %5d %8.1f %8.1f %8.3f %8.1f %8.1f %6.0f%% %9.0f %6d%n", v.name(),
+                                shape[0] + "x" + shape[1], batch, r.kernelBytes() / 1e6, r.storedBytes() / 1e6, r.ms(),
+                                r.gbs(), r.bwGbs(), 100 * r.ratio(), batch * 1000 / r.ms(), r.pairs());
+                    }
+                }
+            }
+        }
+        summary(o, results, out);
+    }
+
+    private static String key(Variant v, int[] shape, int batch) {
+        return v.name() + " " + shape[0] + "x" + shape[1] + " " + batch;
+    }
+
+    /** The 7B decode step per variant and batch, where all three LLaMA-7B shapes were measured. */
+    private static void summary(Options o, Map<String, Result> results, PrintStream out) {
+        int[][] step = {{4096, 4096, 4}, {11008, 4096, 2}, {4096, 11008, 1}};   // out, in, count per layer
+        boolean header = false;
+        for (Variant v : o.variants()) {
+            for (int batch : o.batches()) {
+                double ms = 0, bytes = 0, stored = 0, bwTime = 0;
+                boolean all = true;
+                for (int[] s : step) {
+                    Result r = results.get(key(v, s, batch));
+                    if (r == null) {
+                        all = false;
+                        break;
+                    }
+                    ms += 32 * s[2] * r.ms();
+                    bytes += 32.0 * s[2] * r.kernelBytes();
+                    stored += 32.0 * s[2] * r.storedBytes();
+                    bwTime += 32 * s[2] * r.ms() * r.ratio();    // time the same bytes take at the paired bandwidth
+                }
+                if (!all) continue;
+                if (!header) {
+                    out.println();
+                    out.println("LLaMA-7B decode step (32 layers x q,k,v,o,gate,up,down; lm_head not included):");
+                    out.printf(Locale.ROOT, "%-9s %5s %9s %9s %9s %10s %9s%n", "variant", "batch", "GB read", "ms",
+                            "tok/s", "of bw ceil", "ceil ms");
+                    header = true;
+                }
+                out.printf(Locale.ROOT, "%-9s %5d %9.2f %9.1f %9.1f %9.0f%% %9.1f%n", v.name(), batch, bytes / 1e9, ms,
+                        batch * 1000 / ms, 100 * bwTime / ms, bwTime);
+                if (stored == 0) out.print("");
+            }
+        }
+        Result a = results.get("4g128act 11008x4096 1"), n = results.get("4g128 11008x4096 1");
+        Result three = results.get("3g128act 11008x4096 1");
+        if (a != null && n != null) {
+            out.printf(Locale.ROOT, "act-order cost (4-bit g128, 11008x4096, batch 1): %+.1f%% time%n", 100 * (a.ms() / n.ms() - 1));
+        }
+        if (a != null && three != null) {
+            out.printf(Locale.ROOT, "3-bit vs 4-bit (g128 act-order, 11008x4096, batch 1): %.2fx the speed%n", a.ms() / three.ms());
+        }
+    }
+
+    private static Result point(Options o, Parallel p, GptqMatrix m, GptqLinear l, int batch, SplittableRandom rnd,
+                                MemorySegment buffer, float[] partial) {
+        float[] x = new float[batch * m.cols()];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextDouble(-1, 1);
+        float[] y = new float[batch * m.rows()];
+        // Warm up until C2 has compiled the kernels: before that the Vector API runs boxed, so count calls too.
+        long warmEnd = System.nanoTime() + 500_000_000L;
+        for (int i = 0; i < 100 || System.nanoTime() < warmEnd; i++) GptqMatMul.matmul(p, m, x, 0, y, 0, batch);
+        for (int i = 0; i < 5; i++) sumBuffer(p, buffer, partial);
+        List<Double> bw = new ArrayList<>(), mv = new ArrayList<>(), ratio = new ArrayList<>(), ms = new ArrayList<>();
+        long end = System.nanoTime() + (long) (o.seconds() * 1e9);
+        while (System.nanoTime() < end || bw.size() < 5) {
+            long t0 = System.nanoTime();
+            sumBuffer(p, buffer, partial);
+            long t1 = System.nanoTime();
+            GptqMatMul.matmul(p, m, x, 0, y, 0, batch);
+            long t2 = System.nanoTime();
+            double bwGbs = o.bandwidthBytes() / (double) (t1 - t0);
+            double gbs = m.bytes() / (double) (t2 - t1);
+            bw.add(bwGbs);
+            mv.add(gbs);
+            ratio.add(gbs / bwGbs);
+            ms.add((t2 - t1) / 1e6);
+        }
+        if (y[0] == 12345.678f) System.out.print("");   // keeps y observable
+        return new Result(median(ms), median(mv), median(bw), median(ratio), m.bytes(), l.weightBytes(), bw.size());
+    }
+
+    /** The bandwidth probe: every byte of the buffer read once with vector loads, split across the pool. */
+    private static void sumBuffer(Parallel p, MemorySegment buf, float[] partial) {
+        int blocks = (int) (buf.byteSize() / BW_BLOCK);
+        p.forRange(blocks, 1, (s, e) -> {
+            for (int b = s; b < e; b++) partial[b] = sumBlock(buf, b * BW_BLOCK, BW_BLOCK);
+        });
+    }
+
+    private static float sumBlock(MemorySegment buf, long off, long len) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        long step = S.vectorByteSize();
+        for (long i = off, end = off + len; i < end; i += 4 * step) {
+            a0 = a0.add(FloatVector.fromMemorySegment(S, buf, i, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(FloatVector.fromMemorySegment(S, buf, i + step, ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(FloatVector.fromMemorySegment(S, buf, i + 2 * step, ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(FloatVector.fromMemorySegment(S, buf, i + 3 * step, ByteOrder.LITTLE_ENDIAN));
+        }
+        return a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * A GPTQ layer of random codes (any int32 is a valid packed word), symmetric zero points as AutoGPTQ stores
+     * them (2^(bits-1) - 1, plus one on load), f16 scales around 0.01 and, with act-order, a random g_idx with
+     * exactly groupSize inputs per group.
+     */
+    static GptqLinear randomLayer(Arena arena, SplittableRandom rnd, Variant v, int out, int in) {
+        int bits = v.bits();
+        int groups = v.groupSize() == -1 ? 1 : Math.ceilDiv(in, v.groupSize());
+        long qRows = (long) in * bits / 32, zWords = Math.ceilDiv((long) out * bits, 32);
+        MemorySegment q = arena.allocate(4 * qRows * out, 64);
+        for (long k = 0; k < qRows * out; k++) q.setAtIndex(LittleEndian.I32, k, rnd.nextInt());
+        MemorySegment z = arena.allocate(4 * groups * zWords, 64);
+        int zero = (1 << (bits - 1)) - 1;
+        for (int g = 0; g < groups; g++) {
+            for (int o = 0; o < out; o++) {
+                long bit = (long) o * bits, w = g * zWords + (bit >>> 5);
+                int sh = (int) (bit & 31);
+                z.setAtIndex(LittleEndian.I32, w, z.getAtIndex(LittleEndian.I32, w) | zero << sh);
+                if (sh + bits > 32) z.setAtIndex(LittleEndian.I32, w + 1, z.getAtIndex(LittleEndian.I32, w + 1) | zero >>> (32 - sh));
+            }
+        }
+        MemorySegment s = arena.allocate(2L * groups * out, 64);
+        for (long k = 0; k < (long) groups * out; k++) s.setAtIndex(LittleEndian.I16, k, Float.floatToFloat16((float) rnd.nextDouble(0.005, 0.02)));
+        int[] gIdx = new int[in];
+        for (int i = 0; i < in; i++) gIdx[i] = v.groupSize() == -1 ? 0 : i / v.groupSize();
+        if (v.actOrder()) {
+            for (int i = in - 1; i > 0; i--) {
+                int j = rnd.nextInt(i + 1), t = gIdx[i];
+                gIdx[i] = gIdx[j];
+                gIdx[j] = t;
+            }
+        }
+        MemorySegment g = arena.allocate(4L * in, 64);
+        for (int i = 0; i < in; i++) g.setAtIndex(LittleEndian.I32, i, gIdx[i]);
+        String name = "bench." + v.name();
+        return new GptqLinear(name, new GptqSpec(bits, v.groupSize(), v.actOrder(), true, true), in, out,
+                tensor(name + ".qweight", DType.I32, q, qRows, out), tensor(name + ".qzeros", DType.I32, z, groups, zWords),
+                tensor(name + ".scales", DType.F16, s, groups, out), tensor(name + ".g_idx", DType.I32, g, in), null);
+    }
+
+    private static Tensor tensor(String name, DType dt, MemorySegment data, long... shape) {
+        return new Tensor(new TensorInfo(name, dt, shape, Path.of("random"), 0, data.byteSize()), data);
+    }
+
+    private static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+}
