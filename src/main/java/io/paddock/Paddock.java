@@ -27,6 +27,7 @@ public final class Paddock {
               bench     --model DIR [--concurrency 1,4,16] [--tokens N] [--json]
                                                            decode tokens/s vs the bandwidth ceiling measured in the same run
               bench     matvec [--threads N] [--seconds S] matrix-vector kernel vs measured read bandwidth
+              bench     gptq-matvec [--threads N]          fused GPTQ kernels on LLaMA-7B layer shapes vs bandwidth
             """;
 
     private Paddock() {}
@@ -59,6 +60,10 @@ public final class Paddock {
         } catch (ModelLoadException | io.paddock.tokenizer.TokenizerLoadException e) {
             err.println("paddock: cannot load the model: " + e.getMessage());
             code = 1;
+        } catch (RuntimeException e) {
+            err.println("paddock: " + args[0] + " failed: " + e.getMessage());
+            if (System.getenv("PADDOCK_DEBUG") != null) e.printStackTrace(err);
+            code = 1;
         }
         if (code >= 0) System.exit(code);
     }
@@ -80,9 +85,10 @@ public final class Paddock {
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         return switch (args[0]) {
             case "matvec" -> MatVecBench.run(rest, out);
+            case "gptq-matvec" -> io.paddock.bench.GptqMatVecBench.run(rest, out);
             default -> {
                 if (!args[0].startsWith("--")) {
-                    throw new CliArgs.UsageException("unknown benchmark '" + args[0] + "' (known: matvec, --model DIR)");
+                    throw new CliArgs.UsageException("unknown benchmark '" + args[0] + "' (known: matvec, gptq-matvec, --model DIR)");
                 }
                 yield ModelBench.run(args, out, err);
             }

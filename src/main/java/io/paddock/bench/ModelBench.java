@@ -127,6 +127,7 @@ public final class ModelBench {
         private int started;         // requests that produced their first token
         private int tokensInWindow;  // tokens produced after the window opened
         private long windowStart, windowEnd;
+        private volatile RuntimeException failure;
         private double wasteSum;
         private int wasteSamples;
 
@@ -154,12 +155,14 @@ public final class ModelBench {
         }
 
         @Override public void onError(RuntimeException error) {
-            throw new IllegalStateException("benchmark request failed", error);
+            failure = error;
+            done.countDown();
         }
 
         void await() {
             try {
                 if (!done.await(30, java.util.concurrent.TimeUnit.MINUTES)) throw new IllegalStateException("timed out");
+                if (failure != null) throw new IllegalStateException("a benchmark request failed: " + failure.getMessage(), failure);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);

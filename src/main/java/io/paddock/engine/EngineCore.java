@@ -222,11 +222,14 @@ public final class EngineCore implements AutoCloseable {
         if (a.emitted == out.length) return;
         int from = a.emitted;
         StringBuilder text = new StringBuilder();
+        int tokenizerSize = model.tokenizer().vocabSize();
         for (int i = from; i < out.length && !a.stops.stopped(); i++) {
-            text.append(a.stops.append(a.detokenizer.push(out[i])));
+            // Ids past the tokenizer (a model's padded embedding rows) have no text.
+            if (out[i] < tokenizerSize) text.append(a.stops.append(a.detokenizer.push(out[i])));
             a.emitted = i + 1;
         }
-        if (!text.isEmpty()) a.listener.onText(text.toString(), java.util.Arrays.copyOfRange(out, from, a.emitted));
+        // Called for every accepted token, even when its text is held back (or it has none), so listeners can count.
+        a.listener.onText(text.toString(), java.util.Arrays.copyOfRange(out, from, a.emitted));
         if (a.stops.stopped()) end(a, FinishReason.STOP);
     }
 

@@ -5,7 +5,10 @@ package io.paddock.engine;
  * a Reactor sink) and never block.
  */
 public interface EngineListener {
-    /** New text (never a broken UTF-8 character, never part of a stop string) and the tokens that produced it. */
+    /**
+     * New tokens and the text they completed: never a broken UTF-8 character, never part of a stop string, and
+     * possibly empty (text held back, or ids with no text). Called once per step that accepted tokens.
+     */
     void onText(String delta, int[] tokenIds);
 
     /** The request is done; no further calls follow. */
