@@ -35,13 +35,24 @@ public final class CpuLlama implements AutoCloseable {
         this.parallel = parallel;
         this.rope = RopeTable.create(c.headDim(), c.maxPositionEmbeddings(), c.ropeTheta());
         this.ws = new Workspace(0);
-        // GPTQ layers are repacked into the fused kernel's layout once, at load time.
+        // GPTQ layers are repacked into the fused kernel's layout once, at load time, spread over the threads.
+        List<io.paddock.model.GptqLinear> todo = new java.util.ArrayList<>();
         for (LayerWeights l : weights.layers()) {
             for (Linear lin : List.of(l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down())) {
-                if (lin instanceof io.paddock.model.GptqLinear g) gptq.put(lin, GptqMatrix.prepare(g));
+                if (lin instanceof io.paddock.model.GptqLinear g) todo.add(g);
             }
         }
-        if (weights.lmHead() instanceof io.paddock.model.GptqLinear g) gptq.put(g, GptqMatrix.prepare(g));
+        if (weights.lmHead() instanceof io.paddock.model.GptqLinear g) todo.add(g);
+        GptqMatrix[] prepared = new GptqMatrix[todo.size()];
+        try {
+            parallel.forRange(todo.size(), 1, (from, to) -> {
+                for (int i = from; i < to; i++) prepared[i] = GptqMatrix.prepare(todo.get(i));
+            });
+        } catch (RuntimeException e) {
+            for (GptqMatrix m : prepared) if (m != null) m.close();
+            throw e;
+        }
+        for (int i = 0; i < prepared.length; i++) gptq.put(todo.get(i), prepared[i]);
     }
 
     public LlamaConfig config() { return c; }
