@@ -39,9 +39,12 @@ public final class EngineCore implements AutoCloseable {
         }
     }
 
-    private sealed interface Command permits Submit, Cancel {}
+    private sealed interface Command permits Submit, SubmitSamples, Cancel {}
 
     private record Submit(long id, GenerationRequest request, EngineListener listener) implements Command {}
+
+    /** Several samples of one prompt (OpenAI's {@code n}): the first computes the prompt, the others reuse it. */
+    private record SubmitSamples(List<Submit> samples) implements Command {}
 
     private record Cancel(long id) implements Command {}
 
@@ -73,6 +76,7 @@ public final class EngineCore implements AutoCloseable {
     private final AtomicInteger pending = new AtomicInteger(); // submitted, not yet finished
     private final AtomicLong nextId = new AtomicLong(1);
     private final Map<Long, Active> active = new HashMap<>(); // engine thread only
+    private final Map<Long, List<Submit>> deferred = new HashMap<>(); // leader id -> samples waiting on its prompt
     private final Thread thread;
     private volatile boolean closed;
     private volatile EngineStats stats;
@@ -110,6 +114,45 @@ public final class EngineCore implements AutoCloseable {
      * or needing more KV blocks than the whole pool; and one that would overflow the queue.
      */
     public Handle submit(GenerationRequest request, EngineListener listener) {
+        check(request, 1);
+        long id = nextId.getAndIncrement();
+        inbox.add(new Submit(id, request, listener));
+        LockSupport.unpark(thread);
+        return new Handle(id);
+    }
+
+    /**
+     * Queues several samples of the same prompt. The first is admitted at once; the others wait until its prompt
+     * is computed and then find the prompt's full KV blocks in the prefix cache, so the prompt is computed once
+     * and its blocks are shared (reference-counted) by all samples.
+     */
+    public List<Handle> submitSamples(List<GenerationRequest> samples, List<EngineListener> listeners) {
+        if (samples.isEmpty() || samples.size() != listeners.size()) {
+            throw new IllegalArgumentException("need one listener per sample");
+        }
+        for (GenerationRequest r : samples) {
+            if (!java.util.Arrays.equals(r.promptIds(), samples.getFirst().promptIds())) {
+                throw new IllegalArgumentException("samples of one request must share the prompt");
+            }
+        }
+        check(samples.getFirst(), samples.size());
+        List<Submit> submits = new ArrayList<>();
+        List<Handle> handles = new ArrayList<>();
+        for (int i = 0; i < samples.size(); i++) {
+            long id = nextId.getAndIncrement();
+            submits.add(new Submit(id, samples.get(i), listeners.get(i)));
+            handles.add(new Handle(id));
+        }
+        inbox.add(new SubmitSamples(List.copyOf(submits)));
+        LockSupport.unpark(thread);
+        return handles;
+    }
+
+    /**
+     * Refuses at once (on the caller's thread) a request that can never fit — longer than the context or needing
+     * more KV blocks than the whole pool — and one that would overflow the queue; counts {@code count} as pending.
+     */
+    private void check(GenerationRequest request, int count) {
         if (closed) throw new IllegalStateException("the engine is shut down");
         int total = request.promptIds().length + request.maxTokens();
         if (total > model.contextLength()) {
@@ -120,14 +163,10 @@ public final class EngineCore implements AutoCloseable {
             throw new IllegalArgumentException("prompt + max_tokens need " + kvManager.blocksNeeded(total)
                     + " KV blocks but the cache holds only " + kvManager.numBlocks());
         }
-        if (pending.incrementAndGet() > config.maxQueued() + config.maxNumSeqs()) {
-            pending.decrementAndGet();
+        if (pending.addAndGet(count) > config.maxQueued() + config.maxNumSeqs()) {
+            pending.addAndGet(-count);
             throw new GenerationService.QueueFullException(config.maxQueued());
         }
-        long id = nextId.getAndIncrement();
-        inbox.add(new Submit(id, request, listener));
-        LockSupport.unpark(thread);
-        return new Handle(id);
     }
 
     // ---- the engine thread ----
@@ -135,6 +174,7 @@ public final class EngineCore implements AutoCloseable {
     private void loop() {
         while (!closed) {
             drainInbox();
+            releaseDeferred();
             if (!scheduler.hasUnfinished()) {
                 stats = snapshot();
                 LockSupport.parkNanos(50_000_000L); // woken by submit/cancel; the timeout guards a lost wake-up
@@ -156,10 +196,45 @@ public final class EngineCore implements AutoCloseable {
         while ((c = inbox.poll()) != null) {
             switch (c) {
                 case Submit s -> admit(s);
-                case Cancel x -> {
-                    Active a = active.get(x.id());
-                    if (a != null) end(a, FinishReason.CANCELLED);
+                case SubmitSamples g -> {
+                    admit(g.samples().getFirst());
+                    List<Submit> rest = g.samples().subList(1, g.samples().size());
+                    if (!rest.isEmpty()) deferred.put(g.samples().getFirst().id(), new ArrayList<>(rest));
                 }
+                case Cancel x -> cancel(x.id());
+            }
+        }
+    }
+
+    private void cancel(long id) {
+        Active a = active.get(id);
+        if (a != null) {
+            end(a, FinishReason.CANCELLED);
+            return;
+        }
+        for (List<Submit> waiting : deferred.values()) {
+            for (Submit s : waiting) {
+                if (s.id() == id) {
+                    waiting.remove(s);
+                    pending.decrementAndGet();
+                    s.listener().onFinish(new GenerationResult(new int[0], "", FinishReason.CANCELLED,
+                            s.request().promptIds().length));
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Admits samples whose leader has computed the shared prompt (or is gone). */
+    private void releaseDeferred() {
+        if (deferred.isEmpty()) return;
+        var it = deferred.entrySet().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            Active leader = active.get(e.getKey());
+            if (leader == null || leader.seq.numComputedTokens() >= leader.seq.promptLength()) {
+                it.remove();
+                e.getValue().forEach(this::admit);
             }
         }
     }
@@ -261,12 +336,17 @@ public final class EngineCore implements AutoCloseable {
                 log.warn("listener of request {} failed", a.seq.id(), e);
             }
         }
+        List<Submit> orphans = new ArrayList<>();
+        deferred.values().forEach(orphans::addAll);
+        deferred.clear();
         Command c;
         while ((c = inbox.poll()) != null) {
-            if (c instanceof Submit s) {
-                pending.decrementAndGet();
-                s.listener().onError(error);
-            }
+            if (c instanceof Submit s) orphans.add(s);
+            if (c instanceof SubmitSamples g) orphans.addAll(g.samples());
+        }
+        for (Submit s : orphans) {
+            pending.decrementAndGet();
+            s.listener().onError(error);
         }
     }
 

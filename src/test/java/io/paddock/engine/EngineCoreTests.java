@@ -118,6 +118,37 @@ class EngineCoreTests {
     }
 
     @Test
+    void samplesOfOnePromptShareItsBlocks() throws Exception {
+        try (LoadedModel m = model(); EngineCore core = new EngineCore(m, new EngineConfig(16, 0, 8, 512, true, 8))) {
+            StringBuilder text = new StringBuilder("Once upon a time");
+            while (m.encodePrompt(text.toString()).length < 200) text.append(" there was a happy little dog");
+            int[] prompt = java.util.Arrays.copyOf(m.encodePrompt(text.toString()), 200);
+            List<GenerationRequest> samples = new ArrayList<>();
+            List<CompletableFuture<GenerationResult>> results = new ArrayList<>();
+            List<EngineListener> listeners = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                SamplingParams p = SamplingParams.builder().temperature(1.0f).seed(100L + i).build();
+                samples.add(new GenerationRequest(prompt, 10, p, List.of(), true));
+                CompletableFuture<GenerationResult> f = new CompletableFuture<>();
+                results.add(f);
+                listeners.add(new EngineListener() {
+                    @Override public void onText(String delta, int[] ids) { }
+                    @Override public void onFinish(GenerationResult r) { f.complete(r); }
+                    @Override public void onError(RuntimeException e) { f.completeExceptionally(e); }
+                });
+            }
+            core.submitSamples(samples, listeners);
+            java.util.Set<String> distinct = new java.util.HashSet<>();
+            for (var f : results) distinct.add(java.util.Arrays.toString(f.get(60, TimeUnit.SECONDS).tokens()));
+            assertThat(distinct).as("different seeds give different samples").hasSizeGreaterThan(1);
+            for (int i = 0; i < 100 && core.pending() > 0; i++) Thread.sleep(10);
+            Thread.sleep(100);
+            // The prompt once (200), the three others only past the 12 shared full blocks (8 each), 9 decodes each.
+            assertThat(core.stats().computedTokens()).isEqualTo(200 + 3 * 8 + 4 * 9);
+        }
+    }
+
+    @Test
     void requestThatCanNeverFitIsRefusedUpFront() {
         long blockBytes = 16L * io.paddock.runtime.cpu.PagedKvStore.bytesPerToken(5, 32);
         try (GenerationService g = new GenerationService(model(), new EngineConfig(16, 24 * blockBytes, 4, 64, true, 8))) {
