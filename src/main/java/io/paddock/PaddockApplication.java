@@ -30,8 +30,8 @@ public class PaddockApplication {
         if (!parsed.positional().isEmpty()) {
             throw new CliArgs.UsageException("unexpected argument '" + parsed.positional().getFirst() + "'");
         }
-        String model = parsed.string("model", null);
-        if (model != null) springArgs.add("--paddock.model.path=" + model);
+        List<String> models = parsed.all("model");
+        if (!models.isEmpty()) springArgs.add("--paddock.model.path=" + String.join(",", models));
         Integer port = parsed.integer("port", null);
         if (port != null) springArgs.add("--server.port=" + port);
         Integer threads = parsed.integer("threads", null);

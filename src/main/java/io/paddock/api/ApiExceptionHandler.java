@@ -35,6 +35,12 @@ class ApiExceptionHandler {
                 .body(OpenAiError.of(e.getMessage(), "server_error", null, "server_overloaded"));
     }
 
+    /** The engine refused the request (e.g. it can never fit): the client's mistake, not the server's. */
+    @ExceptionHandler(IllegalArgumentException.class)
+    ResponseEntity<OpenAiError> refused(IllegalArgumentException e) {
+        return ResponseEntity.badRequest().body(OpenAiError.of(e.getMessage(), "invalid_request_error", null, null));
+    }
+
     @ExceptionHandler(ResponseStatusException.class)
     ResponseEntity<OpenAiError> status(ResponseStatusException e) {
         HttpStatus s = HttpStatus.resolve(e.getStatusCode().value());

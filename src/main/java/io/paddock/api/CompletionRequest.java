@@ -21,10 +21,22 @@ public record CompletionRequest(
         JsonNode stop,
         Integer n,
         Boolean stream,
+        @JsonProperty("stream_options") StreamOptions streamOptions,
         Boolean echo,
         Integer logprobs,
         @JsonProperty("best_of") Integer bestOf,
         String suffix,
         String user,
-        @JsonProperty("ignore_eos") Boolean ignoreEos) {
+        @JsonProperty("ignore_eos") Boolean ignoreEos) implements SamplingFields {
+
+    /** Top-N alternatives per token (completions' integer {@code logprobs}); -1 when not requested. */
+    @Override
+    public int logprobsCount() {
+        return logprobs == null ? -1 : logprobs;
+    }
+
+    @Override
+    public String logprobsParam() {
+        return "logprobs";
+    }
 }

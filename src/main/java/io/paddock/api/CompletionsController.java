@@ -1,47 +1,105 @@
 package io.paddock.api;
 
-import io.paddock.engine.GenerationRequest;
 import io.paddock.engine.GenerationResult;
-import io.paddock.engine.GenerationService;
-import io.paddock.engine.LoadedModel;
-import io.paddock.sampling.SamplingParams;
+import io.paddock.sampling.Sample;
+import io.paddock.tokenizer.Tokenizer;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 
-/** {@code POST /v1/completions} (non-streaming) on the real engine. */
+/** {@code POST /v1/completions}: text completion, streaming or not, one or several choices. */
 @RestController
 class CompletionsController {
-    private final GenerationService engine;
-    private final RequestValidator validator;
+    private final RequestMapper mapper;
+    private final ObjectMapper json;
 
-    CompletionsController(GenerationService engine, RequestValidator validator) {
-        this.engine = engine;
-        this.validator = validator;
+    CompletionsController(RequestMapper mapper, ObjectMapper json) {
+        this.mapper = mapper;
+        this.json = json;
     }
 
-    @PostMapping(path = "/v1/completions", consumes = MediaType.APPLICATION_JSON_VALUE,
-            produces = MediaType.APPLICATION_JSON_VALUE)
-    Mono<CompletionResponse> complete(@RequestBody CompletionRequest body) {
-        GenerationRequest request = validator.completion(body);
-        LoadedModel model = engine.model();
-        return Mono.defer(() -> Mono.fromFuture(engine.submit(request)))
-                .onErrorMap(IllegalArgumentException.class, e -> new ApiException(HttpStatus.BAD_REQUEST,
-                        e.getMessage(), "invalid_request_error", "prompt", null))
-                .map(r -> response(model, r));
+    @PostMapping(path = "/v1/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
+    Mono<ResponseEntity<?>> complete(@RequestBody JsonNode body) {
+        CompletionRequest r = mapper.bind(body, CompletionRequest.class, RequestMapper.COMPLETION_FIELDS);
+        RequestMapper.Prepared p = mapper.completion(r);
+        String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
+        long created = Instant.now().getEpochSecond();
+        Flux<ChoiceEvent> events = Generations.run(p.service(), p.choices());
+        if (p.stream()) return Mono.just(SseSupport.stream(chunks(p, id, created, events), json));
+        return collect(p, id, created, events).map(ResponseEntity::ok);
     }
 
-    private static CompletionResponse response(LoadedModel model, GenerationResult r) {
-        return new CompletionResponse("cmpl-" + UUID.randomUUID().toString().replace("-", ""), "text_completion",
-                Instant.now().getEpochSecond(), model.id(), RequestValidator.FINGERPRINT,
-                List.of(new CompletionResponse.Choice(0, r.text(), null, r.finishReason().wireName())),
-                new CompletionResponse.Usage(r.promptTokens(), r.completionTokens(),
-                        r.promptTokens() + r.completionTokens()));
+    private Flux<Map<String, Object>> chunks(RequestMapper.Prepared p, String id, long created, Flux<ChoiceEvent> events) {
+        Tokenizer tok = p.model().tokenizer();
+        int[] completion = new int[p.choices().size()];
+        int[] offsets = new int[p.choices().size()];
+        Flux<Map<String, Object>> body = events
+                .filter(e -> e.isFinish() || !e.text().isEmpty() || (p.logprobs() >= 0 && !e.samples().isEmpty()))
+                .map(e -> {
+                    Map<String, Object> c = OpenAiResponses.envelope(id, "text_completion", created, p.model().id());
+                    Object logprobs = null;
+                    if (e.isFinish()) {
+                        completion[e.index()] = e.finished().completionTokens();
+                    } else if (p.logprobs() >= 0) {
+                        logprobs = OpenAiResponses.completionLogprobs(tok, e.samples(), offsets[e.index()]);
+                    }
+                    offsets[e.index()] += e.text().length();
+                    c.put("choices", List.of(choice(e.index(), e.text(), logprobs,
+                            e.isFinish() ? OpenAiResponses.finishReason(e.finished()) : null)));
+                    if (p.includeUsage()) c.put("usage", null);
+                    return c;
+                });
+        if (!p.includeUsage()) return body;
+        return body.concatWith(Mono.fromSupplier(() -> {
+            Map<String, Object> u = OpenAiResponses.envelope(id, "text_completion", created, p.model().id());
+            u.put("choices", List.of());
+            u.put("usage", OpenAiResponses.usage(p.promptTokens(), java.util.Arrays.stream(completion).sum()));
+            return u;
+        }));
+    }
+
+    private Mono<Map<String, Object>> collect(RequestMapper.Prepared p, String id, long created, Flux<ChoiceEvent> events) {
+        int n = p.choices().size();
+        GenerationResult[] results = new GenerationResult[n];
+        List<List<Sample>> samples = new ArrayList<>();
+        for (int i = 0; i < n; i++) samples.add(new ArrayList<>());
+        return events.doOnNext(e -> {
+            if (e.isFinish()) results[e.index()] = e.finished();
+            else samples.get(e.index()).addAll(e.samples());
+        }).then(Mono.fromSupplier(() -> {
+            Map<String, Object> m = OpenAiResponses.envelope(id, "text_completion", created, p.model().id());
+            List<Object> choices = new ArrayList<>();
+            int completion = 0;
+            for (int i = 0; i < n; i++) {
+                Object logprobs = p.logprobs() >= 0
+                        ? OpenAiResponses.completionLogprobs(p.model().tokenizer(), samples.get(i), 0) : null;
+                choices.add(choice(i, results[i].text(), logprobs, OpenAiResponses.finishReason(results[i])));
+                completion += results[i].completionTokens();
+            }
+            m.put("choices", choices);
+            m.put("usage", OpenAiResponses.usage(p.promptTokens(), completion));
+            return m;
+        }));
+    }
+
+    private static Map<String, Object> choice(int index, String text, Object logprobs, String finishReason) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("index", index);
+        c.put("text", text);
+        c.put("logprobs", logprobs);
+        c.put("finish_reason", finishReason);
+        return c;
     }
 }

@@ -2,45 +2,68 @@ package io.paddock.api;
 
 import io.paddock.engine.GenerationService;
 import io.paddock.engine.LoadedModel;
+import io.paddock.engine.ModelRegistry;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RestController;
 
-/** {@code GET /v1/models} and {@code GET /v1/models/{id}}, plus {@code GET /health}. */
+/** {@code GET /v1/models}, {@code GET /v1/models/{id}}, and the probes {@code /health} and {@code /ready}. */
 @RestController
 class ModelsController {
-    private final GenerationService engine;
+    private final ModelRegistry models;
     private final long created = java.time.Instant.now().getEpochSecond();
 
-    ModelsController(GenerationService engine) {
-        this.engine = engine;
+    ModelsController(ModelRegistry models) {
+        this.models = models;
     }
 
     @GetMapping("/v1/models")
     Map<String, Object> list() {
-        return Map.of("object", "list", "data", List.of(card(engine.model())));
+        return Map.of("object", "list", "data", models.all().stream().map(s -> card(s.model())).toList());
     }
 
     @GetMapping("/v1/models/{id}")
     Map<String, Object> one(@PathVariable String id) {
-        LoadedModel m = engine.model();
-        if (!m.id().equals(id)) {
-            throw new ApiException(HttpStatus.NOT_FOUND, "The model '" + id + "' does not exist",
-                    "invalid_request_error", "model", "model_not_found");
-        }
-        return card(m);
+        GenerationService s = models.find(id).orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND,
+                "The model '" + id + "' does not exist", "invalid_request_error", "model", "model_not_found"));
+        return card(s.model());
     }
 
+    /** Liveness: the process answers. */
     @GetMapping("/health")
     Map<String, Object> health() {
-        return Map.of("status", "ok", "model", engine.model().id(), "pending", engine.pending());
+        return Map.of("status", "ok");
+    }
+
+    /** Readiness: every model loaded and its engine accepting work. */
+    @GetMapping("/ready")
+    ResponseEntity<Map<String, Object>> ready() {
+        List<Map<String, Object>> engines = models.all().stream().map(s -> {
+            var st = s.stats();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("model", s.model().id());
+            m.put("pending", s.pending());
+            m.put("running", st.running());
+            m.put("waiting", st.waiting());
+            m.put("kv_blocks_free", st.blocksTotal() - st.blocksUsed());
+            return m;
+        }).toList();
+        return ResponseEntity.ok(Map.of("status", "ready", "models", engines));
     }
 
     private Map<String, Object> card(LoadedModel m) {
-        return Map.of("id", m.id(), "object", "model", "created", created, "owned_by", "paddock",
-                "max_model_len", m.contextLength(), "description", m.description());
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("id", m.id());
+        c.put("object", "model");
+        c.put("created", created);
+        c.put("owned_by", "paddock");
+        c.put("max_model_len", m.contextLength());
+        c.put("description", m.description());
+        return c;
     }
 }

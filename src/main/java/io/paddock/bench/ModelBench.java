@@ -138,7 +138,7 @@ public final class ModelBench {
         }
 
         // Listener calls come from the engine thread only.
-        @Override public void onText(String delta, int[] tokenIds) {
+        @Override public void onText(String delta, int[] tokenIds, java.util.List<io.paddock.sampling.Sample> samples) {
             if (windowEnd != 0) return;
             if (windowStart != 0) {
                 tokensInWindow += tokenIds.length;

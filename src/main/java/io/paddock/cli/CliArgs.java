@@ -9,6 +9,7 @@ import java.util.Set;
 /** Minimal {@code --name value} / {@code --flag} parser that names the offending option on error. */
 public final class CliArgs {
     private final Map<String, String> options = new HashMap<>();
+    private final Map<String, List<String>> repeated = new HashMap<>(); // every value of an option, in order
     private final List<String> positional = new ArrayList<>();
 
     public CliArgs(String[] args, Set<String> valued, Set<String> flags) {
@@ -29,6 +30,7 @@ public final class CliArgs {
                         value = args[++i];
                     }
                     options.put(name, value);
+                    repeated.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
                 } else {
                     throw new UsageException("unknown option --" + name);
                 }
@@ -41,6 +43,9 @@ public final class CliArgs {
     public List<String> positional() { return positional; }
 
     public boolean flag(String name) { return options.containsKey(name); }
+
+    /** Every value given for a repeatable option. */
+    public List<String> all(String name) { return repeated.getOrDefault(name, List.of()); }
 
     public String string(String name, String fallback) { return options.getOrDefault(name, fallback); }
 

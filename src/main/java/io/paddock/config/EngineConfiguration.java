@@ -4,20 +4,35 @@ import io.paddock.engine.EngineConfig;
 import io.paddock.engine.GenerationService;
 import io.paddock.engine.LoadedModel;
 import io.paddock.engine.ModelCatalog;
+import io.paddock.engine.ModelRegistry;
+import java.util.ArrayList;
+import java.util.List;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** Loads the configured model at start-up and puts the engine in front of it. */
+/** Loads the configured models at start-up (the demo model when none is configured), each behind its own engine. */
 @Configuration(proxyBeanMethods = false)
 public class EngineConfiguration {
 
     @Bean(destroyMethod = "close")
-    GenerationService generationService(PaddockProperties props) {
-        LoadedModel model = ModelCatalog.open(props.model().path(), props.model().effectiveThreads(),
-                props.model().gptq().overrides(), System.err);
-        model.warmUp();
+    ModelRegistry modelRegistry(PaddockProperties props) {
         var e = props.engine();
-        return new GenerationService(model, new EngineConfig(e.blockSize(), e.kvCacheMemory().toBytes(),
-                e.maxNumSeqs(), e.maxNumBatchedTokens(), e.prefixCaching(), e.maxQueued()));
+        EngineConfig config = new EngineConfig(e.blockSize(), e.kvCacheMemory().toBytes(), e.maxNumSeqs(),
+                e.maxNumBatchedTokens(), e.prefixCaching(), e.maxQueued());
+        List<String> dirs = props.model().path() == null || props.model().path().isEmpty()
+                ? java.util.Collections.singletonList(null) : props.model().path();
+        List<GenerationService> services = new ArrayList<>();
+        try {
+            for (String dir : dirs) {
+                LoadedModel model = ModelCatalog.open(dir, props.model().effectiveThreads(),
+                        props.model().gptq().overrides(), System.err);
+                model.warmUp();
+                services.add(new GenerationService(model, config));
+            }
+        } catch (RuntimeException ex) {
+            services.forEach(GenerationService::close);
+            throw ex;
+        }
+        return new ModelRegistry(services);
     }
 }

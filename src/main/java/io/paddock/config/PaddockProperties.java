@@ -13,11 +13,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine engine) {
 
     /**
-     * @param path    a Hugging Face model directory; empty serves the embedded demo model
+     * @param path    Hugging Face model directories (comma-separated); each is served under its directory name, the
+     *                first is the default; empty serves the embedded demo model
      * @param threads compute threads for the CPU runtime; 0 means one per available core
      * @param gptq    GPTQ settings for legacy checkpoints without quantize_config.json (override the files' own)
      */
-    public record Model(String path, @DefaultValue("0") int threads, @DefaultValue Gptq gptq) {
+    public record Model(java.util.List<String> path, @DefaultValue("0") int threads, @DefaultValue Gptq gptq) {
         public int effectiveThreads() {
             return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         }

@@ -55,6 +55,8 @@ public final class EngineCore implements AutoCloseable {
         final Sampler sampler;
         final IncrementalDetokenizer detokenizer;
         final StopMatcher stops;
+        final List<io.paddock.sampling.Sample> samples = new ArrayList<>(); // (output tokens), kept until emitted
+        final boolean logprobs;
         int emitted; // output tokens already turned into text
 
         Active(Sequence seq, EngineListener listener, Sampler sampler, IncrementalDetokenizer detokenizer,
@@ -64,6 +66,7 @@ public final class EngineCore implements AutoCloseable {
             this.sampler = sampler;
             this.detokenizer = detokenizer;
             this.stops = stops;
+            this.logprobs = sampler.params().logprobs() >= 0;
         }
     }
 
@@ -153,6 +156,18 @@ public final class EngineCore implements AutoCloseable {
      * more KV blocks than the whole pool — and one that would overflow the queue; counts {@code count} as pending.
      */
     private void check(GenerationRequest request, int count) {
+        validate(request);
+        if (pending.addAndGet(count) > config.maxQueued() + config.maxNumSeqs()) {
+            pending.addAndGet(-count);
+            throw new GenerationService.QueueFullException(config.maxQueued());
+        }
+    }
+
+    /**
+     * Whether the engine could take this request at all: not longer than the context, not needing more KV blocks
+     * than the whole pool, engine running. Throws {@link IllegalArgumentException} with the reason.
+     */
+    public void validate(GenerationRequest request) {
         if (closed) throw new IllegalStateException("the engine is shut down");
         int total = request.promptIds().length + request.maxTokens();
         if (total > model.contextLength()) {
@@ -162,10 +177,6 @@ public final class EngineCore implements AutoCloseable {
         if (kvManager.blocksNeeded(total) > kvManager.numBlocks()) {
             throw new IllegalArgumentException("prompt + max_tokens need " + kvManager.blocksNeeded(total)
                     + " KV blocks but the cache holds only " + kvManager.numBlocks());
-        }
-        if (pending.addAndGet(count) > config.maxQueued() + config.maxNumSeqs()) {
-            pending.addAndGet(-count);
-            throw new GenerationService.QueueFullException(config.maxQueued());
         }
     }
 
@@ -278,7 +289,10 @@ public final class EngineCore implements AutoCloseable {
         for (int i = 0; i < logits.length; i++) {
             if (logits[i] == null) continue;
             Active a = active.get(out.chunks().get(i).seq().id());
-            sampled.put(a.seq.id(), a.sampler.sample(logits[i]));
+            io.paddock.sampling.Sample sample = a.logprobs ? a.sampler.sampleWithLogprobs(logits[i])
+                    : io.paddock.sampling.Sample.of(a.sampler.sample(logits[i]));
+            a.samples.add(sample);
+            sampled.put(a.seq.id(), sample.token());
         }
         List<Sequence> finished = scheduler.update(out, s -> sampled.get(s.id()));
         for (ScheduledChunk c : out.chunks()) {
@@ -304,7 +318,9 @@ public final class EngineCore implements AutoCloseable {
             a.emitted = i + 1;
         }
         // Called for every accepted token, even when its text is held back (or it has none), so listeners can count.
-        a.listener.onText(text.toString(), java.util.Arrays.copyOfRange(out, from, a.emitted));
+        List<io.paddock.sampling.Sample> samples = List.copyOf(a.samples.subList(0, a.emitted - from));
+        a.samples.subList(0, a.samples.size()).clear();
+        a.listener.onText(text.toString(), java.util.Arrays.copyOfRange(out, from, a.emitted), samples);
         if (a.stops.stopped()) end(a, FinishReason.STOP);
     }
 
@@ -315,7 +331,7 @@ public final class EngineCore implements AutoCloseable {
         pending.decrementAndGet();
         if (!a.stops.stopped() && reason != FinishReason.CANCELLED) {
             String rest = a.stops.finish(a.detokenizer.flush());
-            if (!rest.isEmpty()) a.listener.onText(rest, new int[0]);
+            if (!rest.isEmpty()) a.listener.onText(rest, new int[0], List.of());
         }
         int[] tokens = java.util.Arrays.copyOf(a.seq.outputIds(), a.emitted);
         try {

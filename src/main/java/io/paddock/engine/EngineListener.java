@@ -8,8 +8,9 @@ public interface EngineListener {
     /**
      * New tokens and the text they completed: never a broken UTF-8 character, never part of a stop string, and
      * possibly empty (text held back, or ids with no text). Called once per step that accepted tokens.
+     * {@code samples} has one entry per id, with log-probabilities when the request asked for them.
      */
-    void onText(String delta, int[] tokenIds);
+    void onText(String delta, int[] tokenIds, java.util.List<io.paddock.sampling.Sample> samples);
 
     /** The request is done; no further calls follow. */
     void onFinish(GenerationResult result);

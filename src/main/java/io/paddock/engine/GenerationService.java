@@ -39,11 +39,23 @@ public final class GenerationService implements AutoCloseable {
         return core.submit(request, listener);
     }
 
+    /** Throws {@link IllegalArgumentException} for a request the engine could never take (see EngineCore#validate). */
+    public void validate(GenerationRequest request) {
+        core.validate(request);
+    }
+
+    /** Several samples of one prompt (OpenAI's {@code n}); they share the prompt's KV blocks. */
+    public java.util.List<EngineCore.Handle> streamSamples(java.util.List<GenerationRequest> samples,
+            java.util.List<EngineListener> listeners) {
+        return samples.size() == 1 ? java.util.List.of(core.submit(samples.getFirst(), listeners.getFirst()))
+                : core.submitSamples(samples, listeners);
+    }
+
     /** The whole result when done; cancelling the future cancels the request and frees its blocks. */
     public CompletableFuture<GenerationResult> submit(GenerationRequest request) {
         CompletableFuture<GenerationResult> result = new CompletableFuture<>();
         EngineCore.Handle handle = core.submit(request, new EngineListener() {
-            @Override public void onText(String delta, int[] tokenIds) { }
+            @Override public void onText(String delta, int[] tokenIds, java.util.List<io.paddock.sampling.Sample> samples) { }
             @Override public void onFinish(GenerationResult r) { result.complete(r); }
             @Override public void onError(RuntimeException e) { result.completeExceptionally(e); }
         });
@@ -55,7 +67,7 @@ public final class GenerationService implements AutoCloseable {
     public GenerationResult generate(GenerationRequest request, Consumer<String> onText) {
         CompletableFuture<GenerationResult> result = new CompletableFuture<>();
         core.submit(request, new EngineListener() {
-            @Override public void onText(String delta, int[] tokenIds) { onText.accept(delta); }
+            @Override public void onText(String delta, int[] tokenIds, java.util.List<io.paddock.sampling.Sample> samples) { onText.accept(delta); }
             @Override public void onFinish(GenerationResult r) { result.complete(r); }
             @Override public void onError(RuntimeException e) { result.completeExceptionally(e); }
         });

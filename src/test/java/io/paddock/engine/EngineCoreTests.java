@@ -30,7 +30,7 @@ class EngineCoreTests {
         AtomicInteger texts = new AtomicInteger();
         EngineCore.Handle[] handle = new EngineCore.Handle[1];
         handle[0] = g.stream(req, new EngineListener() {
-            @Override public void onText(String delta, int[] ids) {
+            @Override public void onText(String delta, int[] ids, List<io.paddock.sampling.Sample> samples) {
                 streamed.append(delta);
                 if (texts.incrementAndGet() == cancelAfterTexts) handle[0].cancel();
             }
@@ -132,7 +132,7 @@ class EngineCoreTests {
                 CompletableFuture<GenerationResult> f = new CompletableFuture<>();
                 results.add(f);
                 listeners.add(new EngineListener() {
-                    @Override public void onText(String delta, int[] ids) { }
+                    @Override public void onText(String delta, int[] ids, List<io.paddock.sampling.Sample> samples) { }
                     @Override public void onFinish(GenerationResult r) { f.complete(r); }
                     @Override public void onError(RuntimeException e) { f.completeExceptionally(e); }
                 });

@@ -1,0 +1,43 @@
+package io.paddock.api;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+import java.util.Map;
+import tools.jackson.databind.JsonNode;
+
+/** The body of {@code POST /v1/chat/completions}. {@code messages} stay raw JSON: content may be text or parts. */
+public record ChatCompletionRequest(
+        String model,
+        List<JsonNode> messages,
+        @JsonProperty("max_tokens") Integer maxTokens,
+        @JsonProperty("max_completion_tokens") Integer maxCompletionTokens,
+        Float temperature,
+        @JsonProperty("top_p") Float topP,
+        @JsonProperty("top_k") Integer topK,
+        @JsonProperty("min_p") Float minP,
+        @JsonProperty("repetition_penalty") Float repetitionPenalty,
+        @JsonProperty("presence_penalty") Float presencePenalty,
+        @JsonProperty("frequency_penalty") Float frequencyPenalty,
+        @JsonProperty("logit_bias") Map<String, Float> logitBias,
+        Long seed,
+        JsonNode stop,
+        Integer n,
+        Boolean stream,
+        @JsonProperty("stream_options") StreamOptions streamOptions,
+        Boolean logprobs,
+        @JsonProperty("top_logprobs") Integer topLogprobs,
+        String user,
+        @JsonProperty("ignore_eos") Boolean ignoreEos,
+        @JsonProperty("chat_template") String chatTemplate) implements SamplingFields {
+
+    @Override
+    public int logprobsCount() {
+        if (!Boolean.TRUE.equals(logprobs)) return topLogprobs != null ? -2 : -1; // -2: top_logprobs without logprobs
+        return topLogprobs == null ? 0 : topLogprobs;
+    }
+
+    @Override
+    public String logprobsParam() {
+        return "top_logprobs";
+    }
+}
