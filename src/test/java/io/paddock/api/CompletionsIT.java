@@ -97,6 +97,82 @@ class CompletionsIT {
         assertThat(JSON.readTree(broken.body()).get("error").get("message").asString()).isNotBlank();
     }
 
+    @org.springframework.beans.factory.annotation.Autowired
+    io.paddock.engine.ModelRegistry registry;
+
+    private HttpResponse<java.util.stream.Stream<String>> postStream(String path, String body, String accept) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .header("Content-Type", "application/json").header("Accept", accept)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofLines());
+    }
+
+    @Test
+    void streamingSendsChunksUsageAndDoneEvenToJsonAcceptingClients() throws Exception {
+        var res = postStream("/v1/completions", """
+                {"model":"stories260K","prompt":"Once upon a time","max_tokens":30,"temperature":0,
+                 "stream":true,"stream_options":{"include_usage":true}}""", "application/json");
+        assertThat(res.statusCode()).isEqualTo(200);
+        assertThat(res.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
+        java.util.List<String> data = res.body().filter(l -> l.startsWith("data:")).map(l -> l.substring(5).strip()).toList();
+        assertThat(data.getLast()).isEqualTo("[DONE]");
+        JsonNode usage = JSON.readTree(data.get(data.size() - 2));
+        assertThat(usage.get("choices")).isEmpty();
+        assertThat(usage.get("usage").get("completion_tokens").asInt()).isEqualTo(30);
+        StringBuilder text = new StringBuilder();
+        String finish = null;
+        for (String d : data.subList(0, data.size() - 2)) {
+            JsonNode c = JSON.readTree(d);
+            assertThat(c.get("object").asString()).isEqualTo("text_completion");
+            assertThat(c.has("usage") && c.get("usage").isNull()).isTrue();
+            JsonNode ch = c.get("choices").get(0);
+            text.append(ch.get("text").asString());
+            if (!ch.get("finish_reason").isNull()) finish = ch.get("finish_reason").asString();
+        }
+        assertThat(finish).isEqualTo("length");
+        var whole = JSON.readTree(post("/v1/completions", """
+                {"model":"stories260K","prompt":"Once upon a time","max_tokens":30,"temperature":0}""").body());
+        assertThat(text.toString()).isEqualTo(whole.get("choices").get(0).get("text").asString());
+    }
+
+    @Test
+    void severalChoicesAndLogprobs() throws Exception {
+        JsonNode body = JSON.readTree(post("/v1/completions", """
+                {"model":"stories260K","prompt":"Tom","max_tokens":8,"n":3,"seed":5,"logprobs":2}""").body());
+        assertThat(body.get("choices")).hasSize(3);
+        JsonNode lp = body.get("choices").get(1).get("logprobs");
+        assertThat(lp.get("tokens")).hasSize(body.get("choices").get(1).get("logprobs").get("token_logprobs").size());
+        assertThat(lp.get("top_logprobs").get(0).size()).isBetween(1, 2);
+        assertThat(lp.get("token_logprobs").get(0).asDouble()).isLessThanOrEqualTo(0.0);
+        assertThat(body.get("usage").get("completion_tokens").asInt()).isEqualTo(24);
+    }
+
+    @Test
+    void unsupportedAndUnknownFieldsAreRefusedByName() throws Exception {
+        var tools = post("/v1/completions", """
+                {"model":"stories260K","prompt":"x","tools":[]}""");
+        assertThat(tools.statusCode()).isEqualTo(400);
+        var unknown = post("/v1/completions", """
+                {"model":"stories260K","prompt":"x","frobnicate":1}""");
+        assertThat(unknown.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(unknown.body()).get("error").get("param").asString()).isEqualTo("frobnicate");
+    }
+
+    @Test
+    void clientDisconnectCancelsAndFreesBlocks() throws Exception {
+        var res = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/completions"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("""
+                {"model":"stories260K","prompt":"Once","max_tokens":400,"stream":true,"ignore_eos":true}"""))
+                .build(), HttpResponse.BodyHandlers.ofInputStream());
+        var in = res.body();
+        assertThat(in.read(new byte[64])).isPositive(); // streaming has begun
+        in.close();
+        var stats = registry.defaultService();
+        for (int i = 0; i < 300 && (stats.pending() > 0 || stats.stats().blocksUsed() > 0); i++) Thread.sleep(10);
+        assertThat(stats.pending()).isZero();
+        assertThat(stats.stats().blocksUsed()).isZero();
+        assertThat(stats.stats().computedTokens()).isLessThan(400 * 5);
+    }
+
     @Test
     void healthAndModels() throws Exception {
         assertThat(get("/health").statusCode()).isEqualTo(200);
