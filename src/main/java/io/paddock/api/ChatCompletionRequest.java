@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
 
+@io.swagger.v3.oas.annotations.media.Schema(name = "CreateChatCompletionRequest")
 /** The body of {@code POST /v1/chat/completions}. {@code messages} stay raw JSON: content may be text or parts. */
 public record ChatCompletionRequest(
         String model,

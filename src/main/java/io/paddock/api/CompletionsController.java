@@ -1,5 +1,9 @@
 package io.paddock.api;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.paddock.engine.GenerationResult;
 import io.paddock.sampling.Sample;
 import io.paddock.tokenizer.Tokenizer;
@@ -30,6 +34,13 @@ class CompletionsController {
         this.json = json;
     }
 
+    @Operation(summary = "Create a completion", operationId = "createCompletion",
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(
+                    schema = @Schema(implementation = CompletionRequest.class))),
+            responses = {
+                @ApiResponse(responseCode = "200", content = @Content(mediaType = "application/json",
+                        schema = @Schema(implementation = OpenAiSchemas.CompletionResponse.class))),
+                @ApiResponse(responseCode = "400", content = @Content(schema = @Schema(implementation = OpenAiSchemas.Error.class)))})
     @PostMapping(path = "/v1/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
     Mono<ResponseEntity<?>> complete(@RequestBody JsonNode body) {
         CompletionRequest r = mapper.bind(body, CompletionRequest.class, RequestMapper.COMPLETION_FIELDS);

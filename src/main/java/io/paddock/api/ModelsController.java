@@ -1,5 +1,9 @@
 package io.paddock.api;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.paddock.engine.GenerationService;
 import io.paddock.engine.LoadedModel;
 import io.paddock.engine.ModelRegistry;
@@ -22,11 +26,16 @@ class ModelsController {
         this.models = models;
     }
 
+    @Operation(summary = "List models", operationId = "listModels", responses = @ApiResponse(responseCode = "200",
+            content = @Content(schema = @Schema(implementation = OpenAiSchemas.ModelList.class))))
     @GetMapping("/v1/models")
     Map<String, Object> list() {
         return Map.of("object", "list", "data", models.all().stream().map(s -> card(s.model())).toList());
     }
 
+    @Operation(summary = "Retrieve a model", operationId = "retrieveModel", responses = {
+        @ApiResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = OpenAiSchemas.Model.class))),
+        @ApiResponse(responseCode = "404", content = @Content(schema = @Schema(implementation = OpenAiSchemas.Error.class)))})
     @GetMapping("/v1/models/{id}")
     Map<String, Object> one(@PathVariable String id) {
         GenerationService s = models.find(id).orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND,

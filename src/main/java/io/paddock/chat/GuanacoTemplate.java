@@ -3,14 +3,11 @@ package io.paddock.chat;
 import java.util.List;
 
 /**
- * Guanaco (QLoRA, Dettmers et al.; OASST1): {@code ### Human: {prompt}### Assistant:}.
- *
- * <p>Facts, from the authors' repository (artidoro/qlora): the training text is
- * timdettmers/openassistant-guanaco, where turns follow each other with no separator
- * ({@code ...research.### Assistant: "Monopsony" refers to...### Human: ...}), and
- * {@code examples/guanaco_generate.py} prompts with the preamble, one space, then
- * {@code ### Human: {question}### Assistant: }. TheBloke's cards (guanaco-7B/65B-GPTQ) show
- * {@code ### Human: prompt} / {@code ### Assistant:} on two lines; we follow the training text.
+ * Guanaco (QLoRA, Dettmers et al.; OASST1): {@code ### Human: {prompt} ### Assistant:}, turns and the optional
+ * preamble joined by single spaces, as paddock's product specification and the QLoRA README's prompt format write
+ * it. (The openassistant-guanaco training text runs turns together with no separator, and TheBloke's cards show the
+ * two markers on separate lines; the tokenizer turns " ###" into the same "▁###" pieces a turn start gets, so the
+ * spaced form reads as the training text's turn boundary.)
  *
  * <p>The generation cue ends at the colon without the space: with LLaMA's SentencePiece the space
  * belongs to the answer's first token ({@code ▁word}), as it did in training.
@@ -38,12 +35,15 @@ final class GuanacoTemplate implements ChatTemplate {
         PromptBuilder out = PromptBuilder.llama();
         String header = chat.system().orElse(defaultPreamble ? PREAMBLE : "");
         if (!header.isEmpty()) out.append(header).append(" ");
+        boolean first = true;
         for (ValidConversation.Exchange ex : chat.exchanges()) {
+            if (!first) out.append(" ");
+            first = false;
             out.append("### Human: ").append(ex.user());
             if (ex.answered()) {
-                out.append("### Assistant: ").append(ex.assistant());
+                out.append(" ### Assistant: ").append(ex.assistant());
             } else if (addGenerationPrompt) {
-                out.append("### Assistant:");
+                out.append(" ### Assistant:");
             }
         }
         return out.build(List.of("### Human:"));

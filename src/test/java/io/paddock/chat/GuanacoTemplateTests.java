@@ -7,8 +7,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Guanaco (QLoRA). Expected strings follow artidoro/qlora: the OASST1 training text
- * (timdettmers/openassistant-guanaco) joins turns with no separator, "...research.### Assistant: ...",
- * and examples/guanaco_generate.py prompts "{preamble} ### Human: {q}### Assistant: ".
+ * (timdettmers/openassistant-guanaco) joins turns with no separator; paddock follows the product
+ * specification and the QLoRA README: "### Human: {prompt} ### Assistant:", parts joined by single spaces.
  * TheBloke/guanaco-7B-GPTQ and guanaco-65B-GPTQ cards: "### Human: prompt" / "### Assistant:".
  */
 class GuanacoTemplateTests {
@@ -19,7 +19,7 @@ class GuanacoTemplateTests {
     @Test
     void oneTurn() {
         RenderedPrompt p = guanaco.render(Chats.ONE_TURN, true);
-        assertThat(p.text()).isEqualTo("### Human: Hello?### Assistant:");
+        assertThat(p.text()).isEqualTo("### Human: Hello? ### Assistant:");
         assertThat(p.stopStrings()).containsExactly("### Human:");
         assertThat(p.addBos()).isTrue();
         assertThat(p.parts()).containsExactly(new PromptPart.Text(p.text()));
@@ -29,12 +29,12 @@ class GuanacoTemplateTests {
     void oneTurnWithDefaultPreamble() {
         assertThat(withPreamble.render(Chats.ONE_TURN, true).text()).isEqualTo(
                 "A chat between a curious human and an artificial intelligence assistant. The assistant gives helpful,"
-                        + " detailed, and polite answers to the user's questions. ### Human: Hello?### Assistant:");
+                        + " detailed, and polite answers to the user's questions. ### Human: Hello? ### Assistant:");
     }
 
     @Test
     void systemMessageReplacesThePreamble() {
-        String expected = "Be brief. ### Human: Hello?### Assistant:";
+        String expected = "Be brief. ### Human: Hello? ### Assistant:";
         assertThat(guanaco.render(Chats.ONE_TURN_SYSTEM, true).text()).isEqualTo(expected);
         assertThat(withPreamble.render(Chats.ONE_TURN_SYSTEM, true).text()).isEqualTo(expected);
     }
@@ -42,14 +42,14 @@ class GuanacoTemplateTests {
     @Test
     void multiTurnJoinsTurnsWithoutSeparator() {
         assertThat(guanaco.render(Chats.MULTI_TURN, true).text()).isEqualTo(
-                "### Human: Hi### Assistant: Hello! How can I help?### Human: Tell me a joke.### Assistant:");
+                "### Human: Hi ### Assistant: Hello! How can I help? ### Human: Tell me a joke. ### Assistant:");
         assertThat(guanaco.render(Chats.MULTI_TURN_SYSTEM, true).text()).isEqualTo(
-                "Be brief. ### Human: Hi### Assistant: Hello! How can I help?### Human: Tell me a joke.### Assistant:");
+                "Be brief. ### Human: Hi ### Assistant: Hello! How can I help? ### Human: Tell me a joke. ### Assistant:");
     }
 
     @Test
     void withoutGenerationPrompt() {
-        assertThat(guanaco.render(Chats.ENDS_WITH_ANSWER, false).text()).isEqualTo("### Human: Hi### Assistant: Hello!");
+        assertThat(guanaco.render(Chats.ENDS_WITH_ANSWER, false).text()).isEqualTo("### Human: Hi ### Assistant: Hello!");
         assertThat(guanaco.render(Chats.ONE_TURN, false).text()).isEqualTo("### Human: Hello?");
     }
 

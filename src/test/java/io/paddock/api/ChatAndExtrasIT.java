@@ -1,0 +1,91 @@
+package io.paddock.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.paddock.testing.SharedModels;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Chat completions with an explicit template, the prompt preview, tokenize/detokenize, readiness and the OpenAPI docs. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = "paddock.chat-template.stories260K=guanaco")
+@EnabledIf(value = "io.paddock.testing.SharedModels#stories260KAvailable", disabledReason = "../shared/models/stories260K is absent")
+class ChatAndExtrasIT {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @LocalServerPort
+    int port;
+
+    @DynamicPropertySource
+    static void model(DynamicPropertyRegistry r) {
+        r.add("paddock.model.path", () -> SharedModels.root().resolve("stories260K").toString());
+    }
+
+    private HttpResponse<String> post(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void configuredTemplateRendersAndStopsAtTheNextTurn() throws Exception {
+        JsonNode preview = JSON.readTree(post("/v1/chat/completions/render", """
+                {"model":"stories260K","messages":[{"role":"user","content":"Hello"}]}""").body());
+        assertThat(preview.get("chat_template").asString()).isEqualTo("guanaco");
+        assertThat(preview.get("prompt").asString()).contains("### Human: Hello").endsWith("### Assistant:");
+        assertThat(preview.get("stop").toString()).contains("### Human:");
+
+        var res = post("/v1/chat/completions", """
+                {"model":"stories260K","messages":[{"role":"user","content":[{"type":"text","text":"Hello"}]}],
+                 "max_tokens":20,"temperature":0}""");
+        assertThat(res.statusCode()).isEqualTo(200);
+        JsonNode body = JSON.readTree(res.body());
+        assertThat(body.get("object").asString()).isEqualTo("chat.completion");
+        assertThat(body.get("choices").get(0).get("message").get("content").asString()).doesNotContain("### Human:");
+        assertThat(body.get("usage").get("prompt_tokens").asInt()).isEqualTo(preview.get("prompt_tokens").asInt());
+    }
+
+    @Test
+    void badMessagesAndUnsupportedFeaturesAre400s() throws Exception {
+        var tool = post("/v1/chat/completions", """
+                {"model":"stories260K","messages":[{"role":"tool","content":"x"}]}""");
+        assertThat(tool.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(tool.body()).get("error").get("param").asString()).isEqualTo("messages");
+        var schema = post("/v1/chat/completions", """
+                {"model":"stories260K","messages":[{"role":"user","content":"x"}],
+                 "response_format":{"type":"json_schema","json_schema":{}}}""");
+        assertThat(schema.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(schema.body()).get("error").get("param").asString()).isEqualTo("response_format");
+        var empty = post("/v1/chat/completions", """
+                {"model":"stories260K","messages":[]}""");
+        assertThat(empty.statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void tokenizeDetokenizeReadyAndDocs() throws Exception {
+        JsonNode tok = JSON.readTree(post("/tokenize", """
+                {"model":"stories260K","prompt":"Once upon a time"}""").body());
+        assertThat(tok.get("tokens").get(0).asInt()).isEqualTo(1);
+        JsonNode detok = JSON.readTree(post("/detokenize", "{\"model\":\"stories260K\",\"tokens\":" + tok.get("tokens") + "}").body());
+        assertThat(detok.get("prompt").asString()).isEqualTo("Once upon a time");
+        assertThat(get("/ready").statusCode()).isEqualTo(200);
+        String docs = get("/v3/api-docs").body();
+        assertThat(docs).contains("CreateChatCompletionRequest", "CreateChatCompletionResponse", "/v1/chat/completions");
+    }
+}
