@@ -28,6 +28,7 @@ public final class Paddock {
                                                            decode tokens/s vs the bandwidth ceiling measured in the same run
               bench     matvec [--threads N] [--seconds S] matrix-vector kernel vs measured read bandwidth
               bench     gptq-matvec [--threads N]          fused GPTQ kernels on LLaMA-7B layer shapes vs bandwidth
+              bench     streaming --model DIR [--concurrency 1,16]  streaming clients' tokens/s vs the engine's
             """;
 
     private Paddock() {}
@@ -86,9 +87,10 @@ public final class Paddock {
         return switch (args[0]) {
             case "matvec" -> MatVecBench.run(rest, out);
             case "gptq-matvec" -> io.paddock.bench.GptqMatVecBench.run(rest, out);
+            case "streaming" -> StreamingBench.run(rest, out);
             default -> {
                 if (!args[0].startsWith("--")) {
-                    throw new CliArgs.UsageException("unknown benchmark '" + args[0] + "' (known: matvec, gptq-matvec, --model DIR)");
+                    throw new CliArgs.UsageException("unknown benchmark '" + args[0] + "' (known: matvec, gptq-matvec, streaming, --model DIR)");
                 }
                 yield ModelBench.run(args, out, err);
             }

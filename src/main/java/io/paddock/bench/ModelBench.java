@@ -97,11 +97,11 @@ public final class ModelBench {
             int round = 0;
             while (System.nanoTime() < end || stepMs.size() < 3) {
                 bw.add(probe.measureGbs());
-                Round r = new Round(conc, engine);
+                DecodeWindow r = new DecodeWindow(conc, engine::stats);
                 for (int s = 0; s < conc; s++) {
                     int[] prompt = new int[promptTokens];
                     for (int i = 0; i < promptTokens; i++) prompt[i] = 3 + (i * 7 + s * 13 + round) % (c.vocabSize() - 3);
-                    engine.submit(new GenerationRequest(prompt, steps + 1, SamplingParams.greedy(), List.of(), true), r);
+                    engine.submit(new GenerationRequest(prompt, steps + 1, SamplingParams.greedy(), List.of(), true), r.listener(s));
                 }
                 r.await();
                 stepMs.add(r.msPerStep());
@@ -117,67 +117,6 @@ public final class ModelBench {
         // The ceiling counts the weights once per step, as a batched step reads them once for all sequences.
         double ceiling = conc * gbs * 1e9 / bytesPerStep;
         return new Level(conc, tps, ms, bytesPerStep, gbs, ceiling, tps / ceiling, stepMs.size(), median(waste));
-    }
-
-    /** One round of requests: token arrival times, and the KV occupancy seen at the end of the full-batch window. */
-    private static final class Round implements EngineListener {
-        private final int conc;
-        private final EngineCore engine;
-        private final java.util.concurrent.CountDownLatch done;
-        private int started;         // requests that produced their first token
-        private int tokensInWindow;  // tokens produced after the window opened
-        private long windowStart, windowEnd;
-        private volatile RuntimeException failure;
-        private double wasteSum;
-        private int wasteSamples;
-
-        Round(int conc, EngineCore engine) {
-            this.conc = conc;
-            this.engine = engine;
-            this.done = new java.util.concurrent.CountDownLatch(conc);
-        }
-
-        // Listener calls come from the engine thread only.
-        @Override public void onText(String delta, int[] tokenIds, java.util.List<io.paddock.sampling.Sample> samples) {
-            if (windowEnd != 0) return;
-            if (windowStart != 0) {
-                tokensInWindow += tokenIds.length;
-                wasteSum += engine.stats().kvWaste(); // averaged over the window: it moves as last blocks fill
-                wasteSamples++;
-            } else if (tokenIds.length > 0 && ++started == conc) {
-                windowStart = System.nanoTime();
-            }
-        }
-
-        @Override public void onFinish(GenerationResult result) {
-            if (windowEnd == 0) windowEnd = System.nanoTime();
-            done.countDown();
-        }
-
-        @Override public void onError(RuntimeException error) {
-            failure = error;
-            done.countDown();
-        }
-
-        void await() {
-            try {
-                if (!done.await(30, java.util.concurrent.TimeUnit.MINUTES)) throw new IllegalStateException("timed out");
-                if (failure != null) throw new IllegalStateException("a benchmark request failed: " + failure.getMessage(), failure);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
-
-        double msPerStep() {
-            // Every step in the window gives each of the conc sequences one token.
-            double steps = Math.max(1, tokensInWindow / (double) conc);
-            return (windowEnd - windowStart) / 1e6 / steps;
-        }
-
-        double kvWaste() {
-            return wasteSamples == 0 ? Double.NaN : wasteSum / wasteSamples;
-        }
     }
 
     private static String json(LoadedModel model, int threads, long weightBytes, List<Level> levels) {
