@@ -18,9 +18,10 @@ final class SseSupport {
 
     static ResponseEntity<Flux<ServerSentEvent<String>>> stream(Flux<?> chunks, ObjectMapper json) {
         Flux<ServerSentEvent<String>> events = chunks
-                .map(c -> ServerSentEvent.<String>builder(json.writeValueAsString(c)).build())
-                .concatWith(Mono.just(ServerSentEvent.<String>builder("[DONE]").build()))
-                .onErrorResume(e -> Mono.just(ServerSentEvent.<String>builder(json.writeValueAsString(error(e)))
+                // The leading space gives OpenAI's exact "data: {...}" framing; SSE parsers drop it.
+                .map(c -> ServerSentEvent.<String>builder(" " + json.writeValueAsString(c)).build())
+                .concatWith(Mono.just(ServerSentEvent.<String>builder(" [DONE]").build()))
+                .onErrorResume(e -> Mono.just(ServerSentEvent.<String>builder(" " + json.writeValueAsString(error(e)))
                         .event("error").build()));
         return ResponseEntity.ok().contentType(MediaType.TEXT_EVENT_STREAM)
                 .header("Cache-Control", "no-cache").header("X-Accel-Buffering", "no").body(events);
