@@ -6,7 +6,6 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.paddock.engine.GenerationResult;
 import io.paddock.engine.GenerationService;
-import io.paddock.sampling.Sample;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -122,30 +121,25 @@ class ChatCompletionsController {
     }
 
     private Mono<Map<String, Object>> collect(RequestMapper.Prepared p, String id, long created, Flux<ChoiceEvent> events) {
-        int n = p.choices().size();
-        GenerationResult[] results = new GenerationResult[n];
-        List<List<Sample>> samples = new ArrayList<>();
-        for (int i = 0; i < n; i++) samples.add(new ArrayList<>());
-        return events.doOnNext(e -> {
-            if (e.isFinish()) results[e.index()] = e.finished();
-            else samples.get(e.index()).addAll(e.samples());
-        }).then(Mono.fromSupplier(() -> {
+        return Generations.collect(events, p.choices().size()).map(outcomes -> {
             Map<String, Object> m = OpenAiResponses.envelope(id, "chat.completion", created, p.model().id());
             List<Object> choices = new ArrayList<>();
             int completion = 0;
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < outcomes.size(); i++) {
+                GenerationResult r = outcomes.get(i).result();
                 Map<String, Object> message = new LinkedHashMap<>();
                 message.put("role", "assistant");
-                message.put("content", results[i].text());
+                message.put("content", r.text());
                 message.put("refusal", null);
-                Object logprobs = p.logprobs() >= 0 ? OpenAiResponses.chatLogprobs(p.model().tokenizer(), samples.get(i)) : null;
-                choices.add(choice(i, "message", message, logprobs, OpenAiResponses.finishReason(results[i])));
-                completion += results[i].completionTokens();
+                Object logprobs = p.logprobs() >= 0
+                        ? OpenAiResponses.chatLogprobs(p.model().tokenizer(), outcomes.get(i).samples()) : null;
+                choices.add(choice(i, "message", message, logprobs, OpenAiResponses.finishReason(r)));
+                completion += r.completionTokens();
             }
             m.put("choices", choices);
             m.put("usage", OpenAiResponses.usage(p.promptTokens(), completion));
             return m;
-        }));
+        });
     }
 
     private static Map<String, Object> choice(int index, String key, Map<String, Object> content, Object logprobs,

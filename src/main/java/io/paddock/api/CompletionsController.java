@@ -5,7 +5,6 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.paddock.engine.GenerationResult;
-import io.paddock.sampling.Sample;
 import io.paddock.tokenizer.Tokenizer;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -82,27 +81,21 @@ class CompletionsController {
     }
 
     private Mono<Map<String, Object>> collect(RequestMapper.Prepared p, String id, long created, Flux<ChoiceEvent> events) {
-        int n = p.choices().size();
-        GenerationResult[] results = new GenerationResult[n];
-        List<List<Sample>> samples = new ArrayList<>();
-        for (int i = 0; i < n; i++) samples.add(new ArrayList<>());
-        return events.doOnNext(e -> {
-            if (e.isFinish()) results[e.index()] = e.finished();
-            else samples.get(e.index()).addAll(e.samples());
-        }).then(Mono.fromSupplier(() -> {
+        return Generations.collect(events, p.choices().size()).map(outcomes -> {
             Map<String, Object> m = OpenAiResponses.envelope(id, "text_completion", created, p.model().id());
             List<Object> choices = new ArrayList<>();
             int completion = 0;
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < outcomes.size(); i++) {
+                GenerationResult r = outcomes.get(i).result();
                 Object logprobs = p.logprobs() >= 0
-                        ? OpenAiResponses.completionLogprobs(p.model().tokenizer(), samples.get(i), 0) : null;
-                choices.add(choice(i, results[i].text(), logprobs, OpenAiResponses.finishReason(results[i])));
-                completion += results[i].completionTokens();
+                        ? OpenAiResponses.completionLogprobs(p.model().tokenizer(), outcomes.get(i).samples(), 0) : null;
+                choices.add(choice(i, r.text(), logprobs, OpenAiResponses.finishReason(r)));
+                completion += r.completionTokens();
             }
             m.put("choices", choices);
             m.put("usage", OpenAiResponses.usage(p.promptTokens(), completion));
             return m;
-        }));
+        });
     }
 
     private static Map<String, Object> choice(int index, String text, Object logprobs, String finishReason) {

@@ -35,6 +35,24 @@ final class Generations {
         }, FluxSink.OverflowStrategy.BUFFER);
     }
 
+    /** One finished choice: its result and the per-token samples (logprobs) it produced. */
+    record Outcome(GenerationResult result, List<Sample> samples) {}
+
+    /** Waits for every choice of a non-streaming request; outcomes in choice order. */
+    static reactor.core.publisher.Mono<List<Outcome>> collect(Flux<ChoiceEvent> events, int n) {
+        GenerationResult[] results = new GenerationResult[n];
+        List<List<Sample>> samples = new ArrayList<>();
+        for (int i = 0; i < n; i++) samples.add(new ArrayList<>());
+        return events.doOnNext(e -> {
+            if (e.isFinish()) results[e.index()] = e.finished();
+            else samples.get(e.index()).addAll(e.samples());
+        }).then(reactor.core.publisher.Mono.fromSupplier(() -> {
+            List<Outcome> out = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) out.add(new Outcome(results[i], samples.get(i)));
+            return out;
+        }));
+    }
+
     private static EngineListener listener(int index, FluxSink<ChoiceEvent> sink, AtomicInteger open) {
         return new EngineListener() {
             @Override
