@@ -92,6 +92,15 @@ public final class EngineCore implements AutoCloseable {
         var c = model.checkpoint().config();
         int numBlocks = config.numBlocks(PagedKvStore.bytesPerToken(c.numLayers(), c.numKvHeads() * c.headDim()),
                 model.contextLength());
+        long kvBytes = (long) numBlocks * config.blockSize()
+                * PagedKvStore.bytesPerToken(c.numLayers(), c.numKvHeads() * c.headDim());
+        Runtime rt = Runtime.getRuntime();
+        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (kvBytes > available * 9 / 10) {
+            throw new IllegalStateException("the KV-cache pool (" + numBlocks + " blocks, " + (kvBytes >> 20)
+                    + " MB) does not fit the Java heap (" + (available >> 20) + " MB free of " + (rt.maxMemory() >> 20)
+                    + " MB): give the JVM more heap (PADDOCK_JAVA_OPTS=-Xmx…) or set paddock.engine.kv-cache-memory");
+        }
         this.kv = model.runtime().newKvStore(numBlocks, config.blockSize());
         this.kvManager = new KvCacheManager(numBlocks, config.blockSize(), config.prefixCaching());
         int budget = Math.max(config.maxNumBatchedTokens(), config.maxNumSeqs());
