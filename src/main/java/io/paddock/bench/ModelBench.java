@@ -10,7 +10,6 @@ import io.paddock.engine.EngineListener;
 import io.paddock.engine.GenerationRequest;
 import io.paddock.engine.GenerationResult;
 import io.paddock.sampling.SamplingParams;
-import io.paddock.runtime.cpu.PagedKvStore;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -87,7 +86,7 @@ public final class ModelBench {
     private static Level measure(LoadedModel model, BandwidthProbe probe, int conc, int promptTokens, int steps,
             double seconds, long weightBytes, PrintStream err) {
         LlamaConfig c = model.checkpoint().config();
-        long kvBytes = (long) conc * PagedKvStore.bytesPerToken(c.numLayers(), c.numKvHeads() * c.headDim())
+        long kvBytes = (long) conc * model.runtime().kvBytesPerToken()
                 * (promptTokens + steps / 2); // each sequence reads its cache at the average position of the run
         long bytesPerStep = weightBytes + kvBytes;
         List<Double> bw = new ArrayList<>(), stepMs = new ArrayList<>(), waste = new ArrayList<>();

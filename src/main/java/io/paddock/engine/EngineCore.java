@@ -1,8 +1,8 @@
 package io.paddock.engine;
 
 import io.paddock.kvcache.KvCacheManager;
-import io.paddock.runtime.cpu.CpuLlama;
-import io.paddock.runtime.cpu.PagedKvStore;
+import io.paddock.runtime.KvStore;
+import io.paddock.runtime.StepChunk;
 import io.paddock.sampling.Sampler;
 import io.paddock.tokenizer.IncrementalDetokenizer;
 import java.util.ArrayList;
@@ -74,7 +74,7 @@ public final class EngineCore implements AutoCloseable {
     private final EngineConfig config;
     private final KvCacheManager kvManager;
     private final Scheduler scheduler;
-    private final PagedKvStore kv;
+    private final KvStore kv;
     private final ConcurrentLinkedQueue<Command> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicInteger pending = new AtomicInteger(); // submitted, not yet finished
     private final AtomicLong nextId = new AtomicLong(1);
@@ -90,10 +90,9 @@ public final class EngineCore implements AutoCloseable {
         this.model = model;
         this.config = config;
         var c = model.checkpoint().config();
-        int numBlocks = config.numBlocks(PagedKvStore.bytesPerToken(c.numLayers(), c.numKvHeads() * c.headDim()),
+        int numBlocks = config.numBlocks(model.runtime().kvBytesPerToken(),
                 model.contextLength());
-        long kvBytes = (long) numBlocks * config.blockSize()
-                * PagedKvStore.bytesPerToken(c.numLayers(), c.numKvHeads() * c.headDim());
+        long kvBytes = (long) numBlocks * config.blockSize() * model.runtime().kvBytesPerToken();
         Runtime rt = Runtime.getRuntime();
         long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (kvBytes > available * 9 / 10) {
@@ -287,9 +286,9 @@ public final class EngineCore implements AutoCloseable {
             LockSupport.parkNanos(1_000_000L);
             return;
         }
-        List<CpuLlama.Chunk> chunks = new ArrayList<>(out.chunks().size());
+        List<StepChunk> chunks = new ArrayList<>(out.chunks().size());
         for (ScheduledChunk c : out.chunks()) {
-            chunks.add(new CpuLlama.Chunk(c.blockTable(), c.tokens(), c.startPos(), c.wantLogits()));
+            chunks.add(new StepChunk(c.blockTable(), c.tokens(), c.startPos(), c.wantLogits()));
         }
         float[][] logits = model.runtime().forward(kv, chunks);
         computedTokens += out.totalTokens();

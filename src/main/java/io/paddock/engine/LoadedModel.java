@@ -1,6 +1,8 @@
 package io.paddock.engine;
 
 import io.paddock.model.LlamaCheckpoint;
+import io.paddock.runtime.ModelRuntime;
+import io.paddock.runtime.StepChunk;
 import io.paddock.runtime.cpu.CpuLlama;
 import io.paddock.runtime.cpu.Parallel;
 import io.paddock.tokenizer.Tokenizer;
@@ -15,7 +17,7 @@ import java.util.Set;
  * (e.g. that the embedded demo model's output is meaningless).
  */
 public record LoadedModel(String id, String description, LlamaCheckpoint checkpoint, Tokenizer tokenizer,
-        CpuLlama runtime, Parallel parallel, Set<Integer> eosIds, boolean addBos) implements AutoCloseable {
+        ModelRuntime runtime, Parallel parallel, Set<Integer> eosIds, boolean addBos) implements AutoCloseable {
 
     public static LoadedModel load(String id, String description, Path dir, int threads) {
         return load(id, description, dir, threads, io.paddock.model.GptqOverrides.NONE);
@@ -58,8 +60,8 @@ public record LoadedModel(String id, String description, LlamaCheckpoint checkpo
         var kv = runtime.newKvStore(1, 4);
         int[] table = {0};
         int token = Math.min(tokenizer.bosId(), checkpoint.config().vocabSize() - 1);
-        runtime.forward(kv, List.of(new io.paddock.runtime.cpu.CpuLlama.Chunk(table, new int[] {token, token}, 0, true)));
-        runtime.forward(kv, List.of(new io.paddock.runtime.cpu.CpuLlama.Chunk(table, new int[] {token}, 2, true)));
+        runtime.forward(kv, List.of(new StepChunk(table, new int[] {token, token}, 0, true)));
+        runtime.forward(kv, List.of(new StepChunk(table, new int[] {token}, 2, true)));
     }
 
     public int contextLength() {

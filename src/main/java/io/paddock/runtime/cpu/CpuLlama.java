@@ -14,13 +14,8 @@ import java.util.List;
  * Every linear layer multiplies all rows of the step at once, so each weight is read once per step.
  * Not thread-safe: one engine thread owns an instance; the work inside a step is spread over {@link Parallel}.
  */
-public final class CpuLlama implements AutoCloseable {
+public final class CpuLlama implements io.paddock.runtime.ModelRuntime {
 
-    /**
-     * One sequence's part of a step: {@code tokens} at positions {@code startPos, startPos+1, ...}, whose keys and
-     * values go to (and whose attention reads from) the KV blocks listed in {@code blockTable}.
-     */
-    public record Chunk(int[] blockTable, int[] tokens, int startPos, boolean wantLogits) {}
 
     private final LlamaConfig c;
     private final LlamaWeights w;
@@ -55,17 +50,26 @@ public final class CpuLlama implements AutoCloseable {
         for (int i = 0; i < prepared.length; i++) gptq.put(todo.get(i), prepared[i]);
     }
 
-    public LlamaConfig config() { return c; }
+    @Override public LlamaConfig config() { return c; }
+
+    @Override public String name() { return "cpu"; }
+
+    @Override public long kvBytesPerToken() {
+        return PagedKvStore.bytesPerToken(c.numLayers(), c.numKvHeads() * c.headDim());
+    }
 
     /** A KV store of {@code numBlocks} blocks of {@code blockSize} tokens for this model. */
+    @Override
     public PagedKvStore newKvStore(int numBlocks, int blockSize) {
         return new PagedKvStore(c.numLayers(), numBlocks, blockSize, c.numKvHeads() * c.headDim());
     }
 
     /** Runs one step; returns, per chunk, the logits (vocab) of its last row, or null where not wanted. */
-    public float[][] forward(PagedKvStore kv, List<Chunk> chunks) {
+    @Override
+    public float[][] forward(io.paddock.runtime.KvStore store, List<io.paddock.runtime.StepChunk> chunks) {
+        if (!(store instanceof PagedKvStore kv)) throw new IllegalArgumentException("not a CPU KV store: " + store);
         int rows = 0;
-        for (Chunk ch : chunks) rows += ch.tokens().length;
+        for (io.paddock.runtime.StepChunk ch : chunks) rows += ch.tokens().length;
         if (rows == 0) return new float[chunks.size()][];
         if (ws.rows < rows) ws = new Workspace(rows);
         int h = c.hiddenSize(), qDim = c.numHeads() * c.headDim(), kvDim = c.numKvHeads() * c.headDim();
@@ -75,7 +79,7 @@ public final class CpuLlama implements AutoCloseable {
         int[][] rowTable = new int[rows][];
         int[] rowPos = new int[rows];
         int r = 0;
-        for (Chunk ch : chunks) {
+        for (io.paddock.runtime.StepChunk ch : chunks) {
             for (int t = 0; t < ch.tokens().length; t++, r++) {
                 int token = ch.tokens()[t];
                 if (token < 0 || token >= c.vocabSize()) {
@@ -128,12 +132,12 @@ public final class CpuLlama implements AutoCloseable {
 
         // Only the rows whose logits are wanted go through the final norm and the (large) output layer.
         int wanted = 0;
-        for (Chunk ch : chunks) if (ch.wantLogits()) wanted++;
+        for (io.paddock.runtime.StepChunk ch : chunks) if (ch.wantLogits()) wanted++;
         float[][] result = new float[chunks.size()][];
         if (wanted == 0) return result;
         float[] normed = new float[wanted * h];
         int row = 0, k = 0;
-        for (Chunk ch : chunks) {
+        for (io.paddock.runtime.StepChunk ch : chunks) {
             row += ch.tokens().length;
             if (ch.wantLogits()) Kernels.rmsnorm(normed, (k++) * h, ws.x, (row - 1) * h, w.finalNorm(), h, c.rmsNormEps());
         }

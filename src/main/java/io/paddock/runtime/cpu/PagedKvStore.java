@@ -5,7 +5,7 @@ package io.paddock.runtime.cpu;
  * in block {@code blockTable[p / blockSize]} at slot {@code p % blockSize}; which blocks a sequence owns is decided
  * by the KV-cache manager, never here. Allocated once, up front.
  */
-public final class PagedKvStore {
+public final class PagedKvStore implements io.paddock.runtime.KvStore {
     private final float[][] keys;   // (layers) x (numBlocks*blockSize, kvDim)
     private final float[][] values; // (layers) x (numBlocks*blockSize, kvDim)
     private final int numBlocks;
@@ -31,13 +31,13 @@ public final class PagedKvStore {
         return 2L * layers * kvDim * Float.BYTES;
     }
 
-    public int numBlocks() { return numBlocks; }
+    @Override public int numBlocks() { return numBlocks; }
 
-    public int blockSize() { return blockSize; }
+    @Override public int blockSize() { return blockSize; }
 
     public int kvDim() { return kvDim; }
 
-    public long bytes() { return 2L * keys.length * keys[0].length * Float.BYTES; }
+    @Override public long bytes() { return 2L * keys.length * keys[0].length * Float.BYTES; }
 
     float[] keys(int layer) { return keys[layer]; }
 

@@ -59,7 +59,7 @@ class GptqModelParityTests {
 
     private static float[] run(CpuLlama llama, int[] prompt) {
         PagedKvStore kv = llama.newKvStore(2, 16);
-        return llama.forward(kv, List.of(new CpuLlama.Chunk(new int[] {0, 1}, prompt, 0, true)))[0];
+        return llama.forward(kv, List.of(new io.paddock.runtime.StepChunk(new int[] {0, 1}, prompt, 0, true)))[0];
     }
 
     private static LlamaWeights dequantized(LlamaWeights w, Arena arena) {

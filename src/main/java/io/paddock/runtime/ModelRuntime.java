@@ -1,0 +1,32 @@
+package io.paddock.runtime;
+
+import io.paddock.model.LlamaConfig;
+import java.util.List;
+
+/**
+ * A backend that owns a model's device-side weights and KV memory and runs one batched forward pass per step.
+ * The engine (scheduler, block tables, sampling) is the same for every backend; only this interface differs.
+ * Not thread-safe: the engine thread owns it.
+ */
+public interface ModelRuntime extends AutoCloseable {
+
+    LlamaConfig config();
+
+    /** A short name for logs and metrics, e.g. "cpu" or "cuda". */
+    String name();
+
+    /** Bytes one cached token takes in this runtime's KV memory (keys and values, all layers). */
+    long kvBytesPerToken();
+
+    /** Allocates KV memory for {@code numBlocks} blocks of {@code blockSize} tokens, once. */
+    KvStore newKvStore(int numBlocks, int blockSize);
+
+    /**
+     * One step over a batch of chunks; returns per chunk the logits (vocab) of its last row, or null where the chunk
+     * did not ask for them.
+     */
+    float[][] forward(KvStore kv, List<StepChunk> chunks);
+
+    @Override
+    void close();
+}
