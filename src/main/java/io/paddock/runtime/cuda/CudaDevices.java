@@ -1,0 +1,75 @@
+package io.paddock.runtime.cuda;
+
+import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuInit;
+import static jcuda.driver.JCudaDriver.cuMemGetInfo;
+
+import java.util.Optional;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.JCudaDriver;
+
+/** Probes for a usable CUDA device without ever letting a missing driver or native library escape as an error. */
+public final class CudaDevices {
+    private CudaDevices() {}
+
+    /** Free and total bytes of device memory. */
+    public record MemInfo(long freeBytes, long totalBytes) {}
+
+    /**
+     * Empty where device 0 can be used; otherwise a one-line reason, e.g. "no CUDA driver (libcuda.so.1 not
+     * found)". Loading the JCuda natives fails with a {@link LinkageError} where the driver is absent, so every
+     * {@link Throwable} is caught here.
+     */
+    public static Optional<String> unavailableReason() {
+        try {
+            JCudaDriver.setExceptionsEnabled(true);
+            cuInit(0);
+            int[] count = new int[1];
+            cuDeviceGetCount(count);
+            if (count[0] == 0) return Optional.of("no CUDA device (the driver reports 0 devices)");
+            return Optional.empty();
+        } catch (Throwable t) {
+            return Optional.of(describe(t));
+        }
+    }
+
+    static String describe(Throwable t) {
+        String msg = String.valueOf(t.getMessage());
+        for (Throwable c = t.getCause(); c != null; c = c.getCause()) msg += " / " + c.getMessage();
+        if (t instanceof LinkageError) {
+            if (msg.contains("libcuda")) return "no CUDA driver (libcuda.so.1 not found)";
+            if (t instanceof NoClassDefFoundError) return "no CUDA driver (the JCuda driver binding failed to load earlier)";
+            return "JCuda driver binding could not be loaded: " + firstLine(msg);
+        }
+        if (msg.contains("CUDA_ERROR_NO_DEVICE")) return "no CUDA device (CUDA_ERROR_NO_DEVICE)";
+        return "CUDA unavailable: " + t.getClass().getSimpleName() + ": " + firstLine(msg);
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    /** cuMemGetInfo on device 0 (retains and releases its primary context); for metrics and KV sizing. */
+    public static MemInfo memInfo() {
+        JCudaDriver.setExceptionsEnabled(true);
+        cuInit(0);
+        CUdevice dev = new CUdevice();
+        cuDeviceGet(dev, 0);
+        CUcontext ctx = new CUcontext();
+        cuDevicePrimaryCtxRetain(ctx, dev);
+        try {
+            cuCtxSetCurrent(ctx);
+            long[] free = new long[1], total = new long[1];
+            cuMemGetInfo(free, total);
+            return new MemInfo(free[0], total[0]);
+        } finally {
+            cuDevicePrimaryCtxRelease(dev);
+        }
+    }
+}

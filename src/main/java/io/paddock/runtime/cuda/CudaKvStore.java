@@ -1,0 +1,62 @@
+package io.paddock.runtime.cuda;
+
+import io.paddock.runtime.KvStore;
+import jcuda.Sizeof;
+import jcuda.driver.CUdeviceptr;
+
+/**
+ * The KV pool in VRAM, laid out as {@code PagedKvStore}: per layer K and V each fp32 (numBlocks·blockSize, kvDim).
+ * The memory belongs to the {@link CudaRuntime} that made it and is freed with it (or by {@link #close()}).
+ */
+public final class CudaKvStore implements KvStore, AutoCloseable {
+    private final DeviceMemory memory;
+    private final int layers, numBlocks, blockSize, kvDim;
+    private CUdeviceptr keys, values; // (layers, numBlocks·blockSize, kvDim) each
+
+    CudaKvStore(DeviceMemory memory, int layers, int numBlocks, int blockSize, int kvDim) {
+        if (numBlocks <= 0 || blockSize <= 0) throw new IllegalArgumentException("numBlocks and blockSize must be > 0");
+        this.memory = memory;
+        this.layers = layers;
+        this.numBlocks = numBlocks;
+        this.blockSize = blockSize;
+        this.kvDim = kvDim;
+        this.keys = memory.alloc(layerBytes() * layers);
+        try {
+            this.values = memory.alloc(layerBytes() * layers);
+        } catch (RuntimeException e) {
+            memory.free(keys, layerBytes() * layers);
+            throw e;
+        }
+    }
+
+    private long layerBytes() {
+        return (long) numBlocks * blockSize * kvDim * Sizeof.FLOAT;
+    }
+
+    CUdeviceptr keys(int layer) {
+        return keys.withByteOffset(layer * layerBytes());
+    }
+
+    CUdeviceptr values(int layer) {
+        return values.withByteOffset(layer * layerBytes());
+    }
+
+    boolean isOpen() {
+        return keys != null;
+    }
+
+    @Override public int numBlocks() { return numBlocks; }
+
+    @Override public int blockSize() { return blockSize; }
+
+    @Override public long bytes() { return 2 * layerBytes() * layers; }
+
+    /** Frees the pool early; otherwise the owning runtime frees it on close. */
+    @Override
+    public void close() {
+        if (keys == null) return;
+        memory.free(keys, layerBytes() * layers);
+        memory.free(values, layerBytes() * layers);
+        keys = values = null;
+    }
+}

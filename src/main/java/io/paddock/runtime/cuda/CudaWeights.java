@@ -1,0 +1,96 @@
+package io.paddock.runtime.cuda;
+
+import io.paddock.format.DType;
+import io.paddock.format.Tensor;
+import io.paddock.model.DenseLinear;
+import io.paddock.model.GptqLinear;
+import io.paddock.model.LayerWeights;
+import io.paddock.model.Linear;
+import io.paddock.model.LlamaWeights;
+import io.paddock.runtime.cpu.RopeTable;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import jcuda.driver.CUdeviceptr;
+
+/** Every weight on the device, uploaded once; the memory belongs to the given {@link DeviceMemory}. */
+final class CudaWeights {
+
+    /** A linear layer on the device. */
+    sealed interface DeviceLinear permits Dense, Gptq {
+        int in();
+
+        int out();
+    }
+
+    /** Raw (out, in) weight in its stored float type; dtype as embedding_rows / dense_matmul number it. */
+    record Dense(CUdeviceptr w, int in, int out, int dtype) implements DeviceLinear {}
+
+    record Gptq(GptqDevice g) implements DeviceLinear {
+        public int in() { return g.in(); }
+
+        public int out() { return g.out(); }
+    }
+
+    record Layer(CUdeviceptr attentionNorm, DeviceLinear q, DeviceLinear k, DeviceLinear v, DeviceLinear o,
+                 CUdeviceptr mlpNorm, DeviceLinear gate, DeviceLinear up, DeviceLinear down) {}
+
+    final CUdeviceptr embedding;    // (vocab, hidden) in embeddingDtype
+    final int embeddingDtype;
+    final List<Layer> layers;
+    final CUdeviceptr finalNorm;    // fp32 (hidden)
+    final DeviceLinear lmHead;
+    final CUdeviceptr ropeCos, ropeSin; // fp32 (maxPositions, headDim/2), the CPU RopeTable's values
+    private final Map<Tensor, CUdeviceptr> uploaded = new IdentityHashMap<>(); // a tied lm_head is uploaded once
+
+    CudaWeights(LlamaWeights w, RopeTable rope, DeviceMemory mem) {
+        this.embedding = tensor(w.embedding(), mem);
+        this.embeddingDtype = dtypeCode(w.embedding().dtype());
+        List<Layer> ls = new ArrayList<>();
+        for (LayerWeights l : w.layers()) {
+            ls.add(new Layer(mem.upload(l.attentionNorm()), linear(l.q(), mem), linear(l.k(), mem), linear(l.v(), mem),
+                    linear(l.o(), mem), mem.upload(l.mlpNorm()), linear(l.gate(), mem), linear(l.up(), mem),
+                    linear(l.down(), mem)));
+        }
+        this.layers = List.copyOf(ls);
+        this.finalNorm = mem.upload(w.finalNorm());
+        this.lmHead = linear(w.lmHead(), mem);
+        this.ropeCos = mem.upload(rope.cos());
+        this.ropeSin = mem.upload(rope.sin());
+    }
+
+    static int dtypeCode(DType t) {
+        return switch (t) {
+            case F32 -> 0;
+            case F16 -> 1;
+            case BF16 -> 2;
+            default -> throw new IllegalArgumentException("unsupported float type on the GPU: " + t);
+        };
+    }
+
+    private CUdeviceptr tensor(Tensor t, DeviceMemory mem) {
+        CUdeviceptr p = uploaded.get(t);
+        if (p == null) {
+            p = mem.upload(t.data());
+            uploaded.put(t, p);
+        }
+        return p;
+    }
+
+    private DeviceLinear linear(Linear lin, DeviceMemory mem) {
+        return switch (lin) {
+            case DenseLinear d -> new Dense(tensor(d.weight(), mem), d.inFeatures(), d.outFeatures(), dtypeCode(d.weight().dtype()));
+            case GptqLinear g -> new Gptq(gptq(g, mem));
+        };
+    }
+
+    private static GptqDevice gptq(GptqLinear l, DeviceMemory mem) {
+        GptqHostLayout h = GptqHostLayout.of(l);
+        int zeroWords = Math.toIntExact(l.qzeros().info().dim(1));
+        return new GptqDevice(l.inFeatures(), l.outFeatures(), l.spec().bits(), zeroWords, l.spec().zeroPlusOne(),
+                mem.upload(h.qweight()), mem.upload(l.qzeros().data()), mem.upload(l.scales().data()),
+                mem.upload(h.gIdx()), h.perm() == null ? null : mem.upload(h.perm()),
+                l.bias() == null ? null : mem.upload(l.bias().data()));
+    }
+}

@@ -1,0 +1,46 @@
+package io.paddock.runtime.cuda;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The CUDA C sources the runtime compiles, by file name. Each is self-contained and becomes its own module, so
+ * the static helpers the files share by name never clash.
+ */
+final class KernelSources {
+    static final String GPTQ = "gptq_matmul.cu";
+    static final String LAYER_OPS = "layer_ops.cu";
+    static final String ATTENTION = "paged_attention.cu";
+    static final String DENSE = DenseKernelSource.NAME;
+
+    private KernelSources() {}
+
+    static Map<String, String> all() {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String name : new String[] {GPTQ, LAYER_OPS, ATTENTION}) m.put(name, resource(name));
+        m.put(DENSE, DenseKernelSource.SOURCE);
+        return m;
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = KernelSources.class.getResourceAsStream("/cuda/" + name)) {
+            if (in == null) throw new IllegalStateException("kernel source /cuda/" + name + " is not on the class path");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Writes every source to the folder given as the only argument (scripts/gpu-check compiles them with nvcc). */
+    public static void main(String[] args) throws IOException {
+        Path dir = Path.of(args[0]);
+        Files.createDirectories(dir);
+        for (Map.Entry<String, String> e : all().entrySet()) Files.writeString(dir.resolve(e.getKey()), e.getValue());
+    }
+}
