@@ -1,0 +1,110 @@
+package io.paddock.runtime.cuda;
+
+import static io.paddock.runtime.cuda.CudaTesting.PROMPT;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.paddock.model.LlamaCheckpoint;
+import io.paddock.runtime.StepChunk;
+import io.paddock.runtime.cpu.CpuLlama;
+import io.paddock.runtime.cpu.Parallel;
+import io.paddock.testing.SharedModels;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.FieldSource;
+
+/**
+ * GPU end to end against the CPU runtime (skipped without a CUDA device; run by scripts/gpu-check).
+ * Tolerances: prefill logits |Δ| ≤ 1e-3·(1 + max|logit|) (fp32 everywhere, different summation orders through
+ * 5 layers); greedy tokens identical over 64 steps; a batched step equals one-at-a-time steps to
+ * 1e-4·(1 + max|logit|) (batch size changes the GPTQ kernel (decode vs batched) and nothing else).
+ */
+@Tag("gpu")
+class CudaRuntimeParityTests {
+    static final List<String> MODELS = CudaTesting.MODELS;
+
+    @ParameterizedTest
+    @FieldSource("MODELS")
+    void prefillLogitsMatchTheCpu(String model) {
+        CudaTesting.requireDevice();
+        Path dir = SharedModels.require(model);
+        try (LlamaCheckpoint ckpt = LlamaCheckpoint.open(dir, CudaTesting.overrides(model));
+             Parallel p = new Parallel(2);
+             CpuLlama cpu = new CpuLlama(ckpt.weights(), p);
+             CudaRuntime gpu = new CudaRuntime(ckpt.weights())) {
+            float[] ref = cpu.forward(cpu.newKvStore(2, 16), List.of(new StepChunk(new int[] {0, 1}, PROMPT, 0, true)))[0];
+            float[] got;
+            try (CudaKvStore kv = gpu.newKvStore(2, 16)) {
+                got = gpu.forward(kv, List.of(new StepChunk(new int[] {1, 0}, PROMPT, 0, true)))[0];
+            }
+            float tol = 1e-3f * (1 + CudaTesting.maxAbs(ref));
+            float worst = 0;
+            for (int i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(ref[i] - got[i]));
+            System.out.printf("%s: max |Δlogit| = %.3g (tolerance %.3g)%n", model, worst, tol);
+            assertThat(worst).isLessThanOrEqualTo(tol);
+        }
+    }
+
+    @ParameterizedTest
+    @FieldSource("MODELS")
+    void greedy64TokensIdentical(String model) {
+        CudaTesting.requireDevice();
+        Path dir = SharedModels.require(model);
+        try (LlamaCheckpoint ckpt = LlamaCheckpoint.open(dir, CudaTesting.overrides(model));
+             Parallel p = new Parallel(2);
+             CpuLlama cpu = new CpuLlama(ckpt.weights(), p);
+             CudaRuntime gpu = new CudaRuntime(ckpt.weights())) {
+            int[] prompt = {1, 403, 407, 261};
+            assertThat(CudaTesting.greedy(gpu, prompt, 64, 16)).containsExactly(CudaTesting.greedy(cpu, prompt, 64, 16));
+        }
+    }
+
+    @ParameterizedTest
+    @FieldSource("MODELS")
+    void batchedEqualsOneAtATime(String model) {
+        CudaTesting.requireDevice();
+        Path dir = SharedModels.require(model);
+        Random rnd = new Random(42);
+        int seqs = 7, blockSize = 4;
+        List<int[]> prompts = new ArrayList<>();
+        for (int s = 0; s < seqs; s++) {
+            int[] t = new int[1 + rnd.nextInt(40)];
+            for (int i = 0; i < t.length; i++) t[i] = 1 + rnd.nextInt(511);
+            prompts.add(t);
+        }
+        try (LlamaCheckpoint ckpt = LlamaCheckpoint.open(dir, CudaTesting.overrides(model));
+             CudaRuntime gpu = new CudaRuntime(ckpt.weights());
+             CudaKvStore kv = gpu.newKvStore(seqs * 11, blockSize)) {
+            // Each sequence owns 11 blocks (44 positions), handed out in a shuffled order.
+            List<Integer> ids = new ArrayList<>();
+            for (int i = 0; i < seqs * 11; i++) ids.add(i);
+            java.util.Collections.shuffle(ids, rnd);
+            int[][] tables = new int[seqs][11];
+            for (int s = 0; s < seqs; s++) for (int b = 0; b < 11; b++) tables[s][b] = ids.get(s * 11 + b);
+
+            // One step with every prompt, then one decode step for all sequences together.
+            List<StepChunk> prefill = new ArrayList<>();
+            for (int s = 0; s < seqs; s++) prefill.add(new StepChunk(tables[s], prompts.get(s), 0, s % 2 == 0));
+            float[][] batchedPrefill = gpu.forward(kv, prefill);
+            List<StepChunk> decode = new ArrayList<>();
+            for (int s = 0; s < seqs; s++) decode.add(new StepChunk(tables[s], new int[] {7 + s}, prompts.get(s).length, true));
+            float[][] batchedDecode = gpu.forward(kv, decode);
+
+            for (int s = 0; s < seqs; s++) {
+                float[] one = gpu.forward(kv, List.of(new StepChunk(tables[s], prompts.get(s), 0, true)))[0];
+                if (s % 2 == 0) assertClose(batchedPrefill[s], one);
+                else assertThat(batchedPrefill[s]).isNull();
+                float[] oneDecode = gpu.forward(kv, List.of(decode.get(s)))[0];
+                assertClose(batchedDecode[s], oneDecode);
+            }
+        }
+    }
+
+    private static void assertClose(float[] got, float[] ref) {
+        float tol = 1e-4f * (1 + CudaTesting.maxAbs(ref));
+        for (int i = 0; i < ref.length; i++) assertThat(Math.abs(got[i] - ref[i])).as("logit %d", i).isLessThanOrEqualTo(tol);
+    }
+}
