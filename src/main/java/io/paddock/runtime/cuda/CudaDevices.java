@@ -23,9 +23,19 @@ public final class CudaDevices {
     /**
      * Empty where device 0 can be used; otherwise a one-line reason, e.g. "no CUDA driver (libcuda.so.1 not
      * found)". Loading the JCuda natives fails with a {@link LinkageError} where the driver is absent, so every
-     * {@link Throwable} is caught here.
+     * {@link Throwable} is caught here. Probed once per JVM: a native library that failed to load cannot be
+     * loaded again, and a later probe would only see a less helpful {@link NoClassDefFoundError}.
      */
     public static Optional<String> unavailableReason() {
+        return Probe.REASON;
+    }
+
+    /** Lazy holder: the probe runs on first use only, and its (immutable) answer is kept. */
+    private static final class Probe {
+        static final Optional<String> REASON = probe();
+    }
+
+    private static Optional<String> probe() {
         try {
             JCudaDriver.setExceptionsEnabled(true);
             cuInit(0);
