@@ -17,7 +17,8 @@ import java.util.Arrays;
 public final class Paddock {
     private static final String USAGE = """
             usage: paddock <command> [options]
-              serve     [--model DIR] [--port N]          start the OpenAI-compatible server (demo model if no --model)
+              serve     [--model DIR] [--port N] [--runtime auto|cpu|cuda]
+                                                           start the OpenAI-compatible server (demo model if no --model)
               generate  --model DIR --prompt TEXT --max-tokens N [--temperature T] [--top-p P] [--top-k K]
                         [--min-p P] [--seed S] [--repetition-penalty R] [--stop TEXT] [--threads N]
               tokenize  --model DIR TEXT                   print the token ids (with BOS) as a JSON array

@@ -19,14 +19,14 @@ public class PaddockApplication {
         List<String> own = new ArrayList<>();
         for (String a : args) {
             if (a.startsWith("--model") || a.startsWith("--port") || !a.startsWith("--") || a.startsWith("--threads")
-                    || a.startsWith("--gptq-")) {
+                    || a.startsWith("--gptq-") || a.startsWith("--runtime")) {
                 own.add(a);
             } else {
                 springArgs.add(a);
             }
         }
         CliArgs parsed = new CliArgs(own.toArray(String[]::new),
-                CliArgs.union(CliArgs.GPTQ_VALUED, Set.of("model", "port", "threads")), CliArgs.GPTQ_FLAGS);
+                CliArgs.union(CliArgs.GPTQ_VALUED, Set.of("model", "port", "threads", "runtime")), CliArgs.GPTQ_FLAGS);
         if (!parsed.positional().isEmpty()) {
             throw new CliArgs.UsageException("unexpected argument '" + parsed.positional().getFirst() + "'");
         }
@@ -36,6 +36,8 @@ public class PaddockApplication {
         if (port != null) springArgs.add("--server.port=" + port);
         Integer threads = parsed.integer("threads", null);
         if (threads != null) springArgs.add("--paddock.model.threads=" + threads);
+        String runtime = parsed.string("runtime", null);
+        if (runtime != null) springArgs.add("--paddock.runtime=" + runtime);
         var gptq = parsed.gptqOverrides();
         if (gptq.bits() != null) springArgs.add("--paddock.model.gptq.bits=" + gptq.bits());
         if (gptq.groupSize() != null) springArgs.add("--paddock.model.gptq.group-size=" + gptq.groupSize());

@@ -33,7 +33,7 @@ public final class ModelBench {
 
     public static int run(String[] argv, PrintStream out, PrintStream err) {
         CliArgs a = new CliArgs(argv, CliArgs.union(CliArgs.GPTQ_VALUED, Set.of("model", "threads", "tokens",
-                "prompt-tokens", "concurrency", "seconds", "bandwidth-mb")), CliArgs.union(CliArgs.GPTQ_FLAGS, Set.of("json")));
+                "prompt-tokens", "concurrency", "seconds", "bandwidth-mb", "runtime")), CliArgs.union(CliArgs.GPTQ_FLAGS, Set.of("json")));
         String dir = a.string("model", null);
         if (dir == null) throw new CliArgs.UsageException("bench needs --model DIR (or: bench matvec)");
         int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
@@ -51,7 +51,7 @@ public final class ModelBench {
         if (steps < 1 || promptTokens < 1 || levels.stream().anyMatch(c -> c < 1)) {
             throw new CliArgs.UsageException("--tokens, --prompt-tokens and --concurrency must be >= 1");
         }
-        try (LoadedModel model = ModelCatalog.open(dir, threads, a.gptqOverrides(), err);
+        try (LoadedModel model = ModelCatalog.open(dir, threads, a.gptqOverrides(), a.string("runtime", "auto"), err);
              BandwidthProbe probe = new BandwidthProbe(model.parallel(), a.integer("bandwidth-mb", 512) * (1L << 20))) {
             LlamaConfig c = model.checkpoint().config();
             if (promptTokens + steps > c.maxPositionEmbeddings()) {

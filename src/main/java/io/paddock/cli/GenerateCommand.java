@@ -19,14 +19,15 @@ public final class GenerateCommand {
     public static int run(String[] argv, PrintStream out, PrintStream err) {
         CliArgs a = new CliArgs(argv, CliArgs.union(CliArgs.GPTQ_VALUED, Set.of("model", "prompt", "max-tokens",
                 "temperature", "top-p", "top-k", "min-p", "seed", "repetition-penalty", "presence-penalty",
-                "frequency-penalty", "threads", "stop")), CliArgs.union(CliArgs.GPTQ_FLAGS, Set.of("ignore-eos")));
+                "frequency-penalty", "threads", "stop", "runtime")), CliArgs.union(CliArgs.GPTQ_FLAGS, Set.of("ignore-eos")));
         if (!a.positional().isEmpty()) throw new CliArgs.UsageException("unexpected argument '" + a.positional().getFirst() + "'");
         int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
         long t0 = System.nanoTime();
         // One sequence: a KV pool of one context, a batch of one.
         EngineConfig oneSequence = new EngineConfig(16, 0, 1, 512, true, 1);
         try (GenerationService engine = new GenerationService(
-                ModelCatalog.open(a.string("model", null), threads, a.gptqOverrides(), err), oneSequence)) {
+                ModelCatalog.open(a.string("model", null), threads, a.gptqOverrides(),
+                        a.string("runtime", "auto"), err), oneSequence)) {
             LoadedModel model = engine.model();
             GenerationConfig gc = model.checkpoint().generationConfig();
             SamplingParams params = SamplingParams.builder()

@@ -25,7 +25,7 @@ public class EngineConfiguration {
         try {
             for (String dir : dirs) {
                 LoadedModel model = ModelCatalog.open(dir, props.model().effectiveThreads(),
-                        props.model().gptq().overrides(), System.err);
+                        props.model().gptq().overrides(), props.runtime(), System.err);
                 model.warmUp();
                 services.add(new GenerationService(model, config));
             }

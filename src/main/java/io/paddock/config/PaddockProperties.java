@@ -8,12 +8,13 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param model  what to serve and with how many threads
  * @param engine admission limits and request defaults
+ * @param runtime      backend: auto (CUDA where a usable device and driver exist, else the CPU), cpu or cuda
  * @param chatTemplate per model id, the chat template to use instead of the detected one: a built-in name
  *                     (guanaco, vicuna-v1.1, airoboros, alpaca, llama-2-chat, ...) or "jinja:" + template text
  */
 @ConfigurationProperties("paddock")
 public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine engine,
-        java.util.Map<String, String> chatTemplate) {
+        java.util.Map<String, String> chatTemplate, @DefaultValue("auto") String runtime) {
 
     /**
      * @param path    Hugging Face model directories (comma-separated); each is served under its directory name, the

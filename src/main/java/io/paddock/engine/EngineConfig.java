@@ -19,18 +19,17 @@ public record EngineConfig(int blockSize, long kvCacheBytes, int maxNumSeqs, int
 
     /**
      * Blocks for a model whose cached token takes {@code bytesPerToken}: the configured budget, or automatically
-     * enough for {@code maxNumSeqs} full contexts capped at a quarter of the heap, and never less than one full
-     * context (a request that fits the model must fit the pool).
+     * enough for {@code maxNumSeqs} full contexts capped at the runtime's {@code defaultBudget}, and never less than
+     * one full context (a request that fits the model must fit the pool).
      */
-    public int numBlocks(long bytesPerToken, int contextLength) {
+    public int numBlocks(long bytesPerToken, int contextLength, long defaultBudget) {
         long blockBytes = bytesPerToken * blockSize;
         int oneContext = Math.ceilDiv(contextLength, blockSize);
         long blocks;
         if (kvCacheBytes > 0) {
             blocks = kvCacheBytes / blockBytes;
         } else {
-            long quarterHeap = Runtime.getRuntime().maxMemory() / 4;
-            blocks = Math.min((long) oneContext * maxNumSeqs, quarterHeap / blockBytes);
+            blocks = Math.min((long) oneContext * maxNumSeqs, defaultBudget / blockBytes);
             blocks = Math.max(blocks, oneContext);
         }
         if (blocks < 1) throw new IllegalArgumentException("KV cache budget of " + kvCacheBytes

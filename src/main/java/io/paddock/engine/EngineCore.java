@@ -90,16 +90,8 @@ public final class EngineCore implements AutoCloseable {
         this.model = model;
         this.config = config;
         var c = model.checkpoint().config();
-        int numBlocks = config.numBlocks(model.runtime().kvBytesPerToken(),
-                model.contextLength());
-        long kvBytes = (long) numBlocks * config.blockSize() * model.runtime().kvBytesPerToken();
-        Runtime rt = Runtime.getRuntime();
-        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (kvBytes > available * 9 / 10) {
-            throw new IllegalStateException("the KV-cache pool (" + numBlocks + " blocks, " + (kvBytes >> 20)
-                    + " MB) does not fit the Java heap (" + (available >> 20) + " MB free of " + (rt.maxMemory() >> 20)
-                    + " MB): give the JVM more heap (PADDOCK_JAVA_OPTS=-Xmx…) or set paddock.engine.kv-cache-memory");
-        }
+        int numBlocks = config.numBlocks(model.runtime().kvBytesPerToken(), model.contextLength(),
+                model.runtime().defaultKvBudgetBytes());
         this.kv = model.runtime().newKvStore(numBlocks, config.blockSize());
         this.kvManager = new KvCacheManager(numBlocks, config.blockSize(), config.prefixCaching());
         int budget = Math.max(config.maxNumBatchedTokens(), config.maxNumSeqs());

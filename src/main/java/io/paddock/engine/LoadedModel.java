@@ -26,6 +26,17 @@ public record LoadedModel(String id, String description, LlamaCheckpoint checkpo
     /** Loads {@code dir}; {@code gptq} supplies GPTQ settings for legacy checkpoints that carry none. */
     public static LoadedModel load(String id, String description, Path dir, int threads,
             io.paddock.model.GptqOverrides gptq) {
+        return load(id, description, dir, threads, gptq, "cpu", System.err);
+    }
+
+    /**
+     * Loads {@code dir} onto the backend {@code runtimeMode} picks: {@code cpu}, {@code cuda}, or {@code auto} (CUDA
+     * where a usable device and driver exist, else the CPU); the choice and its reason go to {@code log}.
+     */
+    public static LoadedModel load(String id, String description, Path dir, int threads,
+            io.paddock.model.GptqOverrides gptq, String runtimeMode, java.io.PrintStream log) {
+        var selection = io.paddock.runtime.cuda.RuntimeSelection.select(runtimeMode,
+                io.paddock.runtime.cuda.CudaDevices::unavailableReason);
         LlamaCheckpoint checkpoint = LlamaCheckpoint.open(dir, gptq);
         try {
             Tokenizer tokenizer;
@@ -42,9 +53,18 @@ public record LoadedModel(String id, String description, LlamaCheckpoint checkpo
             Set<Integer> eos = new LinkedHashSet<>(checkpoint.config().eosIds());
             eos.addAll(checkpoint.generationConfig().eosIds());
             if (eos.isEmpty()) eos.add(tokenizer.eosId());
-            Parallel parallel = new Parallel(threads);
-            return new LoadedModel(id, description, checkpoint, tokenizer,
-                    new CpuLlama(checkpoint.weights(), parallel), parallel, Set.copyOf(eos),
+            Parallel parallel = new Parallel(selection.useCuda() ? 1 : threads);
+            ModelRuntime runtime;
+            try {
+                runtime = selection.useCuda() ? new io.paddock.runtime.cuda.CudaRuntime(checkpoint.weights())
+                        : new CpuLlama(checkpoint.weights(), parallel);
+            } catch (RuntimeException e) {
+                parallel.close();
+                throw e;
+            }
+            log.println("model " + id + ": " + runtime.name() + " runtime"
+                    + selection.reason().map(r -> " (" + r + ")").orElse(""));
+            return new LoadedModel(id, description, checkpoint, tokenizer, runtime, parallel, Set.copyOf(eos),
                     TokenizerSettings.addBos(dir));
         } catch (RuntimeException e) {
             checkpoint.close();

@@ -26,14 +26,19 @@ public final class ModelCatalog {
 
     /** As {@link #open(String, int, PrintStream)}, with GPTQ settings for legacy checkpoints. */
     public static LoadedModel open(String modelDir, int threads, GptqOverrides gptq, PrintStream log) {
+        return open(modelDir, threads, gptq, "cpu", log);
+    }
+
+    /** As above, on the backend {@code runtimeMode} selects ({@code auto}, {@code cpu} or {@code cuda}). */
+    public static LoadedModel open(String modelDir, int threads, GptqOverrides gptq, String runtimeMode, PrintStream log) {
         if (modelDir == null || modelDir.isBlank()) {
             log.println("no model configured: serving the embedded demo model (random weights, meaningless"
                     + " output); use --model DIR to serve a real model");
             Path dir = DemoModel.materialize(cacheRoot());
-            return LoadedModel.load(DemoModel.ID, DemoModel.DESCRIPTION, dir, threads);
+            return LoadedModel.load(DemoModel.ID, DemoModel.DESCRIPTION, dir, threads, GptqOverrides.NONE, runtimeMode, log);
         }
         Path dir = Path.of(modelDir).toAbsolutePath().normalize();
         String id = dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
-        return LoadedModel.load(id, "LLaMA-family model loaded from " + dir, dir, threads, gptq);
+        return LoadedModel.load(id, "LLaMA-family model loaded from " + dir, dir, threads, gptq, runtimeMode, log);
     }
 }

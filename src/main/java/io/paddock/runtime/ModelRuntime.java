@@ -18,6 +18,12 @@ public interface ModelRuntime extends AutoCloseable {
     /** Bytes one cached token takes in this runtime's KV memory (keys and values, all layers). */
     long kvBytesPerToken();
 
+    /**
+     * KV memory to use when the configuration sets no budget: what this backend can spare after its weights
+     * (a quarter of the Java heap on the CPU, most of the free device memory on a GPU).
+     */
+    long defaultKvBudgetBytes();
+
     /** Allocates KV memory for {@code numBlocks} blocks of {@code blockSize} tokens, once. */
     KvStore newKvStore(int numBlocks, int blockSize);
 

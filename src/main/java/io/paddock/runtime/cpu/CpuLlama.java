@@ -60,7 +60,21 @@ public final class CpuLlama implements io.paddock.runtime.ModelRuntime {
 
     /** A KV store of {@code numBlocks} blocks of {@code blockSize} tokens for this model. */
     @Override
+    public long defaultKvBudgetBytes() {
+        return Runtime.getRuntime().maxMemory() / 4;
+    }
+
+    /** Fails with a message saying what to set, rather than an OutOfMemoryError, when the pool cannot fit the heap. */
+    @Override
     public PagedKvStore newKvStore(int numBlocks, int blockSize) {
+        long bytes = (long) numBlocks * blockSize * kvBytesPerToken();
+        Runtime rt = Runtime.getRuntime();
+        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (bytes > available * 9 / 10) {
+            throw new IllegalStateException("the KV-cache pool (" + numBlocks + " blocks, " + (bytes >> 20)
+                    + " MB) does not fit the Java heap (" + (available >> 20) + " MB free of " + (rt.maxMemory() >> 20)
+                    + " MB): give the JVM more heap (PADDOCK_JAVA_OPTS=-Xmx...) or set paddock.engine.kv-cache-memory");
+        }
         return new PagedKvStore(c.numLayers(), numBlocks, blockSize, c.numKvHeads() * c.headDim());
     }
 

@@ -96,6 +96,12 @@ public final class CudaRuntime implements ModelRuntime {
     public long deviceBytes() { return memory.bytes(); }
 
     /** Free and total device memory now (for KV sizing after the weights are up, and for metrics). */
+    /** 90 % of the device memory still free once the weights are resident (vLLM's gpu_memory_utilization idea). */
+    @Override
+    public long defaultKvBudgetBytes() {
+        return (long) (memInfo().freeBytes() * 0.9);
+    }
+
     public CudaDevices.MemInfo memInfo() {
         cuCtxSetCurrent(context);
         long[] free = new long[1], total = new long[1];
