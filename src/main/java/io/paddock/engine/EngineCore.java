@@ -92,7 +92,11 @@ public final class EngineCore implements AutoCloseable {
         var c = model.checkpoint().config();
         int numBlocks = config.numBlocks(model.runtime().kvBytesPerToken(), model.contextLength(),
                 model.runtime().defaultKvBudgetBytes());
-        this.kv = model.runtime().newKvStore(numBlocks, config.blockSize());
+        try {
+            this.kv = model.runtime().newKvStore(numBlocks, config.blockSize());
+        } catch (IllegalStateException | OutOfMemoryError e) {
+            throw new EngineStartException(e.getMessage(), e);
+        }
         this.kvManager = new KvCacheManager(numBlocks, config.blockSize(), config.prefixCaching());
         int budget = Math.max(config.maxNumBatchedTokens(), config.maxNumSeqs());
         this.scheduler = new Scheduler(new SchedulerConfig(config.maxNumSeqs(), budget, config.blockSize(),

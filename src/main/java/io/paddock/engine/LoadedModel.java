@@ -35,8 +35,13 @@ public record LoadedModel(String id, String description, LlamaCheckpoint checkpo
      */
     public static LoadedModel load(String id, String description, Path dir, int threads,
             io.paddock.model.GptqOverrides gptq, String runtimeMode, java.io.PrintStream log) {
-        var selection = io.paddock.runtime.cuda.RuntimeSelection.select(runtimeMode,
-                io.paddock.runtime.cuda.CudaDevices::unavailableReason);
+        io.paddock.runtime.cuda.RuntimeSelection selection;
+        try {
+            selection = io.paddock.runtime.cuda.RuntimeSelection.select(runtimeMode,
+                    io.paddock.runtime.cuda.CudaDevices::unavailableReason);
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            throw new EngineStartException(e.getMessage(), e);
+        }
         LlamaCheckpoint checkpoint = LlamaCheckpoint.open(dir, gptq);
         try {
             Tokenizer tokenizer;

@@ -31,7 +31,7 @@ class RuntimeChoiceTests {
     void cudaWithoutADeviceIsAClearError() {
         assumeTrue(CudaDevices.unavailableReason().isPresent(), "a CUDA device is present");
         assertThatThrownBy(() -> LoadedModel.load("s", "t", SharedModels.require("stories260K"), 1, GptqOverrides.NONE,
-                "cuda", System.err)).isInstanceOf(IllegalStateException.class)
+                "cuda", System.err)).isInstanceOf(EngineStartException.class)
                 .hasMessageContaining(CudaDevices.unavailableReason().orElseThrow());
     }
 }
