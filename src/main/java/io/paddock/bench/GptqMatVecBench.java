@@ -43,7 +43,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class GptqMatVecBench {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final long BW_BLOCK = 1 << 20;
 
     private GptqMatVecBench() {}
 
@@ -114,9 +113,7 @@ public final class GptqMatVecBench {
     }
 
     private static void measure(Options o, Parallel p, Arena arena, PrintStream out) {
-        MemorySegment buffer = arena.allocate(o.bandwidthBytes(), 64);
-        buffer.fill((byte) 1);
-        float[] partial = new float[(int) (o.bandwidthBytes() / BW_BLOCK) + 1];
+        BandwidthProbe probe = new BandwidthProbe(p, o.bandwidthBytes());
         out.printf(Locale.ROOT, "gptq-matvec bench: %d thread(s), %s, bandwidth buffer %d MB, %.1f s per point%n",
                 o.threads(), S, o.bandwidthBytes() >> 20, o.seconds());
         out.printf(Locale.ROOT, "%-9s %-11s %5s %8s %8s %8s %8s %8s %7s %9s %6s%n", "variant", "out x in", "batch",
@@ -128,7 +125,7 @@ public final class GptqMatVecBench {
                 GptqLinear l = randomLayer(arena, rnd, v, shape[0], shape[1]);
                 try (GptqMatrix m = GptqMatrix.prepare(l)) {
                     for (int batch : o.batches()) {
-                        Result r = point(o, p, m, l, batch, rnd, buffer, partial);
+                        Result r = point(o, p, m, l, batch, rnd, probe);
                         results.put(key(v, shape, batch), r);
                         out.printf(Locale.ROOT, "%-9s %-11s %5d %8.1f %8.1f %8.3f %8.1f %8.1f %6.0f%% %9.0f %6d%n", v.name(),
                                 shape[0] + "x" + shape[1], batch, r.kernelBytes() / 1e6, r.storedBytes() / 1e6, r.ms(),
@@ -138,6 +135,7 @@ public final class GptqMatVecBench {
             }
         }
         summary(o, results, out);
+        probe.close();
     }
 
     private static String key(Variant v, int[] shape, int batch) {
@@ -187,23 +185,21 @@ public final class GptqMatVecBench {
     }
 
     private static Result point(Options o, Parallel p, GptqMatrix m, GptqLinear l, int batch, SplittableRandom rnd,
-                                MemorySegment buffer, float[] partial) {
+                                BandwidthProbe probe) {
         float[] x = new float[batch * m.cols()];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextDouble(-1, 1);
         float[] y = new float[batch * m.rows()];
         // Warm up until C2 has compiled the kernels: before that the Vector API runs boxed, so count calls too.
         long warmEnd = System.nanoTime() + 500_000_000L;
         for (int i = 0; i < 100 || System.nanoTime() < warmEnd; i++) GptqMatMul.matmul(p, m, x, 0, y, 0, batch);
-        for (int i = 0; i < 5; i++) sumBuffer(p, buffer, partial);
+        for (int i = 0; i < 5; i++) probe.measureGbs();
         List<Double> bw = new ArrayList<>(), mv = new ArrayList<>(), ratio = new ArrayList<>(), ms = new ArrayList<>();
         long end = System.nanoTime() + (long) (o.seconds() * 1e9);
         while (System.nanoTime() < end || bw.size() < 5) {
-            long t0 = System.nanoTime();
-            sumBuffer(p, buffer, partial);
+            double bwGbs = probe.measureGbs();
             long t1 = System.nanoTime();
             GptqMatMul.matmul(p, m, x, 0, y, 0, batch);
             long t2 = System.nanoTime();
-            double bwGbs = o.bandwidthBytes() / (double) (t1 - t0);
             double gbs = m.bytes() / (double) (t2 - t1);
             bw.add(bwGbs);
             mv.add(gbs);
@@ -212,26 +208,6 @@ public final class GptqMatVecBench {
         }
         if (y[0] == 12345.678f) System.out.print("");   // keeps y observable
         return new Result(median(ms), median(mv), median(bw), median(ratio), m.bytes(), l.weightBytes(), bw.size());
-    }
-
-    /** The bandwidth probe: every byte of the buffer read once with vector loads, split across the pool. */
-    private static void sumBuffer(Parallel p, MemorySegment buf, float[] partial) {
-        int blocks = (int) (buf.byteSize() / BW_BLOCK);
-        p.forRange(blocks, 1, (s, e) -> {
-            for (int b = s; b < e; b++) partial[b] = sumBlock(buf, b * BW_BLOCK, BW_BLOCK);
-        });
-    }
-
-    private static float sumBlock(MemorySegment buf, long off, long len) {
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        long step = S.vectorByteSize();
-        for (long i = off, end = off + len; i < end; i += 4 * step) {
-            a0 = a0.add(FloatVector.fromMemorySegment(S, buf, i, ByteOrder.LITTLE_ENDIAN));
-            a1 = a1.add(FloatVector.fromMemorySegment(S, buf, i + step, ByteOrder.LITTLE_ENDIAN));
-            a2 = a2.add(FloatVector.fromMemorySegment(S, buf, i + 2 * step, ByteOrder.LITTLE_ENDIAN));
-            a3 = a3.add(FloatVector.fromMemorySegment(S, buf, i + 3 * step, ByteOrder.LITTLE_ENDIAN));
-        }
-        return a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
     }
 
     /**
