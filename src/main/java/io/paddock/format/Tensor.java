@@ -65,6 +65,20 @@ public record Tensor(TensorInfo info, MemorySegment data) {
         };
     }
 
+    /**
+     * Copies row {@code row} of a 2-D float tensor (rows, cols) into {@code out[off..off+cols)}, widened to float:
+     * one embedding row per token, never a whole matrix.
+     */
+    public void copyRow(int row, float[] out, int off) {
+        int cols = Math.toIntExact(info.shape()[1]);
+        long base = (long) row * cols;
+        if (dtype() == DType.F32) {
+            MemorySegment.copy(data, LittleEndian.F32, base * 4, out, off, cols);
+            return;
+        }
+        for (int c = 0; c < cols; c++) out[off + c] = getFloat(base + c);
+    }
+
     /** Copies the tensor, widened to float, onto the heap: only for small tensors (norm weights, tests). */
     public float[] toFloatArray() {
         float[] out = new float[Math.toIntExact(elementCount())];

@@ -124,7 +124,7 @@ public record LlamaCheckpoint(Path directory, LlamaConfig config, GenerationConf
     }
 
     private static float[] norm(WeightStore store, String name, int n) {
-        return TensorReads.vector(store.require(name, FLOATS, n));
+        return store.require(name, FLOATS, n).toFloatArray();
     }
 
     @Override

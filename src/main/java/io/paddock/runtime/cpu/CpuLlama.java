@@ -5,7 +5,6 @@ import io.paddock.model.LayerWeights;
 import io.paddock.model.Linear;
 import io.paddock.model.LlamaConfig;
 import io.paddock.model.LlamaWeights;
-import io.paddock.model.TensorReads;
 import java.util.List;
 
 /**
@@ -105,7 +104,7 @@ public final class CpuLlama implements io.paddock.runtime.ModelRuntime {
                 }
                 rowTable[r] = ch.blockTable();
                 rowPos[r] = ch.startPos() + t;
-                TensorReads.row(w.embedding(), token, ws.x, r * h);
+                w.embedding().copyRow(token, ws.x, r * h);
             }
         }
 
