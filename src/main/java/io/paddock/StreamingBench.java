@@ -1,6 +1,7 @@
 package io.paddock;
 
 import io.paddock.bench.DecodeWindow;
+import io.paddock.bench.Stats;
 import io.paddock.cli.CliArgs;
 import io.paddock.engine.GenerationRequest;
 import io.paddock.engine.GenerationService;
@@ -74,7 +75,7 @@ final class StreamingBench {
                         client.add(viaHttp.tokensPerSecond());
                     }
                 }
-                double e = median(engine), c = median(client);
+                double e = Stats.median(engine), c = Stats.median(client);
                 out.printf(Locale.ROOT, "%6d %16.1f %16.1f %7.1f%%%n", conc, e, c, 100 * (1 - c / e));
             }
         }
@@ -117,8 +118,4 @@ final class StreamingBench {
         }
     }
 
-    private static double median(List<Double> v) {
-        double[] s = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
 }

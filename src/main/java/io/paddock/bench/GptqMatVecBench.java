@@ -207,7 +207,7 @@ public final class GptqMatVecBench {
             ms.add((t2 - t1) / 1e6);
         }
         if (y[0] == 12345.678f) System.out.print("");   // keeps y observable
-        return new Result(median(ms), median(mv), median(bw), median(ratio), m.bytes(), l.weightBytes(), bw.size());
+        return new Result(Stats.median(ms), Stats.median(mv), Stats.median(bw), Stats.median(ratio), m.bytes(), l.weightBytes(), bw.size());
     }
 
     /**
@@ -254,8 +254,4 @@ public final class GptqMatVecBench {
         return new Tensor(new TensorInfo(name, dt, shape, Path.of("random"), 0, data.byteSize()), data);
     }
 
-    private static double median(List<Double> v) {
-        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
-    }
 }

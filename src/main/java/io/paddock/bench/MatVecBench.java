@@ -126,10 +126,10 @@ public final class MatVecBench {
                     mv.add(mvGbs);
                     ratio.add(mvGbs / bwGbs);
                 }
-                double mvMedian = median(mv);
+                double mvMedian = Stats.median(mv);
                 out.printf(Locale.ROOT, "%-6s %-13s %9.1f %9.3f %9.1f %9.1f %6.0f%% %6d%n", dt,
                         shape[0] + "x" + shape[1], w.byteSize() / 1e6, w.byteSize() / mvMedian / 1e6, mvMedian,
-                        median(bw), 100 * median(ratio), bw.size());
+                        Stats.median(bw), 100 * Stats.median(ratio), bw.size());
                 if (y[0] == 12345.678f) out.print("");   // keeps y observable
             }
         }
@@ -153,8 +153,4 @@ public final class MatVecBench {
         return new DenseMatrix(seg, dt, rows, cols);
     }
 
-    private static double median(List<Double> v) {
-        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
-    }
 }

@@ -111,11 +111,11 @@ public final class ModelBench {
                 }
             }
         }
-        double ms = median(stepMs), gbs = median(bw);
+        double ms = Stats.median(stepMs), gbs = Stats.median(bw);
         double tps = conc * 1000.0 / ms;
         // The ceiling counts the weights once per step, as a batched step reads them once for all sequences.
         double ceiling = conc * gbs * 1e9 / bytesPerStep;
-        return new Level(conc, tps, ms, bytesPerStep, gbs, ceiling, tps / ceiling, stepMs.size(), median(waste));
+        return new Level(conc, tps, ms, bytesPerStep, gbs, ceiling, tps / ceiling, stepMs.size(), Stats.median(waste));
     }
 
     private static String json(LoadedModel model, int threads, long weightBytes, List<Level> levels) {
@@ -146,8 +146,4 @@ public final class ModelBench {
         return JsonMapper.builder().build().writeValueAsString(o);
     }
 
-    private static double median(List<Double> v) {
-        double[] s = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
 }
