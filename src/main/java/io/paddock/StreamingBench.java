@@ -117,5 +117,4 @@ final class StreamingBench {
             window.failed(new IllegalStateException("streaming client failed: " + e.getMessage(), e));
         }
     }
-
 }

@@ -253,5 +253,4 @@ public final class GptqMatVecBench {
     private static Tensor tensor(String name, DType dt, MemorySegment data, long... shape) {
         return new Tensor(new TensorInfo(name, dt, shape, Path.of("random"), 0, data.byteSize()), data);
     }
-
 }

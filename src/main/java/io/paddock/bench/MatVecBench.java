@@ -152,5 +152,4 @@ public final class MatVecBench {
         }
         return new DenseMatrix(seg, dt, rows, cols);
     }
-
 }

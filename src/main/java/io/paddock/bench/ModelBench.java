@@ -145,5 +145,4 @@ public final class ModelBench {
         o.put("levels", lv);
         return JsonMapper.builder().build().writeValueAsString(o);
     }
-
 }
