@@ -311,20 +311,23 @@ public final class EngineCore implements AutoCloseable {
 
     /** Turns output tokens not yet shown into text; a stop string ends the sequence here. */
     private void emitNewTokens(Active a) {
-        int[] out = a.seq.outputIds();
-        if (a.emitted == out.length) return;
-        int from = a.emitted;
+        // Only the tokens added since the last call: copying the whole output every step would be quadratic.
+        int total = a.seq.numOutputTokens();
+        if (a.emitted == total) return;
+        int from = a.emitted, promptLength = a.seq.promptLength();
+        int[] fresh = new int[total - from];
+        for (int i = 0; i < fresh.length; i++) fresh[i] = a.seq.tokenAt(promptLength + from + i);
         StringBuilder text = new StringBuilder();
         int tokenizerSize = model.tokenizer().vocabSize();
-        for (int i = from; i < out.length && !a.stops.stopped(); i++) {
+        for (int i = 0; i < fresh.length && !a.stops.stopped(); i++) {
             // Ids past the tokenizer (a model's padded embedding rows) have no text.
-            if (out[i] < tokenizerSize) text.append(a.stops.append(a.detokenizer.push(out[i])));
-            a.emitted = i + 1;
+            if (fresh[i] < tokenizerSize) text.append(a.stops.append(a.detokenizer.push(fresh[i])));
+            a.emitted = from + i + 1;
         }
         // Called for every accepted token, even when its text is held back (or it has none), so listeners can count.
         List<io.paddock.sampling.Sample> samples = List.copyOf(a.samples.subList(0, a.emitted - from));
         a.samples.subList(0, a.samples.size()).clear();
-        a.listener.onText(text.toString(), java.util.Arrays.copyOfRange(out, from, a.emitted), samples);
+        a.listener.onText(text.toString(), java.util.Arrays.copyOf(fresh, a.emitted - from), samples);
         if (a.stops.stopped()) end(a, FinishReason.STOP);
     }
 
