@@ -18,7 +18,7 @@ class ApiExceptionHandler {
 
     @ExceptionHandler(ApiException.class)
     ResponseEntity<OpenAiError> api(ApiException e) {
-        return ResponseEntity.status(e.status()).body(OpenAiError.of(e.getMessage(), e.type(), e.param(), e.code()));
+        return respond(e);
     }
 
     @ExceptionHandler(ServerWebInputException.class)
@@ -31,14 +31,13 @@ class ApiExceptionHandler {
 
     @ExceptionHandler(GenerationService.QueueFullException.class)
     ResponseEntity<OpenAiError> busy(GenerationService.QueueFullException e) {
-        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "1")
-                .body(OpenAiError.of(e.getMessage(), "server_error", null, "server_overloaded"));
+        var m = OpenAiError.from(e);
+        return ResponseEntity.status(m.status()).header("Retry-After", "1").body(m.error());
     }
 
-    /** The engine refused the request (e.g. it can never fit): the client's mistake, not the server's. */
     @ExceptionHandler(IllegalArgumentException.class)
     ResponseEntity<OpenAiError> refused(IllegalArgumentException e) {
-        return ResponseEntity.badRequest().body(OpenAiError.of(e.getMessage(), "invalid_request_error", null, null));
+        return respond(e);
     }
 
     @ExceptionHandler(ResponseStatusException.class)
@@ -53,8 +52,12 @@ class ApiExceptionHandler {
     @ExceptionHandler(Exception.class)
     ResponseEntity<OpenAiError> unexpected(Exception e) {
         log.error("request failed", e);
-        return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR)
-                .body(OpenAiError.of("internal error: " + e.getMessage(), "server_error", null, null));
+        return respond(e);
+    }
+
+    private static ResponseEntity<OpenAiError> respond(Throwable e) {
+        var m = OpenAiError.from(e);
+        return ResponseEntity.status(m.status()).body(m.error());
     }
 
     private static String firstLine(String s) {
