@@ -39,6 +39,9 @@ public final class DemoModel {
             + " call who oil its now find long down day did get come made may part Human Assistant USER ASSISTANT"
             + " hello model story once upon little girl boy happy play";
 
+    /** The demo tokenizer's vocabulary: immutable, built once. */
+    private static final Vocabulary VOCABULARY = Vocabulary.build(WORDS.split(" "));
+
     private DemoModel() {}
 
     /** Returns the demo model directory under {@code cacheRoot}, generating it first where absent. */
@@ -64,7 +67,7 @@ public final class DemoModel {
     /** Writes the whole model directory into {@code dir}. */
     public static void write(Path dir) throws IOException {
         JsonMapper json = JsonMapper.builder().build();
-        Vocabulary vocab = Vocabulary.build(WORDS.split(" "));
+        Vocabulary vocab = VOCABULARY;
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("architectures", List.of("LlamaForCausalLM"));
         config.put("model_type", "llama");
@@ -116,12 +119,12 @@ public final class DemoModel {
         json.writeValue(dir.resolve("tokenizer_config.json").toFile(), Map.of("add_bos_token", true,
                 "add_eos_token", false, "bos_token", "<s>", "eos_token", "</s>", "unk_token", "<unk>",
                 "tokenizer_class", "LlamaTokenizer", "model_max_length", CONTEXT));
-        json.writeValue(dir.resolve("tokenizer.json").toFile(), Vocabulary.build(WORDS.split(" ")).tokenizerJson());
+        json.writeValue(dir.resolve("tokenizer.json").toFile(), VOCABULARY.tokenizerJson());
     }
 
     /** Number of pieces in the tokenizer {@link #writeTokenizer} writes. */
     public static int tokenizerSize() {
-        return Vocabulary.build(WORDS.split(" ")).pieces().size();
+        return VOCABULARY.pieces().size();
     }
 
     private static void ones(SafetensorsWriter w, String name, int n) {
