@@ -8,14 +8,19 @@
 // included), so one code path serves 2/3/4/8 bits; BITS is a compile-time constant inside, chosen by a switch.
 
 #define GPTQ_DECODE_MAX_BATCH 4
+#define GPTQ_DECODE_MAX_WARPS 32   // decode kernel: most warps per block (blockDim.y) the reduction buffer holds
 #define GPTQ_TILE_ROWS 16      // batched kernel: rows of x per block
 #define GPTQ_TILE_COLS 128     // batched kernel: output columns per block (= threads)
 #define GPTQ_TILE_UNITS 4      // batched kernel: 32-input units of x staged in shared memory per step
 
 static __device__ __forceinline__ float gptq_h2f(unsigned short h) {
+#ifdef __CUDA_ARCH__
     float f;
     asm("{ .reg .b16 t; mov.b16 t, %1; cvt.f32.f16 %0, t; }" : "=f"(f) : "h"(h));
     return f;
+#else
+    return paddock_host_h2f(h);   // the host emulation (src/test/native/cudasim): exact, as cvt.f32.f16 is
+#endif
 }
 
 // Value j of a little-endian bit stream of `bits`-wide values over words w[0], w[stride], ...
@@ -88,11 +93,11 @@ static __device__ __forceinline__ void gptq_unit_weights(const int* qweight, con
 // ---------------------------------------------------------------------------------------------------------------
 // Decode: batch 1..4. Block (32, W): lane = output column (coalesced qweight reads), warp y = a contiguous K slice;
 // gridDim.y > 1 splits K further across blocks and then accumulates with atomicAdd (y must be zeroed first).
+// red: the entry's (warp, row, lane) partial-sum buffer in shared memory.
 template <int BITS>
-static __device__ void gptq_decode_body(const float* xp, const int* qweight, const int* qzeros,
-        const unsigned short* scales, const int* gIdx, const unsigned short* bias, float* y, int batch, int in,
-        int out, int zeroWords, int zeroPlusOne) {
-    __shared__ float red[32][GPTQ_DECODE_MAX_BATCH][32];   // (warp, row, lane) partial sums
+static __device__ void gptq_decode_body(float (*red)[GPTQ_DECODE_MAX_BATCH][32], const float* xp,
+        const int* qweight, const int* qzeros, const unsigned short* scales, const int* gIdx,
+        const unsigned short* bias, float* y, int batch, int in, int out, int zeroWords, int zeroPlusOne) {
     int lane = threadIdx.x, warp = threadIdx.y;
     int o = blockIdx.x * 32 + lane;
     int units = (in + 31) / 32;
@@ -140,11 +145,14 @@ static __device__ void gptq_decode_body(const float* xp, const int* qweight, con
 extern "C" __global__ void gptq_matmul_decode(const float* xp, const int* qweight, const int* qzeros,
         const unsigned short* scales, const int* gIdx, const unsigned short* bias, float* y, int batch, int in,
         int out, int bits, int zeroWords, int zeroPlusOne) {
+    // Declared here, once, not in the template: each instantiation would get its own __shared__ array and the
+    // four would add up to 64 KiB of static shared memory, which ptxas refuses (the static limit is 48 KiB).
+    __shared__ float red[GPTQ_DECODE_MAX_WARPS][GPTQ_DECODE_MAX_BATCH][32];
     switch (bits) {
-        case 4: gptq_decode_body<4>(xp, qweight, qzeros, scales, gIdx, bias, y, batch, in, out, zeroWords, zeroPlusOne); break;
-        case 8: gptq_decode_body<8>(xp, qweight, qzeros, scales, gIdx, bias, y, batch, in, out, zeroWords, zeroPlusOne); break;
-        case 3: gptq_decode_body<3>(xp, qweight, qzeros, scales, gIdx, bias, y, batch, in, out, zeroWords, zeroPlusOne); break;
-        case 2: gptq_decode_body<2>(xp, qweight, qzeros, scales, gIdx, bias, y, batch, in, out, zeroWords, zeroPlusOne); break;
+        case 4: gptq_decode_body<4>(red, xp, qweight, qzeros, scales, gIdx, bias, y, batch, in, out, zeroWords, zeroPlusOne); break;
+        case 8: gptq_decode_body<8>(red, xp, qweight, qzeros, scales, gIdx, bias, y, batch, in, out, zeroWords, zeroPlusOne); break;
+        case 3: gptq_decode_body<3>(red, xp, qweight, qzeros, scales, gIdx, bias, y, batch, in, out, zeroWords, zeroPlusOne); break;
+        case 2: gptq_decode_body<2>(red, xp, qweight, qzeros, scales, gIdx, bias, y, batch, in, out, zeroWords, zeroPlusOne); break;
         default: break;
     }
 }
@@ -153,11 +161,11 @@ extern "C" __global__ void gptq_matmul_decode(const float* xp, const int* qweigh
 // Batched: block of GPTQ_TILE_COLS threads = output columns, GPTQ_TILE_ROWS rows of x per block (gridDim.y over
 // rows). Each step stages GPTQ_TILE_UNITS*32 inputs of those rows in shared memory; every dequantized weight is
 // reused for all the tile's rows from registers, and every x value is a shared-memory broadcast.
+// xs: the entry's (row, input) tile of xp in shared memory, GPTQ_TILE_ROWS rows.
 template <int BITS>
-static __device__ void gptq_batched_body(const float* xp, const int* qweight, const int* qzeros,
-        const unsigned short* scales, const int* gIdx, const unsigned short* bias, float* y, int batch, int in,
-        int out, int zeroWords, int zeroPlusOne) {
-    __shared__ float xs[GPTQ_TILE_ROWS][GPTQ_TILE_UNITS * 32];   // (row, input) tile of xp
+static __device__ void gptq_batched_body(float (*xs)[GPTQ_TILE_UNITS * 32], const float* xp, const int* qweight,
+        const int* qzeros, const unsigned short* scales, const int* gIdx, const unsigned short* bias, float* y,
+        int batch, int in, int out, int zeroWords, int zeroPlusOne) {
     int o = blockIdx.x * GPTQ_TILE_COLS + threadIdx.x;
     int b0 = blockIdx.y * GPTQ_TILE_ROWS;
     int units = (in + 31) / 32;
@@ -199,11 +207,13 @@ static __device__ void gptq_batched_body(const float* xp, const int* qweight, co
 extern "C" __global__ void gptq_matmul_batched(const float* xp, const int* qweight, const int* qzeros,
         const unsigned short* scales, const int* gIdx, const unsigned short* bias, float* y, int batch, int in,
         int out, int bits, int zeroWords, int zeroPlusOne) {
+    // One tile for every width, as in gptq_matmul_decode: per-instantiation arrays would take 4 × 8 KiB.
+    __shared__ float xs[GPTQ_TILE_ROWS][GPTQ_TILE_UNITS * 32];
     switch (bits) {
-        case 4: gptq_batched_body<4>(xp, qweight, qzeros, scales, gIdx, bias, y, batch, in, out, zeroWords, zeroPlusOne); break;
-        case 8: gptq_batched_body<8>(xp, qweight, qzeros, scales, gIdx, bias, y, batch, in, out, zeroWords, zeroPlusOne); break;
-        case 3: gptq_batched_body<3>(xp, qweight, qzeros, scales, gIdx, bias, y, batch, in, out, zeroWords, zeroPlusOne); break;
-        case 2: gptq_batched_body<2>(xp, qweight, qzeros, scales, gIdx, bias, y, batch, in, out, zeroWords, zeroPlusOne); break;
+        case 4: gptq_batched_body<4>(xs, xp, qweight, qzeros, scales, gIdx, bias, y, batch, in, out, zeroWords, zeroPlusOne); break;
+        case 8: gptq_batched_body<8>(xs, xp, qweight, qzeros, scales, gIdx, bias, y, batch, in, out, zeroWords, zeroPlusOne); break;
+        case 3: gptq_batched_body<3>(xs, xp, qweight, qzeros, scales, gIdx, bias, y, batch, in, out, zeroWords, zeroPlusOne); break;
+        case 2: gptq_batched_body<2>(xs, xp, qweight, qzeros, scales, gIdx, bias, y, batch, in, out, zeroWords, zeroPlusOne); break;
         default: break;
     }
 }

@@ -89,16 +89,17 @@ public final class EngineCore implements AutoCloseable {
     public EngineCore(LoadedModel model, EngineConfig config) {
         this.model = model;
         this.config = config;
-        var c = model.checkpoint().config();
-        int numBlocks = config.numBlocks(model.runtime().kvBytesPerToken(), model.contextLength(),
-                model.runtime().defaultKvBudgetBytes());
+        int budget = Math.max(config.maxNumBatchedTokens(), config.maxNumSeqs());
+        int numBlocks;
         try {
+            model.runtime().reserveStep(budget, config.maxNumSeqs());
+            numBlocks = config.numBlocks(model.runtime().kvBytesPerToken(), model.contextLength(),
+                    model.runtime().defaultKvBudgetBytes());
             this.kv = model.runtime().newKvStore(numBlocks, config.blockSize());
         } catch (IllegalStateException | OutOfMemoryError e) {
             throw new EngineStartException(e.getMessage(), e);
         }
         this.kvManager = new KvCacheManager(numBlocks, config.blockSize(), config.prefixCaching());
-        int budget = Math.max(config.maxNumBatchedTokens(), config.maxNumSeqs());
         this.scheduler = new Scheduler(new SchedulerConfig(config.maxNumSeqs(), budget, config.blockSize(),
                 model.contextLength(), config.prefixCaching(), numBlocks), kvManager);
         this.stats = snapshot();

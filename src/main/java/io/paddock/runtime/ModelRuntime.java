@@ -24,6 +24,13 @@ public interface ModelRuntime extends AutoCloseable {
      */
     long defaultKvBudgetBytes();
 
+    /**
+     * Prepares for steps of up to {@code maxRows} rows from up to {@code maxSeqs} sequences; called once before the
+     * KV pool is sized, so a backend that needs per-step buffers (a GPU's step scratch) takes them first and the pool
+     * is planned around them. A step beyond the reserved limits is a caller bug.
+     */
+    default void reserveStep(int maxRows, int maxSeqs) {}
+
     /** Allocates KV memory for {@code numBlocks} blocks of {@code blockSize} tokens, once. */
     KvStore newKvStore(int numBlocks, int blockSize);
 

@@ -1,16 +1,9 @@
 package io.paddock.runtime.cuda;
 
-import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
-import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
-import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
-import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuInit;
-import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 
 import java.util.Optional;
-import jcuda.driver.CUcontext;
-import jcuda.driver.CUdevice;
 import jcuda.driver.JCudaDriver;
 
 /** Probes for a usable CUDA device without ever letting a missing driver or native library escape as an error. */
@@ -63,23 +56,5 @@ public final class CudaDevices {
     private static String firstLine(String s) {
         int nl = s.indexOf('\n');
         return nl < 0 ? s : s.substring(0, nl);
-    }
-
-    /** cuMemGetInfo on device 0 (retains and releases its primary context); for metrics and KV sizing. */
-    public static MemInfo memInfo() {
-        JCudaDriver.setExceptionsEnabled(true);
-        cuInit(0);
-        CUdevice dev = new CUdevice();
-        cuDeviceGet(dev, 0);
-        CUcontext ctx = new CUcontext();
-        cuDevicePrimaryCtxRetain(ctx, dev);
-        try {
-            cuCtxSetCurrent(ctx);
-            long[] free = new long[1], total = new long[1];
-            cuMemGetInfo(free, total);
-            return new MemInfo(free[0], total[0]);
-        } finally {
-            cuDevicePrimaryCtxRelease(dev);
-        }
     }
 }

@@ -1,8 +1,6 @@
 package io.paddock.runtime.cuda;
 
 import io.paddock.runtime.KvStore;
-import jcuda.Sizeof;
-import jcuda.driver.CUdeviceptr;
 
 /**
  * The KV pool in VRAM, laid out as {@code PagedKvStore}: per layer K and V each fp32 (numBlocks·blockSize, kvDim).
@@ -11,7 +9,7 @@ import jcuda.driver.CUdeviceptr;
 public final class CudaKvStore implements KvStore, AutoCloseable {
     private final DeviceMemory memory;
     private final int layers, numBlocks, blockSize, kvDim;
-    private CUdeviceptr keys, values; // (layers, numBlocks·blockSize, kvDim) each
+    private long keys, values; // (layers, numBlocks·blockSize, kvDim) each
 
     CudaKvStore(DeviceMemory memory, int layers, int numBlocks, int blockSize, int kvDim) {
         if (numBlocks <= 0 || blockSize <= 0) throw new IllegalArgumentException("numBlocks and blockSize must be > 0");
@@ -24,25 +22,25 @@ public final class CudaKvStore implements KvStore, AutoCloseable {
         try {
             this.values = memory.alloc(layerBytes() * layers);
         } catch (RuntimeException e) {
-            memory.free(keys, layerBytes() * layers);
+            memory.free(keys);
             throw e;
         }
     }
 
     private long layerBytes() {
-        return (long) numBlocks * blockSize * kvDim * Sizeof.FLOAT;
+        return (long) numBlocks * blockSize * kvDim * Float.BYTES;
     }
 
-    CUdeviceptr keys(int layer) {
-        return keys.withByteOffset(layer * layerBytes());
+    long keys(int layer) {
+        return keys + layer * layerBytes();
     }
 
-    CUdeviceptr values(int layer) {
-        return values.withByteOffset(layer * layerBytes());
+    long values(int layer) {
+        return values + layer * layerBytes();
     }
 
     boolean isOpen() {
-        return keys != null;
+        return keys != 0;
     }
 
     @Override public int numBlocks() { return numBlocks; }
@@ -54,9 +52,9 @@ public final class CudaKvStore implements KvStore, AutoCloseable {
     /** Frees the pool early; otherwise the owning runtime frees it on close. */
     @Override
     public void close() {
-        if (keys == null) return;
-        memory.free(keys, layerBytes() * layers);
-        memory.free(values, layerBytes() * layers);
-        keys = values = null;
+        if (keys == 0) return;
+        memory.free(keys);
+        memory.free(values);
+        keys = values = 0;
     }
 }

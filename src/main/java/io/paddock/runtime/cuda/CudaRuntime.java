@@ -1,112 +1,102 @@
 package io.paddock.runtime.cuda;
 
-import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
-import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
-import static jcuda.driver.JCudaDriver.cuDeviceGet;
-import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
-import static jcuda.driver.JCudaDriver.cuDeviceGetName;
-import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
-import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
-import static jcuda.driver.JCudaDriver.cuInit;
-import static jcuda.driver.JCudaDriver.cuMemGetInfo;
-
 import io.paddock.model.LlamaConfig;
 import io.paddock.model.LlamaWeights;
 import io.paddock.runtime.KvStore;
 import io.paddock.runtime.ModelRuntime;
 import io.paddock.runtime.StepChunk;
 import io.paddock.runtime.cpu.RopeTable;
+import java.util.Arrays;
 import java.util.List;
-import jcuda.driver.CUcontext;
-import jcuda.driver.CUdevice;
-import jcuda.driver.CUdevice_attribute;
-import jcuda.driver.CUdeviceptr;
-import jcuda.driver.JCudaDriver;
 
 /**
- * The LLaMA forward pass on CUDA device 0, step for step the same as {@code CpuLlama}: fp32 activations, weights
- * in their stored types, KV in a paged fp32 pool. Weights are uploaded once in the constructor; per-step buffers
- * are reused; {@link #close()} frees every device allocation and releases the primary context.
- * Not thread-safe: the engine thread owns it, and every call makes the context current on that thread.
+ * The LLaMA forward pass on a {@link GpuDevice}, step for step the same as {@code CpuLlama}: fp32 activations,
+ * weights in their stored types, KV in a paged fp32 pool. Weights are uploaded once in the constructor; the step
+ * scratch is allocated for the engine's step limits ({@link #reserveStep}) before the KV pool, and reused;
+ * {@link #close()} frees every device allocation and then closes the device, which this runtime owns.
+ * Not thread-safe: the engine thread owns it.
  */
 public final class CudaRuntime implements ModelRuntime {
+    /** Step limits until the engine reserves its own: the engine's default token budget and batch size. */
+    static final int DEFAULT_MAX_ROWS = 512, DEFAULT_MAX_SEQS = 64;
+
     private final LlamaConfig c;
-    private final CUdevice device = new CUdevice();
-    private final CUcontext context = new CUcontext();
-    private final DeviceMemory memory = new DeviceMemory();
+    private final GpuDevice device;
+    private final DeviceMemory memory;
     private final CudaKernels kernels;
     private final CudaWeights weights;
-    private final StepScratch scratch;
-    private final String deviceName;
+    private StepScratch scratch;
     private boolean closed;
 
+    /** On CUDA device 0 through the driver, with the PTX options from system properties. */
     public CudaRuntime(LlamaWeights w) {
-        this(w, CudaOptions.fromSystemProperties());
+        this(w, JCudaDevice.open(CudaOptions.fromSystemProperties()));
     }
 
-    public CudaRuntime(LlamaWeights w, CudaOptions options) {
+    /** On {@code device}, which this runtime closes with itself (also when the constructor fails). */
+    public CudaRuntime(LlamaWeights w, GpuDevice device) {
         this.c = w.config();
-        if (c.headDim() > 256) throw new IllegalArgumentException("paged_attention_f32 supports headDim <= 256, got " + c.headDim());
-        JCudaDriver.setExceptionsEnabled(true);
-        cuInit(0);
-        cuDeviceGet(device, 0);
-        cuDevicePrimaryCtxRetain(context, device);
+        this.device = device;
+        this.memory = new DeviceMemory(device);
+        CudaKernels k = null;
         try {
-            cuCtxSetCurrent(context);
-            byte[] name = new byte[256];
-            cuDeviceGetName(name, name.length, device);
-            this.deviceName = new String(name, java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "");
-            int major = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
-            int minor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
-            int sms = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
-            this.kernels = new CudaKernels(new PtxCompiler(options), major, minor, sms);
-            try {
-                RopeTable rope = RopeTable.create(c.headDim(), c.maxPositionEmbeddings(), c.ropeTheta());
-                this.weights = new CudaWeights(w, rope, memory);
-                this.scratch = new StepScratch(memory, c);
-                cuCtxSynchronize();
-            } catch (RuntimeException | Error e) {
-                kernels.close();
-                throw e;
-            }
+            if (c.headDim() > 256) throw new IllegalArgumentException("paged_attention_f32 supports headDim <= 256, got " + c.headDim());
+            k = new CudaKernels(device);
+            RopeTable rope = RopeTable.create(c.headDim(), c.maxPositionEmbeddings(), c.ropeTheta());
+            this.weights = new CudaWeights(w, rope, memory);
+            this.scratch = newScratch(DEFAULT_MAX_ROWS, DEFAULT_MAX_SEQS);
+            device.synchronize();
+            this.kernels = k;
         } catch (RuntimeException | Error e) {
             try {
+                if (k != null) k.close();
                 memory.close();
             } finally {
-                cuDevicePrimaryCtxRelease(device);
+                device.close();
             }
             throw e;
         }
     }
 
-    private int attribute(int attr) {
-        int[] v = new int[1];
-        cuDeviceGetAttribute(v, attr, device);
-        return v[0];
+    private StepScratch newScratch(int maxRows, int maxSeqs) {
+        // Every chunk of a step belongs to a different sequence, and a table never has more entries than positions.
+        int tableInts = Math.toIntExact(Math.min(Integer.MAX_VALUE, (long) maxSeqs * c.maxPositionEmbeddings()));
+        return new StepScratch(memory, c, maxRows, Math.min(maxSeqs, maxRows), tableInts);
+    }
+
+    /**
+     * Re-allocates the step scratch for steps of up to {@code maxRows} rows from up to {@code maxSeqs} sequences;
+     * call before sizing the KV pool, so the pool is planned around it.
+     */
+    @Override
+    public void reserveStep(int maxRows, int maxSeqs) {
+        scratch.close();
+        scratch = null;
+        scratch = newScratch(maxRows, maxSeqs);
     }
 
     @Override public LlamaConfig config() { return c; }
 
     @Override public String name() { return "cuda"; }
 
-    /** The device's name as the driver reports it, e.g. "NVIDIA H100 80GB HBM3". */
-    public String deviceName() { return deviceName; }
+    /** The device's name as its driver reports it, e.g. "NVIDIA H100 80GB HBM3". */
+    public String deviceName() { return device.name(); }
 
     /** Device bytes this runtime holds: weights, scratch and KV pools. */
     public long deviceBytes() { return memory.bytes(); }
 
-    /** Free and total device memory now (for KV sizing after the weights are up, and for metrics). */
+    /** Launches per kernel name so far (tests and benchmarks). */
+    public java.util.Map<String, Long> launchCounts() { return kernels.launchCounts(); }
+
     /** 90 % of the device memory still free once the weights are resident (vLLM's gpu_memory_utilization idea). */
     @Override
     public long defaultKvBudgetBytes() {
         return (long) (memInfo().freeBytes() * 0.9);
     }
 
+    /** Free and total device memory now (for KV sizing after the weights are up, and for metrics). */
     public CudaDevices.MemInfo memInfo() {
-        cuCtxSetCurrent(context);
-        long[] free = new long[1], total = new long[1];
-        cuMemGetInfo(free, total);
-        return new CudaDevices.MemInfo(free[0], total[0]);
+        return device.memInfo();
     }
 
     @Override public long kvBytesPerToken() {
@@ -115,7 +105,6 @@ public final class CudaRuntime implements ModelRuntime {
 
     @Override
     public CudaKvStore newKvStore(int numBlocks, int blockSize) {
-        cuCtxSetCurrent(context);
         return new CudaKvStore(memory, c.numLayers(), numBlocks, blockSize, c.numKvHeads() * c.headDim());
     }
 
@@ -127,13 +116,12 @@ public final class CudaRuntime implements ModelRuntime {
         float[][] result = new float[chunks.size()][];
         int rows = plan.rows();
         if (rows == 0) return result;
-        cuCtxSetCurrent(context);
         StepScratch s = scratch;
-        s.ensure(rows, Math.max(1, plan.wanted()), plan.tables().length);
-        DeviceMemory.copyToDevice(s.tokens, plan.tokens(), rows);
-        DeviceMemory.copyToDevice(s.pos, plan.pos(), rows);
-        DeviceMemory.copyToDevice(s.tableOffset, plan.tableOffset(), rows);
-        DeviceMemory.copyToDevice(s.tables, plan.tables(), plan.tables().length);
+        s.check(plan);
+        memory.copyToDevice(s.tokens, plan.tokens(), rows);
+        memory.copyToDevice(s.pos, plan.pos(), rows);
+        memory.copyToDevice(s.tableOffset, plan.tableOffset(), rows);
+        memory.copyToDevice(s.tables, plan.tables(), plan.tables().length);
 
         int h = c.hiddenSize(), heads = c.numHeads(), kvHeads = c.numKvHeads(), hd = c.headDim();
         int qDim = heads * hd, kvDim = kvHeads * hd, ff = c.intermediateSize();
@@ -162,31 +150,31 @@ public final class CudaRuntime implements ModelRuntime {
             kernels.add(s.x, s.xb, (long) rows * h);
         }
         if (plan.wanted() == 0) {
-            cuCtxSynchronize();
+            device.synchronize();
             return result;
         }
         // Only the wanted last rows go through the final norm and the (large) output layer.
         long rowBytes = (long) h * Float.BYTES;
         int k = 0;
         for (int row : plan.lastRows()) {
-            kernels.rmsnorm(s.normed.withByteOffset(k * rowBytes), s.x.withByteOffset(row * rowBytes), weights.finalNorm, 1, h, eps);
+            kernels.rmsnorm(s.normed + k * rowBytes, s.x + row * rowBytes, weights.finalNorm, 1, h, eps);
             k++;
         }
         int wanted = plan.wanted(), vocab = c.vocabSize();
         matmul(weights.lmHead, s.normed, s.logits, wanted);
         float[] logits = new float[wanted * vocab];
-        DeviceMemory.copyToHost(s.logits, logits, logits.length);
+        memory.copyToHost(s.logits, logits, logits.length);
         k = 0;
         for (int i = 0; i < chunks.size(); i++) {
-            if (chunks.get(i).wantLogits()) {
-                result[i] = java.util.Arrays.copyOfRange(logits, k * vocab, (k + 1) * vocab);
+            if (chunks.get(i).wantLogits() && chunks.get(i).tokens().length > 0) {
+                result[i] = Arrays.copyOfRange(logits, k * vocab, (k + 1) * vocab);
                 k++;
             }
         }
         return result;
     }
 
-    private void matmul(CudaWeights.DeviceLinear lin, CUdeviceptr x, CUdeviceptr y, int rows) {
+    private void matmul(CudaWeights.DeviceLinear lin, long x, long y, int rows) {
         switch (lin) {
             case CudaWeights.Dense d -> kernels.dense(x, d.w(), y, rows, d.in(), d.out(), d.dtype());
             case CudaWeights.Gptq g -> kernels.gptq(g.g(), x, scratch.xp, y, rows);
@@ -198,11 +186,10 @@ public final class CudaRuntime implements ModelRuntime {
         if (closed) return;
         closed = true;
         try {
-            cuCtxSetCurrent(context);
             kernels.close();
             memory.close();
         } finally {
-            cuDevicePrimaryCtxRelease(device);
+            device.close();
         }
     }
 }

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import jcuda.driver.CUdeviceptr;
 
 /** Every weight on the device, uploaded once; the memory belongs to the given {@link DeviceMemory}. */
 final class CudaWeights {
@@ -25,7 +24,7 @@ final class CudaWeights {
     }
 
     /** Raw (out, in) weight in its stored float type; dtype as embedding_rows / dense_matmul number it. */
-    record Dense(CUdeviceptr w, int in, int out, int dtype) implements DeviceLinear {}
+    record Dense(long w, int in, int out, int dtype) implements DeviceLinear {}
 
     record Gptq(GptqDevice g) implements DeviceLinear {
         public int in() { return g.in(); }
@@ -33,16 +32,16 @@ final class CudaWeights {
         public int out() { return g.out(); }
     }
 
-    record Layer(CUdeviceptr attentionNorm, DeviceLinear q, DeviceLinear k, DeviceLinear v, DeviceLinear o,
-                 CUdeviceptr mlpNorm, DeviceLinear gate, DeviceLinear up, DeviceLinear down) {}
+    record Layer(long attentionNorm, DeviceLinear q, DeviceLinear k, DeviceLinear v, DeviceLinear o,
+                 long mlpNorm, DeviceLinear gate, DeviceLinear up, DeviceLinear down) {}
 
-    final CUdeviceptr embedding;    // (vocab, hidden) in embeddingDtype
+    final long embedding;    // (vocab, hidden) in embeddingDtype
     final int embeddingDtype;
     final List<Layer> layers;
-    final CUdeviceptr finalNorm;    // fp32 (hidden)
+    final long finalNorm;    // fp32 (hidden)
     final DeviceLinear lmHead;
-    final CUdeviceptr ropeCos, ropeSin; // fp32 (maxPositions, headDim/2), the CPU RopeTable's values
-    private final Map<Tensor, CUdeviceptr> uploaded = new IdentityHashMap<>(); // a tied lm_head is uploaded once
+    final long ropeCos, ropeSin; // fp32 (maxPositions, headDim/2), the CPU RopeTable's values
+    private final Map<Tensor, Long> uploaded = new IdentityHashMap<>(); // a tied lm_head is uploaded once
 
     CudaWeights(LlamaWeights w, RopeTable rope, DeviceMemory mem) {
         this.embedding = tensor(w.embedding(), mem);
@@ -69,13 +68,8 @@ final class CudaWeights {
         };
     }
 
-    private CUdeviceptr tensor(Tensor t, DeviceMemory mem) {
-        CUdeviceptr p = uploaded.get(t);
-        if (p == null) {
-            p = mem.upload(t.data());
-            uploaded.put(t, p);
-        }
-        return p;
+    private long tensor(Tensor t, DeviceMemory mem) {
+        return uploaded.computeIfAbsent(t, u -> mem.upload(u.data()));
     }
 
     private DeviceLinear linear(Linear lin, DeviceMemory mem) {
@@ -90,7 +84,7 @@ final class CudaWeights {
         int zeroWords = Math.toIntExact(l.qzeros().info().dim(1));
         return new GptqDevice(l.inFeatures(), l.outFeatures(), l.spec().bits(), zeroWords, l.spec().zeroPlusOne(),
                 mem.upload(h.qweight()), mem.upload(l.qzeros().data()), mem.upload(l.scales().data()),
-                mem.upload(h.gIdx()), h.perm() == null ? null : mem.upload(h.perm()),
-                l.bias() == null ? null : mem.upload(l.bias().data()));
+                mem.upload(h.gIdx()), h.perm() == null ? 0 : mem.upload(h.perm()),
+                l.bias() == null ? 0 : mem.upload(l.bias().data()));
     }
 }

@@ -1,85 +1,77 @@
 package io.paddock.runtime.cuda;
 
-import static jcuda.driver.JCudaDriver.cuMemAlloc;
-import static jcuda.driver.JCudaDriver.cuMemFree;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
-
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
-import jcuda.Pointer;
-import jcuda.Sizeof;
-import jcuda.driver.CUdeviceptr;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
-/** Owns device allocations: everything allocated here is freed by {@link #close()} (or earlier by {@link #free}). */
+/**
+ * Owns device allocations: everything allocated here is freed by {@link #close()} (or earlier by {@link #free}).
+ * Addresses are plain longs (0 = null) as {@link GpuDevice} hands them out.
+ */
 final class DeviceMemory implements AutoCloseable {
-    // Host segments are copied in slices: a ByteBuffer view is limited to 2 GiB.
-    private static final long COPY_SLICE = 1L << 30;
-
-    private final List<CUdeviceptr> live = new ArrayList<>();
+    private final GpuDevice device;
+    private final Map<Long, Long> live = new LinkedHashMap<>(); // address -> bytes, in allocation order
     private long bytes;
 
-    CUdeviceptr alloc(long size) {
-        CUdeviceptr p = new CUdeviceptr();
-        cuMemAlloc(p, Math.max(size, 4));
-        live.add(p);
+    DeviceMemory(GpuDevice device) {
+        this.device = device;
+    }
+
+    GpuDevice device() {
+        return device;
+    }
+
+    long alloc(long size) {
+        long p = device.alloc(size);
+        live.put(p, size);
         bytes += size;
         return p;
     }
 
-    void free(CUdeviceptr p, long size) {
-        if (p != null && live.remove(p)) {
-            cuMemFree(p);
+    /** Frees {@code p} if this owner allocated it and has not freed it yet; 0 is ignored. */
+    void free(long p) {
+        Long size = p == 0 ? null : live.remove(p);
+        if (size != null) {
+            device.free(p);
             bytes -= size;
         }
     }
 
+    /** Bytes held now. */
     long bytes() {
         return bytes;
     }
 
-    CUdeviceptr upload(float[] a) {
-        CUdeviceptr p = alloc((long) a.length * Sizeof.FLOAT);
-        cuMemcpyHtoD(p, Pointer.to(a), (long) a.length * Sizeof.FLOAT);
+    long upload(float[] a) {
+        return upload(MemorySegment.ofArray(a));
+    }
+
+    long upload(int[] a) {
+        return upload(MemorySegment.ofArray(a));
+    }
+
+    /** Copies a (possibly memory-mapped, unaligned) host segment byte for byte into a new allocation. */
+    long upload(MemorySegment seg) {
+        long p = alloc(seg.byteSize());
+        device.copyToDevice(p, seg);
         return p;
     }
 
-    CUdeviceptr upload(int[] a) {
-        CUdeviceptr p = alloc((long) a.length * Sizeof.INT);
-        cuMemcpyHtoD(p, Pointer.to(a), (long) a.length * Sizeof.INT);
-        return p;
+    void copyToDevice(long dst, int[] src, int count) {
+        device.copyToDevice(dst, MemorySegment.ofArray(src).asSlice(0, (long) count * Integer.BYTES));
     }
 
-    /** Copies a (possibly memory-mapped, unaligned) host segment byte for byte. */
-    CUdeviceptr upload(MemorySegment seg) {
-        CUdeviceptr p = alloc(seg.byteSize());
-        for (long off = 0; off < seg.byteSize(); off += COPY_SLICE) {
-            long n = Math.min(COPY_SLICE, seg.byteSize() - off);
-            MemorySegment slice = seg.asSlice(off, n);
-            if (slice.isNative()) {
-                cuMemcpyHtoD(p.withByteOffset(off), Pointer.to(slice.asByteBuffer()), n);
-            } else {
-                cuMemcpyHtoD(p.withByteOffset(off), Pointer.to(slice.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)), n);
-            }
-        }
-        return p;
-    }
-
-    static void copyToHost(CUdeviceptr src, float[] dst, int count) {
-        cuMemcpyDtoH(Pointer.to(dst), src, (long) count * Sizeof.FLOAT);
-    }
-
-    static void copyToDevice(CUdeviceptr dst, int[] src, int count) {
-        cuMemcpyHtoD(dst, Pointer.to(src), (long) count * Sizeof.INT);
+    void copyToHost(long src, float[] dst, int count) {
+        device.copyToHost(MemorySegment.ofArray(dst).asSlice(0, (long) count * Float.BYTES), src);
     }
 
     @Override
     public void close() {
         RuntimeException first = null;
-        for (int i = live.size() - 1; i >= 0; i--) {
+        Long[] addresses = live.keySet().toArray(new Long[0]);
+        for (int i = addresses.length - 1; i >= 0; i--) {
             try {
-                cuMemFree(live.get(i));
+                device.free(addresses[i]);
             } catch (RuntimeException e) {
                 if (first == null) first = e;
             }

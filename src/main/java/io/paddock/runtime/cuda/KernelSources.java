@@ -7,28 +7,30 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * The CUDA C sources the runtime compiles, by file name. Each is self-contained and becomes its own module, so
- * the static helpers the files share by name never clash.
+ * The CUDA C sources the runtime loads, by file name (class-path resources under {@code /cuda}). Each is
+ * self-contained and becomes its own module, so the static helpers the files share by name never clash.
  */
-final class KernelSources {
-    static final String GPTQ = "gptq_matmul.cu";
-    static final String LAYER_OPS = "layer_ops.cu";
-    static final String ATTENTION = "paged_attention.cu";
-    static final String DENSE = DenseKernelSource.NAME;
+public final class KernelSources {
+    public static final String GPTQ = "gptq_matmul.cu";
+    public static final String LAYER_OPS = "layer_ops.cu";
+    public static final String ATTENTION = "paged_attention.cu";
+    public static final String DENSE = "dense_matmul.cu";
+    public static final List<String> NAMES = List.of(GPTQ, LAYER_OPS, ATTENTION, DENSE);
 
     private KernelSources() {}
 
-    static Map<String, String> all() {
+    /** Every source by file name, in {@link #NAMES} order. */
+    public static Map<String, String> all() {
         Map<String, String> m = new LinkedHashMap<>();
-        for (String name : new String[] {GPTQ, LAYER_OPS, ATTENTION}) m.put(name, resource(name));
-        m.put(DENSE, DenseKernelSource.SOURCE);
+        for (String name : NAMES) m.put(name, resource(name));
         return m;
     }
 
-    private static String resource(String name) {
+    public static String resource(String name) {
         try (InputStream in = KernelSources.class.getResourceAsStream("/cuda/" + name)) {
             if (in == null) throw new IllegalStateException("kernel source /cuda/" + name + " is not on the class path");
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -1,66 +1,73 @@
 package io.paddock.runtime.cuda;
 
 import io.paddock.model.LlamaConfig;
-import jcuda.Sizeof;
-import jcuda.driver.CUdeviceptr;
 
 /**
- * Per-step device buffers, grown (never shrunk) to the largest step seen so far and reused across steps.
- * Mirrors CpuLlama's Workspace plus the row bookkeeping the kernels read.
+ * Per-step device buffers for steps of up to {@code rows} rows, {@code wanted} logits rows and {@code tableInts}
+ * block-table entries, allocated once (before the KV pool takes the free memory) and reused by every step, so
+ * serving never allocates. Mirrors CpuLlama's Workspace plus the row bookkeeping the kernels read;
+ * {@link #bytes(LlamaConfig, int, int, int)} is the same arithmetic, for planning.
  */
-final class StepScratch {
+final class StepScratch implements AutoCloseable {
     private final DeviceMemory mem;
-    private final LlamaConfig c;
-    private int rows, wanted, tableInts;
+    final int rows, wanted, tableInts;
 
-    CUdeviceptr x, xb, q, k, v, att, gate, up, xp;   // (rows, hidden|max(hidden,qDim)|qDim|kvDim|kvDim|qDim|ff|ff|maxIn)
-    CUdeviceptr tokens, pos, tableOffset;           // int32 (rows)
-    CUdeviceptr tables;                             // int32 (tableInts): every chunk's block table back to back
-    CUdeviceptr normed, logits;                     // (wanted, hidden), (wanted, vocab)
+    final long x, xb, q, k, v, att, gate, up, xp;   // fp32 (rows, hidden|max(hidden,qDim)|qDim|kvDim|kvDim|qDim|ff|ff|maxIn)
+    final long tokens, pos, tableOffset;           // int32 (rows)
+    final long tables;                             // int32 (tableInts): every chunk's block table back to back
+    final long normed, logits;                     // fp32 (wanted, hidden), (wanted, vocab)
 
-    StepScratch(DeviceMemory mem, LlamaConfig c) {
+    StepScratch(DeviceMemory mem, LlamaConfig c, int rows, int wanted, int tableInts) {
+        if (rows < 1 || wanted < 1 || tableInts < 1) throw new IllegalArgumentException("step limits must be >= 1");
         this.mem = mem;
-        this.c = c;
-    }
-
-    void ensure(int needRows, int needWanted, int needTableInts) {
-        if (needRows > rows) growRows(Math.max(needRows, rows * 2));
-        if (needWanted > wanted) growWanted(Math.max(needWanted, wanted * 2));
-        if (needTableInts > tableInts) {
-            int n = Math.max(needTableInts, tableInts * 2);
-            mem.free(tables, (long) tableInts * Sizeof.INT);
-            tables = mem.alloc((long) n * Sizeof.INT);
-            tableInts = n;
+        this.rows = rows;
+        this.wanted = wanted;
+        this.tableInts = tableInts;
+        long[] w = rowWidths(c);
+        long[] p = new long[w.length + 3];
+        int n = 0;
+        try {
+            for (; n < w.length; n++) p[n] = mem.alloc(w[n] * rows * 4); // floats and ints are 4 bytes
+            p[n++] = mem.alloc((long) tableInts * Integer.BYTES);
+            p[n++] = mem.alloc((long) wanted * c.hiddenSize() * Float.BYTES);
+            p[n++] = mem.alloc((long) wanted * c.vocabSize() * Float.BYTES);
+        } catch (RuntimeException | Error e) {
+            for (int i = 0; i < n; i++) mem.free(p[i]);
+            throw e;
         }
+        x = p[0]; xb = p[1]; q = p[2]; k = p[3]; v = p[4]; att = p[5]; gate = p[6]; up = p[7]; xp = p[8];
+        tokens = p[9]; pos = p[10]; tableOffset = p[11]; tables = p[12]; normed = p[13]; logits = p[14];
     }
 
-    private long[] rowWidths() {
+    /** Widths (4-byte elements per row) of the per-row buffers, in field order. */
+    private static long[] rowWidths(LlamaConfig c) {
         int h = c.hiddenSize(), qDim = c.numHeads() * c.headDim(), kvDim = c.numKvHeads() * c.headDim();
         int ff = c.intermediateSize();
         int maxIn = Math.max(Math.max(h, qDim), ff);
         return new long[] {h, Math.max(h, qDim), qDim, kvDim, kvDim, qDim, ff, ff, maxIn, 1, 1, 1};
     }
 
-    private CUdeviceptr[] rowBuffers() {
-        return new CUdeviceptr[] {x, xb, q, k, v, att, gate, up, xp, tokens, pos, tableOffset};
+    /** Device bytes of a scratch for these limits. */
+    static long bytes(LlamaConfig c, int rows, int wanted, int tableInts) {
+        long perRow = 0;
+        for (long w : rowWidths(c)) perRow += w * 4;
+        return perRow * rows + (long) tableInts * Integer.BYTES
+                + (long) wanted * ((long) c.hiddenSize() + c.vocabSize()) * Float.BYTES;
     }
 
-    private void growRows(int n) {
-        long[] widths = rowWidths();
-        CUdeviceptr[] old = rowBuffers();
-        for (int i = 0; i < old.length; i++) mem.free(old[i], widths[i] * rows * 4);
-        CUdeviceptr[] nu = new CUdeviceptr[widths.length];
-        for (int i = 0; i < widths.length; i++) nu[i] = mem.alloc(widths[i] * n * 4); // floats and ints are 4 bytes
-        x = nu[0]; xb = nu[1]; q = nu[2]; k = nu[3]; v = nu[4]; att = nu[5]; gate = nu[6]; up = nu[7]; xp = nu[8];
-        tokens = nu[9]; pos = nu[10]; tableOffset = nu[11];
-        rows = n;
+    /** Fails (a host bug: the engine must respect the limits it reserved) where a step does not fit. */
+    void check(StepPlan plan) {
+        if (plan.rows() > rows || plan.wanted() > wanted || plan.tables().length > tableInts) {
+            throw new IllegalStateException("step of " + plan.rows() + " rows / " + plan.wanted() + " logits rows / "
+                    + plan.tables().length + " block-table entries exceeds the reserved scratch (" + rows + " / "
+                    + wanted + " / " + tableInts + ")");
+        }
     }
 
-    private void growWanted(int n) {
-        mem.free(normed, (long) wanted * c.hiddenSize() * Sizeof.FLOAT);
-        mem.free(logits, (long) wanted * c.vocabSize() * Sizeof.FLOAT);
-        normed = mem.alloc((long) n * c.hiddenSize() * Sizeof.FLOAT);
-        logits = mem.alloc((long) n * c.vocabSize() * Sizeof.FLOAT);
-        wanted = n;
+    @Override
+    public void close() {
+        for (long p : new long[] {x, xb, q, k, v, att, gate, up, xp, tokens, pos, tableOffset, tables, normed, logits}) {
+            mem.free(p);
+        }
     }
 }
