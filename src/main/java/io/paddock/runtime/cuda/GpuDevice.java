@@ -39,6 +39,9 @@ public interface GpuDevice extends AutoCloseable {
     /** Copies {@code dst.byteSize()} bytes from device address {@code src} into {@code dst}. */
     void copyToHost(MemorySegment dst, long src);
 
+    /** Copies {@code bytes} from device address {@code src} to device address {@code dst} (ranges must not overlap). */
+    void copyDeviceToDevice(long dst, long src, long bytes);
+
     /** Sets {@code count} 32-bit words at {@code dst} to {@code value}. */
     void memsetD32(long dst, int value, long count);
 

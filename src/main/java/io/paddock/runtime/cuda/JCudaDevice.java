@@ -13,6 +13,7 @@ import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoD;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuMemsetD32;
@@ -161,6 +162,12 @@ public final class JCudaDevice implements GpuDevice {
                 MemorySegment.copy(MemorySegment.ofArray(tmp), 0, slice, 0, n);
             }
         }
+    }
+
+    @Override
+    public void copyDeviceToDevice(long dst, long src, long bytes) {
+        bind();
+        cuMemcpyDtoD(Ptr.at(dst), Ptr.at(src), bytes);
     }
 
     @Override
