@@ -92,7 +92,7 @@ public final class EngineCore implements AutoCloseable {
         int budget = Math.max(config.maxNumBatchedTokens(), config.maxNumSeqs());
         int numBlocks;
         try {
-            model.runtime().reserveStep(budget, config.maxNumSeqs());
+            model.runtime().reserveStep(budget, config.maxNumSeqs(), config.blockSize());
             numBlocks = config.numBlocks(model.runtime().kvBytesPerToken(), model.contextLength(),
                     model.runtime().defaultKvBudgetBytes());
             this.kv = model.runtime().newKvStore(numBlocks, config.blockSize());

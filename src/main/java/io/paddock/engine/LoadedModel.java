@@ -42,6 +42,26 @@ public record LoadedModel(String id, String description, LlamaCheckpoint checkpo
         } catch (IllegalStateException | IllegalArgumentException e) {
             throw new EngineStartException(e.getMessage(), e);
         }
+        int cpuThreads = selection.useCuda() ? 1 : threads;
+        LoadedModel m = load(id, description, dir, gptq, cpuThreads, (weights, parallel) -> selection.useCuda()
+                ? new io.paddock.runtime.cuda.CudaRuntime(weights) : new CpuLlama(weights, parallel));
+        log.println("model " + id + ": " + m.runtime().name() + " runtime"
+                + selection.reason().map(r -> " (" + r + ")").orElse(""));
+        return m;
+    }
+
+    /** Opens a backend for a model's weights; {@code parallel} is the CPU worker pool the model owns. */
+    @FunctionalInterface
+    public interface Backend {
+        ModelRuntime open(io.paddock.model.LlamaWeights weights, Parallel parallel);
+    }
+
+    /**
+     * Loads {@code dir} onto the runtime {@code backend} opens (tests use it to put a model on a simulated GPU);
+     * {@code threads} sizes the CPU worker pool the model owns.
+     */
+    public static LoadedModel load(String id, String description, Path dir, io.paddock.model.GptqOverrides gptq,
+            int threads, Backend backend) {
         LlamaCheckpoint checkpoint = LlamaCheckpoint.open(dir, gptq);
         try {
             Tokenizer tokenizer;
@@ -58,17 +78,14 @@ public record LoadedModel(String id, String description, LlamaCheckpoint checkpo
             Set<Integer> eos = new LinkedHashSet<>(checkpoint.config().eosIds());
             eos.addAll(checkpoint.generationConfig().eosIds());
             if (eos.isEmpty()) eos.add(tokenizer.eosId());
-            Parallel parallel = new Parallel(selection.useCuda() ? 1 : threads);
+            Parallel parallel = new Parallel(threads);
             ModelRuntime runtime;
             try {
-                runtime = selection.useCuda() ? new io.paddock.runtime.cuda.CudaRuntime(checkpoint.weights())
-                        : new CpuLlama(checkpoint.weights(), parallel);
+                runtime = backend.open(checkpoint.weights(), parallel);
             } catch (RuntimeException e) {
                 parallel.close();
                 throw e;
             }
-            log.println("model " + id + ": " + runtime.name() + " runtime"
-                    + selection.reason().map(r -> " (" + r + ")").orElse(""));
             return new LoadedModel(id, description, checkpoint, tokenizer, runtime, parallel, Set.copyOf(eos),
                     TokenizerSettings.addBos(dir));
         } catch (RuntimeException e) {

@@ -25,11 +25,12 @@ public interface ModelRuntime extends AutoCloseable {
     long defaultKvBudgetBytes();
 
     /**
-     * Prepares for steps of up to {@code maxRows} rows from up to {@code maxSeqs} sequences; called once before the
-     * KV pool is sized, so a backend that needs per-step buffers (a GPU's step scratch) takes them first and the pool
-     * is planned around them. A step beyond the reserved limits is a caller bug.
+     * Prepares for steps of up to {@code maxRows} rows from up to {@code maxSeqs} sequences over KV blocks of
+     * {@code blockSize} tokens; called once before the KV pool is sized, so a backend that needs per-step buffers (a
+     * GPU's step scratch) takes them first and plans the pool around them, failing here, with the arithmetic, where
+     * the model cannot run. A step beyond the reserved limits is a caller bug.
      */
-    default void reserveStep(int maxRows, int maxSeqs) {}
+    default void reserveStep(int maxRows, int maxSeqs, int blockSize) {}
 
     /** Allocates KV memory for {@code numBlocks} blocks of {@code blockSize} tokens, once. */
     KvStore newKvStore(int numBlocks, int blockSize);

@@ -24,4 +24,17 @@ class LayeringTests {
             .that().resideOutsideOfPackage("io.paddock.runtime.cuda..")
             .should().dependOnClassesThat().resideInAnyPackage("jcuda..")
             .allowEmptyShould(true);
+
+    /**
+     * The runtime talks to the GPU only through {@code GpuDevice}, so that the simulated device runs every GPU path in
+     * CI: the driver binding stays in the one implementation that needs it, the probe and the PTX compiler.
+     */
+    @ArchTest
+    static final ArchRule jcudaOnlyBehindTheDeviceInterface = noClasses()
+            .that().resideInAPackage("io.paddock.runtime.cuda..")
+            .and().doNotHaveSimpleName("JCudaDevice").and().doNotHaveSimpleName("CudaDevices")
+            .and().doNotHaveSimpleName("PtxCompiler")
+            .and().haveNameNotMatching("io\\.paddock\\.runtime\\.cuda\\.JCudaDevice\\$.*")
+            .should().dependOnClassesThat().resideInAnyPackage("jcuda..")
+            .because("CudaRuntime must run unchanged on the simulated device");
 }

@@ -18,13 +18,16 @@ import java.util.List;
  */
 public final class CudaRuntime implements ModelRuntime {
     /** Step limits until the engine reserves its own: the engine's default token budget and batch size. */
-    static final int DEFAULT_MAX_ROWS = 512, DEFAULT_MAX_SEQS = 64;
+    static final int DEFAULT_MAX_ROWS = 512, DEFAULT_MAX_SEQS = 64, DEFAULT_BLOCK_SIZE = 16;
 
     private final LlamaConfig c;
     private final GpuDevice device;
     private final DeviceMemory memory;
     private final CudaKernels kernels;
     private final CudaWeights weights;
+    private final GpuMemoryPlan.Device atStart;   // the device's memory before this runtime allocated anything
+    private final GpuMemoryPlan.Model model;
+    private GpuMemoryPlan plan;
     private StepScratch scratch;
     private boolean closed;
 
@@ -33,7 +36,11 @@ public final class CudaRuntime implements ModelRuntime {
         this(w, JCudaDevice.open(CudaOptions.fromSystemProperties()));
     }
 
-    /** On {@code device}, which this runtime closes with itself (also when the constructor fails). */
+    /**
+     * On {@code device}, which this runtime closes with itself (also when the constructor fails). Plans the memory
+     * before uploading anything: a model whose weights, default step scratch and one full context of KV do not fit
+     * fails here with a {@link GpuMemoryPlanException} that shows the arithmetic.
+     */
     public CudaRuntime(LlamaWeights w, GpuDevice device) {
         this.c = w.config();
         this.device = device;
@@ -41,10 +48,14 @@ public final class CudaRuntime implements ModelRuntime {
         CudaKernels k = null;
         try {
             if (c.headDim() > 256) throw new IllegalArgumentException("paged_attention_f32 supports headDim <= 256, got " + c.headDim());
+            CudaDevices.MemInfo mem = device.memInfo();
+            this.atStart = new GpuMemoryPlan.Device(device.name(), mem.freeBytes(), mem.totalBytes());
+            this.model = new GpuMemoryPlan.Model(describe(c), c, GpuFootprint.weightBytes(w));
+            this.plan = plan(DEFAULT_MAX_ROWS, DEFAULT_MAX_SEQS, DEFAULT_BLOCK_SIZE, 1);
             k = new CudaKernels(device);
             RopeTable rope = RopeTable.create(c.headDim(), c.maxPositionEmbeddings(), c.ropeTheta());
             this.weights = new CudaWeights(w, rope, memory);
-            this.scratch = newScratch(DEFAULT_MAX_ROWS, DEFAULT_MAX_SEQS);
+            this.scratch = newScratch(plan);
             device.synchronize();
             this.kernels = k;
         } catch (RuntimeException | Error e) {
@@ -58,21 +69,36 @@ public final class CudaRuntime implements ModelRuntime {
         }
     }
 
-    private StepScratch newScratch(int maxRows, int maxSeqs) {
-        // Every chunk of a step belongs to a different sequence, and a table never has more entries than positions.
-        int tableInts = Math.toIntExact(Math.min(Integer.MAX_VALUE, (long) maxSeqs * c.maxPositionEmbeddings()));
-        return new StepScratch(memory, c, maxRows, Math.min(maxSeqs, maxRows), tableInts);
+    private static String describe(LlamaConfig c) {
+        return "model (" + c.numLayers() + " layers, hidden " + c.hiddenSize() + ")";
+    }
+
+    private GpuMemoryPlan plan(int maxRows, int maxSeqs, int blockSize, int wantedSequences) {
+        return GpuMemoryPlan.plan(atStart, model, new GpuMemoryPlan.StepLimits(maxRows, maxSeqs),
+                GpuMemoryPlan.KvPolicy.automatic(blockSize, c.maxPositionEmbeddings(), wantedSequences));
+    }
+
+    private StepScratch newScratch(GpuMemoryPlan p) {
+        return new StepScratch(memory, c, p.step().maxRows(), p.scratchWanted(), p.tableInts());
     }
 
     /**
-     * Re-allocates the step scratch for steps of up to {@code maxRows} rows from up to {@code maxSeqs} sequences;
-     * call before sizing the KV pool, so the pool is planned around it.
+     * Plans the device memory for these step limits (weights, step scratch, then KV blocks of {@code blockSize}
+     * up to {@code maxSeqs} full contexts) and re-allocates the step scratch accordingly; fails with the plan's
+     * arithmetic where one full context does not fit.
      */
     @Override
-    public void reserveStep(int maxRows, int maxSeqs) {
+    public void reserveStep(int maxRows, int maxSeqs, int blockSize) {
+        GpuMemoryPlan p = plan(maxRows, maxSeqs, blockSize, maxSeqs);
         scratch.close();
         scratch = null;
-        scratch = newScratch(maxRows, maxSeqs);
+        scratch = newScratch(p);
+        plan = p;
+    }
+
+    /** The memory plan in force: weights, step scratch and the KV budget {@link #defaultKvBudgetBytes()} reports. */
+    public GpuMemoryPlan memoryPlan() {
+        return plan;
     }
 
     @Override public LlamaConfig config() { return c; }
@@ -88,10 +114,10 @@ public final class CudaRuntime implements ModelRuntime {
     /** Launches per kernel name so far (tests and benchmarks). */
     public java.util.Map<String, Long> launchCounts() { return kernels.launchCounts(); }
 
-    /** 90 % of the device memory still free once the weights are resident (vLLM's gpu_memory_utilization idea). */
+    /** The KV bytes of the memory plan: what is left of the usable memory after weights and step scratch. */
     @Override
     public long defaultKvBudgetBytes() {
-        return (long) (memInfo().freeBytes() * 0.9);
+        return plan.kvBytes();
     }
 
     /** Free and total device memory now (for KV sizing after the weights are up, and for metrics). */
@@ -100,7 +126,7 @@ public final class CudaRuntime implements ModelRuntime {
     }
 
     @Override public long kvBytesPerToken() {
-        return 2L * c.numLayers() * c.numKvHeads() * c.headDim() * Float.BYTES;
+        return GpuFootprint.kvBytesPerToken(c);
     }
 
     @Override

@@ -25,6 +25,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import jcuda.CudaException;
 import jcuda.NativePointerObject;
 import jcuda.Pointer;
@@ -38,18 +41,20 @@ import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
 
 /**
- * CUDA device 0 through the driver API (JCuda): its primary context, cuMemAlloc'd memory, modules from PTX
- * ({@link PtxCompiler}: prebuilt, cached or NVRTC), launches on the default stream. The only class that calls the
- * driver for the runtime; the context is made current on whichever thread calls, as the engine thread is not the
- * thread that opened the device.
+ * CUDA device 0 through the driver API (JCuda): its primary context, cuMemAlloc'd memory, modules from a prebuilt
+ * cubin or from PTX ({@link PtxCompiler}: prebuilt, cached or NVRTC), launches on the default stream. The only
+ * class that calls the driver for the runtime; the context is made current on whichever thread calls, as the
+ * engine thread is not the thread that opened the device.
  */
 public final class JCudaDevice implements GpuDevice {
     // Host segments are copied in slices: a ByteBuffer view is limited to 2 GiB.
     private static final long COPY_SLICE = 1L << 30;
+    private static final System.Logger LOG = System.getLogger(JCudaDevice.class.getName());
 
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
     private final PtxCompiler compiler;
+    private final Map<String, String> images = new LinkedHashMap<>();
     private final String name;
     private final int cc, sms, driverVersion;
     private Thread boundThread;
@@ -179,12 +184,39 @@ public final class JCudaDevice implements GpuDevice {
     @Override
     public GpuModule loadModule(String sourceName, String source) {
         bind();
+        // A prebuilt cubin for exactly this compute capability needs no JIT; where the driver refuses it (e.g. a
+        // driver older than the nvcc that built it), the PTX path below still runs.
+        String refused = "";
+        var cubin = compiler.cubin(sourceName, cc / 10, cc % 10);
+        if (cubin.isPresent()) {
+            CUmodule m = new CUmodule();
+            try {
+                cuModuleLoadData(m, cubin.get().image()); // an ELF image, passed as it is (no NUL terminator)
+                images.put(sourceName, "cubin " + cubin.get().file());
+                return new Module(sourceName, m);
+            } catch (CudaException e) {
+                refused = " (cubin " + cubin.get().file() + " refused: " + e.getMessage() + ")";
+                LOG.log(System.Logger.Level.WARNING, "driver refused cubin {0}: {1}; loading PTX instead",
+                        cubin.get().file(), e.getMessage());
+            }
+        }
         String ptx = compiler.ptx(sourceName, source, cc / 10, cc % 10);
-        // PTXCHECK-PENDING
+        PtxCompatibility.check(ptx, driverVersion, cc).ifPresent(why -> {
+            throw new IllegalStateException(sourceName + ": " + why);
+        });
         byte[] bytes = ptx.getBytes(StandardCharsets.UTF_8);
         CUmodule m = new CUmodule();
         cuModuleLoadData(m, Arrays.copyOf(bytes, bytes.length + 1)); // the driver wants a NUL-terminated image
+        images.put(sourceName, compiler.ptxOrigin(sourceName) + refused);
         return new Module(sourceName, m);
+    }
+
+    /**
+     * How each module was loaded, by source name, in load order: "cubin FILE", "prebuilt PTX FILE", "cached PTX
+     * FILE" or "NVRTC PTX for compute_XY" (scripts/gpu-check reports it).
+     */
+    public Map<String, String> moduleImages() {
+        return Collections.unmodifiableMap(images);
     }
 
     private final class Module implements GpuModule {

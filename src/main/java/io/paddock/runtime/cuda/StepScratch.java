@@ -6,7 +6,7 @@ import io.paddock.model.LlamaConfig;
  * Per-step device buffers for steps of up to {@code rows} rows, {@code wanted} logits rows and {@code tableInts}
  * block-table entries, allocated once (before the KV pool takes the free memory) and reused by every step, so
  * serving never allocates. Mirrors CpuLlama's Workspace plus the row bookkeeping the kernels read;
- * {@link #bytes(LlamaConfig, int, int, int)} is the same arithmetic, for planning.
+ * {@link GpuFootprint#scratchBytes} is the same arithmetic, for planning (a test holds them equal).
  */
 final class StepScratch implements AutoCloseable {
     private final DeviceMemory mem;
@@ -45,14 +45,6 @@ final class StepScratch implements AutoCloseable {
         int ff = c.intermediateSize();
         int maxIn = Math.max(Math.max(h, qDim), ff);
         return new long[] {h, Math.max(h, qDim), qDim, kvDim, kvDim, qDim, ff, ff, maxIn, 1, 1, 1};
-    }
-
-    /** Device bytes of a scratch for these limits. */
-    static long bytes(LlamaConfig c, int rows, int wanted, int tableInts) {
-        long perRow = 0;
-        for (long w : rowWidths(c)) perRow += w * 4;
-        return perRow * rows + (long) tableInts * Integer.BYTES
-                + (long) wanted * ((long) c.hiddenSize() + c.vocabSize()) * Float.BYTES;
     }
 
     /** Fails (a host bug: the engine must respect the limits it reserved) where a step does not fit. */

@@ -1,0 +1,182 @@
+package io.paddock.runtime.cuda;
+
+import io.paddock.format.Tensor;
+import io.paddock.model.DenseLinear;
+import io.paddock.model.GptqLinear;
+import io.paddock.model.LayerWeights;
+import io.paddock.model.Linear;
+import io.paddock.model.LlamaConfig;
+import io.paddock.model.LlamaWeights;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+
+/**
+ * Device bytes as the CUDA runtime allocates them, computed without a device: the weights as {@code CudaWeights}
+ * uploads them, the per-step buffers of {@code StepScratch}, the fp32 paged KV pool of {@code CudaKvStore}.
+ * {@link GpuMemoryPlan} adds these up at start-up; they are only worth trusting while they mirror those classes
+ * exactly, so a change there must change the matching formula here (and StepScratch should size itself from
+ * {@link #scratchBytes(LlamaConfig, int, int, int)}'s parts).
+ *
+ * <p>Figures are the requested sizes; cuMemAlloc's rounding is left to the share of free memory the plan does not
+ * use (see {@link GpuMemoryPlan}).
+ */
+public final class GpuFootprint {
+    private GpuFootprint() {}
+
+    // ---- KV pool ----
+
+    /** Keys and values of one token over all layers, fp32: {@code 2 · layers · kvHeads · headDim · 4}. */
+    public static long kvBytesPerToken(LlamaConfig c) {
+        return 2L * c.numLayers() * c.kvDim() * Float.BYTES;
+    }
+
+    // ---- step scratch ----
+
+    /**
+     * 4-byte words one step row takes: the fp32 activations x (hidden), xb (max(hidden, qDim)), q (qDim), k, v
+     * (kvDim each), att (qDim), gate, up (ff each) and the GPTQ input gather xp (the widest linear input), plus the
+     * int32 token, position and block-table offset of the row.
+     */
+    public static long rowWords(LlamaConfig c) {
+        long h = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.intermediateSize();
+        long maxIn = Math.max(Math.max(h, qDim), ff);
+        return h + Math.max(h, qDim) + qDim + kvDim + kvDim + qDim + ff + ff + maxIn + 3;
+    }
+
+    /** 4-byte words per row that wants logits: the final-normed hidden state and the fp32 logits. */
+    public static long wantedWords(LlamaConfig c) {
+        return (long) c.hiddenSize() + c.vocabSize();
+    }
+
+    /**
+     * An upper bound on the block-table ints of one step: every chunk of a step is a different sequence with at
+     * least one row, so there are at most {@code min(rows, maxSeqs)} chunks, and a chunk's table covers its
+     * sequence up to the chunk's end, which never passes the context: at most {@code ceil(maxContext / blockSize)}
+     * entries. At least 1, as StepPlan never hands over an empty table array.
+     */
+    public static int tableInts(int rows, int maxSeqs, int maxContext, int blockSize) {
+        positive("rows", rows);
+        positive("maxSeqs", maxSeqs);
+        positive("maxContext", maxContext);
+        positive("blockSize", blockSize);
+        long chunks = Math.min(rows, maxSeqs);
+        return Math.toIntExact(Math.max(1, chunks * Math.ceilDiv(maxContext, blockSize)));
+    }
+
+    /** StepScratch's buffers for {@code rows} rows, {@code wanted} logit rows and {@code tableInts} table entries. */
+    public static long scratchBytes(LlamaConfig c, int rows, int wanted, int tableInts) {
+        if (rows < 0 || wanted < 0 || tableInts < 0) throw new IllegalArgumentException("sizes must be >= 0");
+        return 4L * (rows * rowWords(c) + wanted * wantedWords(c) + tableInts);
+    }
+
+    /**
+     * The scratch of a step of at most {@code rows} rows and {@code maxSeqs} sequences: every buffer at its
+     * largest, logits for {@code min(rows, maxSeqs)} rows (one per chunk at most) and the table bound of
+     * {@link #tableInts}.
+     */
+    public static long scratchBytes(LlamaConfig c, int rows, int maxSeqs, int maxContext, int blockSize) {
+        return scratchBytes(c, rows, Math.min(rows, maxSeqs), tableInts(rows, maxSeqs, maxContext, blockSize));
+    }
+
+    // ---- weights ----
+
+    /**
+     * What CudaWeights uploads for these tensors: every tensor in its stored type (a tensor shared by the
+     * embedding and a tied lm_head once), fp32 norms, GPTQ layers as {@link #gptqBytes(GptqLinear)}, and the fp32
+     * RoPE tables.
+     */
+    public static long weightBytes(LlamaWeights w) {
+        Set<Tensor> counted = Collections.newSetFromMap(new IdentityHashMap<>());
+        long total = tensorOnce(w.embedding(), counted);
+        for (LayerWeights l : w.layers()) {
+            total += floatBytes(l.attentionNorm()) + floatBytes(l.mlpNorm());
+            for (Linear lin : new Linear[] {l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down()}) {
+                total += linearBytes(lin, counted);
+            }
+        }
+        total += floatBytes(w.finalNorm());
+        total += linearBytes(w.lmHead(), counted);
+        return total + ropeBytes(w.config());
+    }
+
+    /**
+     * The same for a hypothetical GPTQ checkpoint of shape {@code c}, as AutoGPTQ writes LLaMA: fp16 embedding and
+     * fp16 lm_head, fp32 norms, the RoPE tables, and all seven linear layers of every block quantized with
+     * {@code bits} and {@code groupSize} (-1: one group), without bias. With act-order a layer carries a gather
+     * permutation, except where it has one group (its g_idx is then all zeros, already sorted).
+     *
+     * <p>The lm_head counts even where {@code tie_word_embeddings} is set: AutoGPTQ stores {@code lm_head.weight}
+     * beside the embedding regardless (the stories260K GPTQ fixtures do), the loader then takes the stored one,
+     * and the runtime uploads both. A tied checkpoint without that tensor needs {@code vocab · hidden · 2} less.
+     */
+    public static long weightBytes(LlamaConfig c, int bits, int groupSize, boolean actOrder) {
+        long h = c.hiddenSize(), embedding = (long) c.vocabSize() * h * 2; // and as much again for lm_head
+        int qDim = c.qDim(), kvDim = c.kvDim(), ff = c.intermediateSize(), hidden = c.hiddenSize();
+        long perLayer = 2 * h * Float.BYTES
+                + gptqBytes(hidden, qDim, bits, groupSize, actOrder)
+                + 2 * gptqBytes(hidden, kvDim, bits, groupSize, actOrder)
+                + gptqBytes(qDim, hidden, bits, groupSize, actOrder)
+                + 2 * gptqBytes(hidden, ff, bits, groupSize, actOrder)
+                + gptqBytes(ff, hidden, bits, groupSize, actOrder);
+        return 2 * embedding + c.numLayers() * perLayer + h * Float.BYTES + ropeBytes(c);
+    }
+
+    /**
+     * One GPTQ layer of {@code in} inputs and {@code out} outputs on the device: qweight (int32, in·bits/32 rows
+     * of out), qzeros (int32, groups rows of out·bits/32), scales (fp16, groups × out), g_idx (int32, in; made up
+     * where the file has none) and, with act-order, the int32 gather permutation (in).
+     */
+    public static long gptqBytes(int in, int out, int bits, int groupSize, boolean actOrder) {
+        long groups = groupSize == -1 ? 1 : Math.ceilDiv(in, groupSize);
+        long qweight = Math.ceilDiv((long) in * bits, 32) * out * 4;
+        long qzeros = groups * Math.ceilDiv((long) out * bits, 32) * 4;
+        long scales = groups * out * 2;
+        long gIdx = 4L * in;
+        long perm = actOrder && groups > 1 ? 4L * in : 0;
+        return qweight + qzeros + scales + gIdx + perm;
+    }
+
+    /**
+     * A real GPTQ layer as uploaded: qweight (re-packed, same size), qzeros, scales and bias as stored, g_idx as
+     * int32 (in), and the permutation (in) only where g_idx is not already non-decreasing, as GptqHostLayout
+     * decides.
+     */
+    public static long gptqBytes(GptqLinear l) {
+        long b = l.qweight().data().byteSize() + l.qzeros().data().byteSize() + l.scales().data().byteSize()
+                + 4L * l.inFeatures();
+        if (!sortedByGroup(l)) b += 4L * l.inFeatures();
+        return l.bias() == null ? b : b + l.bias().data().byteSize();
+    }
+
+    /** The fp32 cos and sin tables, (max_position_embeddings, headDim/2) each, as the runtime builds them. */
+    public static long ropeBytes(LlamaConfig c) {
+        return 2L * c.maxPositionEmbeddings() * (c.headDim() / 2) * Float.BYTES;
+    }
+
+    private static long linearBytes(Linear lin, Set<Tensor> counted) {
+        return switch (lin) {
+            case DenseLinear d -> tensorOnce(d.weight(), counted);
+            case GptqLinear g -> gptqBytes(g);
+        };
+    }
+
+    private static long tensorOnce(Tensor t, Set<Tensor> counted) {
+        return counted.add(t) ? t.data().byteSize() : 0;
+    }
+
+    private static long floatBytes(float[] a) {
+        return (long) a.length * Float.BYTES;
+    }
+
+    private static boolean sortedByGroup(GptqLinear l) {
+        for (int i = 1; i < l.inFeatures(); i++) {
+            if (l.group(i) < l.group(i - 1)) return false;
+        }
+        return true;
+    }
+
+    private static void positive(String name, int v) {
+        if (v <= 0) throw new IllegalArgumentException(name + " must be > 0, got " + v);
+    }
+}

@@ -1,0 +1,358 @@
+package io.paddock.runtime.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.paddock.bench.SyntheticShape;
+import io.paddock.model.DenseLinear;
+import io.paddock.model.GptqOverrides;
+import io.paddock.model.GptqSpec;
+import io.paddock.model.LlamaCheckpoint;
+import io.paddock.model.LlamaConfig;
+import io.paddock.model.LlamaWeights;
+import io.paddock.testing.SharedModels;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The memory plan with the figures of real cards and the original LLaMA sizes, 4-bit g128 act-order, context 2048,
+ * 16-token blocks, max-num-seqs 64. Every expected figure is worked out by hand in the comments, so a change to
+ * what the runtime allocates shows up here as a number that moved.
+ *
+ * <p>Weights (GpuFootprint.weightBytes(config, 4, 128, true)). A 4-bit g128 layer of in × out stores qweight
+ * in·out/2, qzeros in/128 · out/8 · 4 = in·out/256, scales in/128 · out · 2 = in·out/64, so in·out · 133/256 bytes,
+ * plus g_idx and the act-order permutation, 8·in. Per block: in·out summed over q, k, v, o, gate, up, down is
+ * 4h² + 3h·ff; the inputs sum to 6h + ff; two fp32 norms 8h. Outside the blocks: fp16 embedding and lm_head
+ * (untied) 2 · 32000 · h · 2, the final norm 4h, RoPE cos+sin 2 · 2048 · 64 · 4 = 1,048,576.
+ * <pre>
+ *        4h²+3h·ff     ·133/256       8·(6h+ff)  8h      per block    × layers          embed+head     total
+ *   7B   202,375,168   105,140,224    284,672    32,768  105,457,664  ×32 3,374,645,248    524,288,000  3,899,998,208 (3.63 GiB)
+ *  13B   317,194,240   164,792,320    356,352    40,960  165,189,632  ×40 6,607,585,280    655,360,000  7,264,014,336 (6.77 GiB)
+ *  33B   535,035,904   277,967,872    462,848    53,248  278,483,968  ×60 16,709,038,080   851,968,000 17,562,081,280 (16.36 GiB)
+ *  65B   809,500,672   420,560,896    569,344    65,536  421,195,776  ×80 33,695,662,080 1,048,576,000 34,745,319,424 (32.36 GiB)
+ * </pre>
+ * (totals add the final norm 4h and the RoPE 1,048,576.)
+ *
+ * <p>Step scratch (GpuFootprint.scratchBytes): per row 6h + 3ff + 3 words (x, xb, q, att, k, v at h since
+ * kvHeads = heads; gate, up and the GPTQ gather xp at ff; token, pos, table offset); per logits row h + 32000
+ * words, 64 of them; block tables 64 sequences · 2048/16 = 8192 ints = 32,768 bytes.
+ * <pre>
+ *        row bytes   512 rows       + 64 logits rows + tables   8192 rows      + 64 logits + tables
+ *   7B   230,412     117,970,944    127,244,288 (121.3 MiB)     1,887,535,104  1,896,808,448 (1.77 GiB)
+ *  13B   288,780     147,855,360    157,390,848 (150.1 MiB)     2,365,685,760  2,375,221,248 (2.21 GiB)
+ *  33B   374,796     191,895,552    201,824,256 (192.5 MiB)     3,070,328,832  3,080,257,536 (2.87 GiB)
+ *  65B   460,812     235,935,744    246,257,664 (234.8 MiB)     3,774,971,904  3,785,293,824 (3.53 GiB)
+ * </pre>
+ *
+ * <p>KV, fp32: 2 · layers · h · 4 per token. 7B 1,048,576 (1 MiB), 13B 1,638,400, 33B 3,194,880, 65B 5,242,880;
+ * a 16-token block 16,777,216 / 26,214,400 / 51,118,080 / 83,886,080; one 2048-token context (128 blocks) 2 GiB /
+ * 3.125 GiB / 6.09 GiB / 10 GiB. (Half of it would be fp16; the pool is fp32 today.)
+ *
+ * <p>Devices: free = total − 512 MiB (driver and context), usable = floor(0.9 · free).
+ * H100 80 GB: 85.0e9 → free 84,463,129,088 → usable 76,016,816,179 (70.8 GiB).
+ * A100 40 GB: 42.4e9 → free 41,863,129,088 → usable 37,676,816,179 (35.1 GiB).
+ * 24 GB card: 25.4e9 → free 24,863,129,088 → usable 22,376,816,179 (20.8 GiB).
+ * KV blocks = floor((usable − weights − scratch) / block bytes), capped at 64 contexts = 8192 blocks (never reached
+ * here), failing below 128.
+ */
+class GpuMemoryPlanTests {
+    static final long DRIVER_OVERHEAD = 512L << 20;
+    static final GpuMemoryPlan.Device H100 = device("H100 80 GB", 85.0e9);
+    static final GpuMemoryPlan.Device A100 = device("A100 40 GB", 42.4e9);
+    static final GpuMemoryPlan.Device CARD24 = device("24 GB card", 25.4e9);
+    static final int CONTEXT = 2048, BLOCK = 16, MAX_SEQS = 64;
+
+    static GpuMemoryPlan.Device device(String name, double total) {
+        long t = (long) total;
+        return new GpuMemoryPlan.Device(name, t - DRIVER_OVERHEAD, t);
+    }
+
+    static LlamaConfig config(SyntheticShape s) {
+        return new LlamaConfig(s.hidden(), s.intermediate(), s.layers(), s.heads(), s.kvHeads(), s.headDim(), s.vocab(),
+                s.maxPositions(), (float) s.rmsNormEps(), 10000f, false, 1, 2, List.of(2), "float16", null);
+    }
+
+    static GpuMemoryPlan.Model model(String name, SyntheticShape s) {
+        LlamaConfig c = config(s);
+        return new GpuMemoryPlan.Model(name + " 4-bit", c, GpuFootprint.weightBytes(c, 4, 128, true));
+    }
+
+    static final GpuMemoryPlan.Model L7B = model("7B", SyntheticShape.LLAMA_7B);
+    static final GpuMemoryPlan.Model L13B = model("13B", SyntheticShape.LLAMA_13B);
+    static final GpuMemoryPlan.Model L33B = model("33B", SyntheticShape.LLAMA_33B);
+    static final GpuMemoryPlan.Model L65B = model("65B", SyntheticShape.LLAMA_65B);
+
+    static GpuMemoryPlan plan(GpuMemoryPlan.Device d, GpuMemoryPlan.Model m, int rows) {
+        return GpuMemoryPlan.plan(d, m, new GpuMemoryPlan.StepLimits(rows, MAX_SEQS),
+                GpuMemoryPlan.KvPolicy.automatic(BLOCK, CONTEXT, MAX_SEQS));
+    }
+
+    @Test
+    void weightsOfTheFourSizesAsWorkedOutAbove() {
+        assertThat(L7B.weightBytes()).isEqualTo(3_899_998_208L);
+        assertThat(L13B.weightBytes()).isEqualTo(7_264_014_336L);
+        assertThat(L33B.weightBytes()).isEqualTo(17_562_081_280L);
+        assertThat(L65B.weightBytes()).isEqualTo(34_745_319_424L);
+    }
+
+    @Test
+    void kvBytesPerTokenIsFp32KeysAndValuesOfEveryLayer() {
+        assertThat(GpuFootprint.kvBytesPerToken(L7B.config())).isEqualTo(1L << 20);
+        assertThat(GpuFootprint.kvBytesPerToken(L13B.config())).isEqualTo(1_638_400L);
+        assertThat(GpuFootprint.kvBytesPerToken(L33B.config())).isEqualTo(3_194_880L);
+        assertThat(GpuFootprint.kvBytesPerToken(L65B.config())).isEqualTo(5_242_880L);
+    }
+
+    /**
+     * An 8192-token prefill chunk of 7B needs ~1.9 GB of scratch: 8192 rows × 230,412 bytes (57,603 fp32 words a
+     * row, over half of them the three ff-wide buffers gate, up and xp at 11,008 each) = 1,887,535,104, plus 9.2 MB
+     * of logits for 64 sequences and 32 KiB of block tables. As much as a 7B 4-bit model's weights' half, so it
+     * must come out of the budget before the KV pool is sized.
+     */
+    @Test
+    void scratchOfAn8kChunkOf7BIsAbout2GB() {
+        LlamaConfig c = L7B.config();
+        long bytes = GpuFootprint.scratchBytes(c, 8192, MAX_SEQS, CONTEXT, BLOCK);
+        assertThat(bytes).isEqualTo(1_896_808_448L).isBetween(1_800_000_000L, 2_000_000_000L);
+        assertThat(GpuFootprint.rowWords(c)).isEqualTo(57_603);
+        // The 512-token default budget: 16× fewer rows, ~121 MiB.
+        assertThat(GpuFootprint.scratchBytes(c, 512, MAX_SEQS, CONTEXT, BLOCK)).isEqualTo(127_244_288L);
+    }
+
+    @Test
+    void tableBoundIsOneFullTablePerSequenceThatCanBeInAStep() {
+        assertThat(GpuFootprint.tableInts(512, 64, 2048, 16)).isEqualTo(64 * 128);
+        assertThat(GpuFootprint.tableInts(8, 64, 2048, 16)).isEqualTo(8 * 128); // 8 rows: at most 8 chunks
+        assertThat(GpuFootprint.tableInts(1, 1, 2049, 16)).isEqualTo(129);
+    }
+
+    /** device, model, token budget, KV blocks expected (0: the plan must fail), and the arithmetic behind it. */
+    static Stream<Arguments> combinations() {
+        return Stream.of(
+                // H100, 512 rows. 7B: 76,016,816,179 − 3,899,998,208 − 127,244,288 = 71,989,573,683 → 4290 blocks
+                Arguments.of(H100, L7B, 512, 4290),
+                // 13B: 76,016,816,179 − 7,264,014,336 − 157,390,848 = 68,595,410,995 / 26,214,400 → 2616
+                Arguments.of(H100, L13B, 512, 2616),
+                // 33B: 76,016,816,179 − 17,562,081,280 − 201,824,256 = 58,252,910,643 / 51,118,080 → 1139
+                Arguments.of(H100, L33B, 512, 1139),
+                // 65B: 76,016,816,179 − 34,745,319,424 − 246,257,664 = 41,025,239,091 / 83,886,080 → 489
+                Arguments.of(H100, L65B, 512, 489),
+                // H100, 8192 rows. 7B: − 3,899,998,208 − 1,896,808,448 = 70,220,009,523 / 16,777,216 → 4185
+                Arguments.of(H100, L7B, 8192, 4185),
+                // 13B: − 7,264,014,336 − 2,375,221,248 = 66,377,580,595 / 26,214,400 → 2532
+                Arguments.of(H100, L13B, 8192, 2532),
+                // 33B: − 17,562,081,280 − 3,080,257,536 = 55,374,477,363 / 51,118,080 → 1083
+                Arguments.of(H100, L33B, 8192, 1083),
+                // 65B: − 34,745,319,424 − 3,785,293,824 = 37,486,202,931 / 83,886,080 → 446
+                Arguments.of(H100, L65B, 8192, 446),
+
+                // A100 40 GB, 512 rows. 7B: 37,676,816,179 − 3,899,998,208 − 127,244,288 = 33,649,573,683 → 2005
+                Arguments.of(A100, L7B, 512, 2005),
+                // 13B: 37,676,816,179 − 7,264,014,336 − 157,390,848 = 30,255,410,995 / 26,214,400 → 1154
+                Arguments.of(A100, L13B, 512, 1154),
+                // 33B: 37,676,816,179 − 17,562,081,280 − 201,824,256 = 19,912,910,643 / 51,118,080 → 389
+                Arguments.of(A100, L33B, 512, 389),
+                // 65B: 37,676,816,179 − 34,745,319,424 − 246,257,664 = 2,685,239,091 < one context 10 GiB: fails
+                Arguments.of(A100, L65B, 512, 0),
+                // A100, 8192 rows. 7B: − 3,899,998,208 − 1,896,808,448 = 31,880,009,523 / 16,777,216 → 1900
+                Arguments.of(A100, L7B, 8192, 1900),
+                // 13B: − 7,264,014,336 − 2,375,221,248 = 28,037,580,595 / 26,214,400 → 1069
+                Arguments.of(A100, L13B, 8192, 1069),
+                // 33B: − 17,562,081,280 − 3,080,257,536 = 17,034,477,363 / 51,118,080 → 333
+                Arguments.of(A100, L33B, 8192, 333),
+                // 65B: weights + scratch alone (38.5e9) exceed 37.7e9 usable: fails
+                Arguments.of(A100, L65B, 8192, 0),
+
+                // 24 GB card, 512 rows. 7B: 22,376,816,179 − 3,899,998,208 − 127,244,288 = 18,349,573,683 → 1093
+                Arguments.of(CARD24, L7B, 512, 1093),
+                // 13B: 22,376,816,179 − 7,264,014,336 − 157,390,848 = 14,955,410,995 / 26,214,400 → 570
+                Arguments.of(CARD24, L13B, 512, 570),
+                // 33B: 22,376,816,179 − 17,562,081,280 − 201,824,256 = 4,612,910,643 < one context 6.09 GiB: fails
+                Arguments.of(CARD24, L33B, 512, 0),
+                // 65B: the weights alone (34.7e9) exceed 22.4e9 usable: fails
+                Arguments.of(CARD24, L65B, 512, 0),
+                // 24 GB, 8192 rows. 7B: − 3,899,998,208 − 1,896,808,448 = 16,580,009,523 / 16,777,216 → 988
+                Arguments.of(CARD24, L7B, 8192, 988),
+                // 13B: − 7,264,014,336 − 2,375,221,248 = 12,737,580,595 / 26,214,400 → 485
+                Arguments.of(CARD24, L13B, 8192, 485),
+                // 33B: − 17,562,081,280 − 3,080,257,536 = 1,734,477,363: fails
+                Arguments.of(CARD24, L33B, 8192, 0),
+                Arguments.of(CARD24, L65B, 8192, 0));
+    }
+
+    @ParameterizedTest(name = "{1} on {0} with {2} rows: {3} blocks")
+    @MethodSource("combinations")
+    void whichFitAndWithHowManyBlocks(GpuMemoryPlan.Device d, GpuMemoryPlan.Model m, int rows, int blocks) {
+        if (blocks == 0) {
+            assertThatThrownBy(() -> plan(d, m, rows))
+                    .isInstanceOf(GpuMemoryPlanException.class)
+                    .hasMessageContaining(m.name() + " on " + d.name())
+                    .hasMessageContaining("weights " + GpuMemoryPlan.size(m.weightBytes()))
+                    .hasMessageContaining("(" + rows + " rows)")
+                    .hasMessageContaining("KV for one 2048-token context")
+                    .hasMessageContaining("usable (90 % of " + GpuMemoryPlan.size(d.freeBytes()) + " free)")
+                    .hasMessageContaining("a bigger device");
+            return;
+        }
+        GpuMemoryPlan p = plan(d, m, rows);
+        assertThat(p.kvBlocks()).isEqualTo(blocks);
+        assertThat(p.kvTokens()).isEqualTo(16L * blocks);
+        assertThat(p.kvBytes()).isEqualTo(blocks * 16 * GpuFootprint.kvBytesPerToken(m.config()));
+        // Whole blocks from everything left: less than one block unused, and nothing over.
+        assertThat(p.headroomBytes()).isBetween(0L, 16 * GpuFootprint.kvBytesPerToken(m.config()) - 1);
+        assertThat(p.weightBytes() + p.scratchBytes() + p.kvBytes() + p.headroomBytes()).isEqualTo(p.usableBytes());
+        assertThat(p.summary()).contains(blocks + " blocks", 16L * blocks + " tokens");
+    }
+
+    @Test
+    void sevenBOnA24GBCardWithAn8kBudgetDetail() {
+        GpuMemoryPlan p = plan(CARD24, L7B, 8192);
+        assertThat(p.usableBytes()).isEqualTo(22_376_816_179L);
+        assertThat(p.scratchBytes()).isEqualTo(1_896_808_448L);
+        assertThat(p.tableInts()).isEqualTo(8192);
+        assertThat(p.scratchWanted()).isEqualTo(64);
+        assertThat(p.kvBytes()).isEqualTo(988L * 16_777_216);
+        // 16,580,009,523 − 988 · 16,777,216 = 4,120,115 bytes left over.
+        assertThat(p.headroomBytes()).isEqualTo(4_120_115L);
+        assertThat(p.summary()).contains("weights 3.6 GiB", "step scratch 1.8 GiB (8192 rows)",
+                "KV 15.4 GiB (988 blocks, 15808 tokens)", "of 20.8 GiB usable (90 % of 23.2 GiB free)");
+    }
+
+    @Test
+    void failureShowsTheSumAndWhatWouldFit() {
+        // 33B on 24 GB, 512 rows: 16.4 GiB + 192.5 MiB + 6.1 GiB = 22.6 GiB > 20.8 GiB usable.
+        assertThatThrownBy(() -> plan(CARD24, L33B, 512))
+                .hasMessageStartingWith("33B 4-bit on 24 GB card (23.7 GiB): weights 16.4 GiB + step scratch 192.5 MiB "
+                        + "(512 rows) + KV for one 2048-token context 6.1 GiB = 22.6 GiB > 20.8 GiB usable (90 % of "
+                        + "23.2 GiB free)")
+                // Context: (22,376,816,179 − 17,562,081,280 − 201,824,256) / 3,194,880 = 1443.8 → 1440 whole blocks.
+                .hasMessageContaining("a shorter context (at most 1440 tokens; KV takes 3.0 MiB per token)")
+                // The token budget cannot help: even 64 rows leave less than one context.
+                .hasMessageNotContaining("max-num-batched-tokens")
+                // 22.6 GiB ≤ 23.2 GiB free: 98 % of it would do.
+                .hasMessageContaining("a higher GPU memory utilization (98 % of the free memory would do)")
+                .hasMessageContaining("a bigger device (1.8 GiB more usable memory)");
+        // 65B on 24 GB: nothing but a bigger device helps.
+        assertThatThrownBy(() -> plan(CARD24, L65B, 512))
+                .hasMessageContaining("a bigger device: the weights alone need 32.4 GiB")
+                .hasMessageNotContaining("shorter context")
+                .hasMessageNotContaining("max-num-batched-tokens");
+    }
+
+    @Test
+    void aTooLargeTokenBudgetIsNamedWithTheBudgetThatFits() {
+        // 13B on 24 GB with 40960 rows: scratch 40960 · 288,780 = 11,828,428,800 + 9,535,488 of logits and tables
+        // = 11,837,964,288 (11.0 GiB); with the weights and one context 22,457,421,824 > 22,376,816,179 usable.
+        // Rows that fit: (22,376,816,179 − 7,264,014,336 − 3,355,443,200 − 9,535,488) / 288,780 = 40,680.9 → 40,680.
+        assertThatThrownBy(() -> plan(CARD24, L13B, 40960))
+                .isInstanceOf(GpuMemoryPlanException.class)
+                .hasMessageContaining("step scratch 11.0 GiB (40960 rows)")
+                .hasMessageContaining("a smaller max-num-batched-tokens (at most 40680; each row of a step takes 282.0 KiB "
+                        + "of scratch)");
+    }
+
+    @Test
+    void theAutomaticPoolIsCappedAtWantedSequencesFullContexts() {
+        GpuMemoryPlan p = GpuMemoryPlan.plan(H100, L7B, new GpuMemoryPlan.StepLimits(512, 4),
+                GpuMemoryPlan.KvPolicy.automatic(BLOCK, CONTEXT, 4));
+        assertThat(p.kvBlocks()).isEqualTo(4 * 128);
+        assertThat(p.kvTokens()).isEqualTo(4 * 2048);
+        assertThat(p.headroomBytes()).isGreaterThan(50L << 30); // what the cap left unused
+    }
+
+    @Test
+    void anExplicitBudgetIsTakenExactlyOrFails() {
+        var step = new GpuMemoryPlan.StepLimits(512, MAX_SEQS);
+        var explicit10G = new GpuMemoryPlan.KvPolicy(BLOCK, CONTEXT, MAX_SEQS, 0.9, 10L << 30);
+        GpuMemoryPlan p = GpuMemoryPlan.plan(H100, L7B, step, explicit10G);
+        assertThat(p.kvBlocks()).isEqualTo(640); // 10 GiB / 16 MiB
+        assertThat(p.kvBytes()).isEqualTo(10L << 30);
+        // 10 GiB also fits next to 7B on 24 GB with an 8k budget: 3.6 + 1.8 + 10 = 15.4 GiB ≤ 20.8 GiB.
+        assertThat(GpuMemoryPlan.plan(CARD24, L7B, new GpuMemoryPlan.StepLimits(8192, MAX_SEQS), explicit10G).kvBlocks())
+                .isEqualTo(640);
+        // 20 GiB does not: 3.6 + 1.8 + 20 = 25.4 GiB > 20.8 GiB.
+        var explicit20G = new GpuMemoryPlan.KvPolicy(BLOCK, CONTEXT, MAX_SEQS, 0.9, 20L << 30);
+        assertThatThrownBy(() -> GpuMemoryPlan.plan(CARD24, L7B, new GpuMemoryPlan.StepLimits(8192, MAX_SEQS), explicit20G))
+                .isInstanceOf(GpuMemoryPlanException.class)
+                .hasMessageContaining("the configured KV pool (kv-cache-memory) 20.0 GiB = 25.4 GiB > 20.8 GiB usable")
+                .hasMessageContaining("a smaller kv-cache-memory (at most 15.4 GiB is left)");
+        // Less than one context (2 GiB for 7B) is refused: a request of full length could never run.
+        var explicit1G = new GpuMemoryPlan.KvPolicy(BLOCK, CONTEXT, MAX_SEQS, 0.9, 1L << 30);
+        assertThatThrownBy(() -> GpuMemoryPlan.plan(H100, L7B, step, explicit1G))
+                .isInstanceOf(GpuMemoryPlanException.class)
+                .hasMessageContaining("kv-cache-memory 1.0 GiB holds 1024 tokens, less than one 2048-token context (2.0 GiB");
+    }
+
+    @Test
+    void utilizationBoundsTheUsableShare() {
+        var step = new GpuMemoryPlan.StepLimits(512, MAX_SEQS);
+        GpuMemoryPlan half = GpuMemoryPlan.plan(H100, L7B, step, new GpuMemoryPlan.KvPolicy(BLOCK, CONTEXT, MAX_SEQS, 0.5, 0));
+        assertThat(half.usableBytes()).isEqualTo(84_463_129_088L / 2);
+        // (42,231,564,544 − 3,899,998,208 − 127,244,288) / 16,777,216 = 2277.1 → 2277
+        assertThat(half.kvBlocks()).isEqualTo(2277);
+        assertThatThrownBy(() -> new GpuMemoryPlan.KvPolicy(BLOCK, CONTEXT, MAX_SEQS, 1.5, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** The hypothetical-checkpoint formula and the real tensors agree to the byte on every GPTQ fixture. */
+    @ParameterizedTest
+    @ValueSource(strings = {"stories260K-gptq-4bit-32g-actorder", "stories260K-gptq-3bit-32g-actorder",
+            "stories260K-gptq-4bit-64g", "stories260K-gptq-4bit-nogroup", "stories260K-gptq-8bit-nogroup",
+            "stories260K-gptq-2bit-32g", "stories260K-gptq-legacy-4bit-32g"})
+    void configFormulaMatchesTheRealTensors(String dir) {
+        GptqOverrides overrides = dir.contains("legacy") ? new GptqOverrides(4, 32, false) : GptqOverrides.NONE;
+        try (LlamaCheckpoint ck = LlamaCheckpoint.open(SharedModels.require(dir), overrides)) {
+            GptqSpec spec = ck.gptqSpec().orElseThrow();
+            long real = GpuFootprint.weightBytes(ck.weights());
+            assertThat(GpuFootprint.weightBytes(ck.config(), spec.bits(), spec.groupSize(), spec.descAct()))
+                    .isEqualTo(real);
+            // config.json says tied, yet the file stores lm_head.weight beside the embedding, and both are uploaded.
+            assertThat(ck.config().tieWordEmbeddings()).isTrue();
+            LlamaWeights w = ck.weights();
+            assertThat(((DenseLinear) w.lmHead()).weight()).isNotSameAs(w.embedding());
+            // Where lm_head is the embedding tensor itself (a tied file without lm_head.weight) it counts once.
+            var tied = new LlamaWeights(w.config(), w.embedding(), w.layers(), w.finalNorm(), new DenseLinear(w.embedding()));
+            assertThat(real - GpuFootprint.weightBytes(tied)).isEqualTo(512L * 64 * 2);
+        }
+    }
+
+    /**
+     * stories260K 4-bit g32 act-order by hand: per block, q and o (64→64), k and v (64→32), gate and up (64→192),
+     * down (192→64). A 4-bit g32 layer of in × out: qweight in/8 · out · 4, qzeros in/32 groups · out/8 words · 4,
+     * scales in/32 · out · 2, g_idx and the permutation 4·in each.
+     */
+    @Test
+    void stories260KActOrderByHand() {
+        long q = gptq(64, 64), kv = gptq(64, 32), gateUp = gptq(64, 192), down = gptq(192, 64);
+        assertThat(q).isEqualTo(2048 + 2 * 8 * 4 + 2 * 64 * 2 + 2 * 256);       // 2880
+        assertThat(kv).isEqualTo(1024 + 2 * 4 * 4 + 2 * 32 * 2 + 2 * 256);      // 1696
+        assertThat(gateUp).isEqualTo(6144 + 2 * 24 * 4 + 2 * 192 * 2 + 2 * 256); // 7616
+        assertThat(down).isEqualTo(6144 + 6 * 8 * 4 + 6 * 64 * 2 + 2 * 768);    // 8640
+        long perBlock = 2 * q + 2 * kv + 2 * gateUp + down + 2 * 64 * 4;        // 33,024 + 512 of norms
+        // Five blocks, the fp16 embedding and lm_head (stored apart although tied, see GpuFootprint), the final
+        // norm, RoPE 2 · 512 positions · 4 · 4 bytes.
+        long expected = 5 * perBlock + 2 * 512 * 64 * 2 + 64 * 4 + 2L * 512 * 4 * 4;
+        assertThat(expected).isEqualTo(5 * 33_536 + 131_072 + 256 + 16_384).isEqualTo(315_392);
+        LlamaConfig c = stories260K();
+        assertThat(GpuFootprint.weightBytes(c, 4, 32, true)).isEqualTo(expected);
+        // Without act-order each block's seven layers lose their permutations, 4·in each.
+        long perms = 4L * (6 * 64 + 192);
+        assertThat(GpuFootprint.weightBytes(c, 4, 32, false)).isEqualTo(expected - 5 * perms);
+        // One group: g_idx is all zeros, already sorted, so act-order adds no permutation.
+        assertThat(GpuFootprint.weightBytes(c, 4, -1, true)).isEqualTo(GpuFootprint.weightBytes(c, 4, -1, false));
+    }
+
+    private static long gptq(int in, int out) {
+        return GpuFootprint.gptqBytes(in, out, 4, 32, true);
+    }
+
+    private static LlamaConfig stories260K() {
+        return new LlamaConfig(64, 192, 5, 8, 4, 8, 512, 512, 1e-5f, 10000f, true, 1, 2, List.of(2), "float16", null);
+    }
+
+}
