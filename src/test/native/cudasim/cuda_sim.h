@@ -1,0 +1,371 @@
+// Host emulation of the CUDA C subset used by paddock's kernels (src/main/resources/cuda/*.cu), so g++ compiles
+// those exact files for the CPU and tests can run them. Include this header before a .cu file; the runtime is
+// sim_core.cpp (libpaddock_cudasim.so, or compiled into a test program).
+//
+// Design
+// - A launch (PADDOCK_SIM_EXPORT's paddock_sim_launch_NAME, or paddock_sim::launch from C++) checks the packed
+//   arguments against the kernel's C++ parameter list, validates the dimensions as the driver does, and hands the
+//   grid to a persistent pool of worker threads (paddock_sim_set_workers; one launch at a time, like one stream).
+//   Workers take blocks dynamically; a worker runs all threads of a block as fibers on its own OS thread with a
+//   hand-written x86-64 context switch (measured: ~40 ns per thread per __syncthreads, ~60 ns per lane per
+//   shuffle, switches and bookkeeping included); ucontext elsewhere or with -DPADDOCK_SIM_UCONTEXT=1 (~2.5 us, a
+//   signal-mask syscall per switch). Fibers and their stacks (mmap'ed, 256 KiB with a guard page) are made once
+//   per worker and reused.
+// - A fiber runs until it exits or waits (__syncthreads, a warp collective); the worker then resumes the next
+//   runnable fiber of the block, round robin. Threads of a block therefore interleave only at those points: the
+//   emulation shows what a kernel computes under the CUDA rules, not how a GPU schedules it.
+// - __shared__ is a static thread_local: one copy per worker, i.e. per block in flight, shared by that block's
+//   fibers. Under AddressSanitizer it is a plain static instead (ASan then puts redzones around shared arrays and
+//   reports out-of-bounds shared reads) and the launch runs its blocks one at a time on one worker.
+// - threadIdx reads the running fiber's index; blockIdx/blockDim/gridDim the worker's block. All are read-only.
+// - __syncthreads() records its call site. The barrier opens when every thread of the block waits at it. Reported
+//   as launch errors (the launch returns nonzero and paddock_sim_last_error says which block, thread and source
+//   line): threads at different __syncthreads sites, a thread that exits while (or before) the others meet at a
+//   barrier, and deadlock (every live thread waiting, e.g. half a warp at a shuffle and the rest at a barrier).
+// - Warp collectives (__shfl*_sync for int/unsigned/long/long long/float/double with CUDA's width rules,
+//   __syncwarp, __ballot_sync, __any_sync, __all_sync) are a rendezvous of the lanes named in the mask; collectives
+//   with disjoint masks may be pending at once. The last lane to arrive computes every lane's result into that
+//   lane's own slot, so a lane racing ahead to its next collective cannot overwrite a value another lane has not
+//   read yet. Errors: a mask that names a missing or exited lane or omits the calling lane, lanes of one mask at
+//   different intrinsics, a lane exiting while others wait for it, a shuffle reading a lane outside the mask, a
+//   width that is not a power of two <= 32. Lanes may meet at different call sites of the same intrinsic.
+// - A failing launch unwinds every fiber of the failed block out of the kernel with a C++ exception (FiberAbort in
+//   sim_core.cpp), so nothing leaks and the fibers stay reusable; other blocks already running finish.
+// - Atomics go through std::atomic_ref with relaxed order (CUDA atomics are relaxed): blocks run in parallel.
+// - ThreadSanitizer: every fiber is a TSan fiber, switched with __tsan_switch_to_fiber_no_sync, so threads of a
+//   block are unordered unless the kernel orders them. __syncthreads is a release on arrival and an acquire on
+//   departure on one of two addresses chosen by the barrier's phase parity (a thread already past the next barrier
+//   must not pass its later writes to a thread still leaving this one); __syncwarp hands the union of its lanes'
+//   histories to each lane. Shuffle slots are relaxed atomics: they neither race nor order memory, as on the GPU.
+//   A block's start is ordered after the worker's setup, and the worker's next block after every thread of this
+//   one. Each TSan fiber is a TSan thread (~7 ms to create, ~1 us per switch): keep TSan runs to small blocks.
+// - AddressSanitizer: switches are announced with __sanitizer_start/finish_switch_fiber.
+// - Only what the kernels use and its obvious siblings is defined; anything else (__constant__, extern __shared__,
+//   __threadfence, the __fast intrinsics, half types, ...) fails to compile rather than mean something else.
+//
+// Limits (what this cannot show): ptxas/JIT resource limits (registers, spills, 48 KiB of static shared memory:
+// compile with nvcc -cubin -Xptxas -v), the PTX/driver path, FMA contraction and the GPU's rounding of expf, sqrtf
+// etc. (g++ computes with the host's libm, without FMA at the default -march), the GPU's weak memory model beyond
+// TSan's happens-before (and TSan's own limits), intra-warp scheduling (lanes run one after another between
+// collectives, so a kernel that spins on another thread's flag without a barrier hangs here), races between two
+// blocks that run on the same worker (ordered here: TSan sees inter-block races only between blocks that happen to
+// run on different workers), reads of uninitialised shared memory (it keeps the previous block's values; an
+// initializer on a __shared__ variable, illegal in CUDA, compiles here), shared-memory bounds outside ASan builds,
+// and speed.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <math.h>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+
+#if defined(__SANITIZE_ADDRESS__) && !defined(PADDOCK_SIM_SHARED_STATIC)
+#define PADDOCK_SIM_SHARED_STATIC 1
+#endif
+#ifndef PADDOCK_SIM_SHARED_STATIC
+#define PADDOCK_SIM_SHARED_STATIC 0
+#endif
+
+#define PADDOCK_SIM_API __attribute__((visibility("default")))
+
+// ---- CUDA vocabulary -----------------------------------------------------------------------------------------
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#if PADDOCK_SIM_SHARED_STATIC
+#define __shared__ static
+#else
+#define __shared__ static thread_local
+#endif
+
+struct uint3 {
+    unsigned x, y, z;
+};
+
+struct dim3 {
+    unsigned x, y, z;
+    constexpr dim3(unsigned vx = 1, unsigned vy = 1, unsigned vz = 1) : x(vx), y(vy), z(vz) {}
+};
+
+constexpr int warpSize = 32;
+
+namespace paddock_sim {
+
+// What kernel code reads of the running CUDA thread and its block; the core extends these.
+struct ThreadView {
+    uint3 thread_idx{};
+};
+struct BlockView {
+    uint3 block_idx{};
+    dim3 block_dim;
+    dim3 grid_dim;
+};
+
+// Set by the worker before it resumes a fiber / starts a block. __thread: no TLS wrapper call per access.
+PADDOCK_SIM_API extern __thread const ThreadView* tl_thread;
+PADDOCK_SIM_API extern __thread BlockView tl_block;
+
+// Relaxed atomic: the worker writes tl_thread before resuming a fiber, which TSan must not see as a race.
+inline const uint3& thread_idx() { return __atomic_load_n(&tl_thread, __ATOMIC_RELAXED)->thread_idx; }
+inline const uint3& block_idx() { return tl_block.block_idx; }
+inline const dim3& block_dim() { return tl_block.block_dim; }
+inline const dim3& grid_dim() { return tl_block.grid_dim; }
+
+// Warp collectives, implemented by the core.
+enum class WarpOp : int { shfl_idx, shfl_up, shfl_down, shfl_xor, syncwarp, ballot };
+
+PADDOCK_SIM_API void syncthreads(const char* file, int line);
+// One lane's part of a collective: contributes `value`, receives lane `src`'s value (src < 0: its own), or for
+// ballot the mask of lanes whose value is nonzero.
+PADDOCK_SIM_API std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int src, int width,
+        const char* file, int line);
+PADDOCK_SIM_API unsigned lane_id();
+
+// Source lane of a shuffle under CUDA's width rules, or -1 for "the caller's own value".
+inline int shfl_source(WarpOp op, int lane, int arg, int width) {
+    int w = width;
+    int base = lane & ~(w - 1);   // first lane of the caller's segment (width checked by the core)
+    switch (op) {
+        case WarpOp::shfl_idx: return base + (arg & (w - 1));
+        case WarpOp::shfl_up: return (lane - base) >= arg ? lane - arg : -1;
+        case WarpOp::shfl_down: return (lane - base) + arg < w ? lane + arg : -1;
+        case WarpOp::shfl_xor: {
+            int s = lane ^ arg;
+            return s < base + w ? s : -1;   // an earlier segment may be read, a later one gives the own value
+        }
+        default: return -1;
+    }
+}
+
+template <class T>
+inline constexpr bool shuffle_type = std::is_same_v<T, int> || std::is_same_v<T, unsigned> ||
+        std::is_same_v<T, long> || std::is_same_v<T, unsigned long> || std::is_same_v<T, long long> ||
+        std::is_same_v<T, unsigned long long> || std::is_same_v<T, float> || std::is_same_v<T, double>;
+
+template <class T>
+inline T shuffle(WarpOp op, unsigned mask, T var, int arg, int width, const char* file, int line) {
+    static_assert(shuffle_type<T>, "CUDA shuffles take int/unsigned/long/long long (and unsigned)/float/double");
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &var, sizeof(T));
+    int src = (width > 0 && width <= 32 && (width & (width - 1)) == 0)
+            ? shfl_source(op, (int)lane_id(), arg, width) : -1;
+    std::uint64_t r = warp_collective(op, mask, bits, src, width, file, line);
+    T out;
+    std::memcpy(&out, &r, sizeof(T));
+    return out;
+}
+
+}  // namespace paddock_sim
+
+#define threadIdx (::paddock_sim::thread_idx())
+#define blockIdx (::paddock_sim::block_idx())
+#define blockDim (::paddock_sim::block_dim())
+#define gridDim (::paddock_sim::grid_dim())
+
+#define __syncthreads() ::paddock_sim::syncthreads(__FILE__, __LINE__)
+#define __syncwarp(...) ((void)::paddock_sim::warp_collective(::paddock_sim::WarpOp::syncwarp, \
+        ::paddock_sim::syncwarp_mask(__VA_ARGS__), 0, -1, 32, __FILE__, __LINE__))
+#define __shfl_sync(mask, var, src, ...) ::paddock_sim::shuffle(::paddock_sim::WarpOp::shfl_idx, mask, var, src, \
+        ::paddock_sim::shfl_width(__VA_ARGS__), __FILE__, __LINE__)
+#define __shfl_up_sync(mask, var, delta, ...) ::paddock_sim::shuffle(::paddock_sim::WarpOp::shfl_up, mask, var, \
+        (int)(delta), ::paddock_sim::shfl_width(__VA_ARGS__), __FILE__, __LINE__)
+#define __shfl_down_sync(mask, var, delta, ...) ::paddock_sim::shuffle(::paddock_sim::WarpOp::shfl_down, mask, \
+        var, (int)(delta), ::paddock_sim::shfl_width(__VA_ARGS__), __FILE__, __LINE__)
+#define __shfl_xor_sync(mask, var, laneMask, ...) ::paddock_sim::shuffle(::paddock_sim::WarpOp::shfl_xor, mask, \
+        var, laneMask, ::paddock_sim::shfl_width(__VA_ARGS__), __FILE__, __LINE__)
+#define __ballot_sync(mask, pred) ((unsigned)::paddock_sim::warp_collective(::paddock_sim::WarpOp::ballot, mask, \
+        (pred) ? 1u : 0u, -1, 32, __FILE__, __LINE__))
+#define __any_sync(mask, pred) (__ballot_sync(mask, pred) != 0u ? 1 : 0)
+#define __all_sync(mask, pred) ::paddock_sim::all_of(mask, __ballot_sync(mask, pred))
+
+namespace paddock_sim {
+constexpr int shfl_width() { return 32; }
+constexpr int shfl_width(int w) { return w; }
+constexpr unsigned syncwarp_mask() { return 0xffffffffu; }
+constexpr unsigned syncwarp_mask(unsigned m) { return m; }
+constexpr int all_of(unsigned mask, unsigned ballot) { return (ballot & mask) == mask ? 1 : 0; }
+}  // namespace paddock_sim
+
+// ---- device functions -----------------------------------------------------------------------------------------
+template <class T>
+inline T __ldg(const T* p) { return *p; }
+
+inline float __int_as_float(int i) { float f; std::memcpy(&f, &i, 4); return f; }
+inline float __uint_as_float(unsigned u) { float f; std::memcpy(&f, &u, 4); return f; }
+inline int __float_as_int(float f) { int i; std::memcpy(&i, &f, 4); return i; }
+inline unsigned __float_as_uint(float f) { unsigned u; std::memcpy(&u, &f, 4); return u; }
+inline double __longlong_as_double(long long i) { double d; std::memcpy(&d, &i, 8); return d; }
+inline long long __double_as_longlong(double d) { long long i; std::memcpy(&i, &d, 8); return i; }
+
+// CUDA's integer min/max overloads; mixed signedness is deliberately ambiguous (a compile error here).
+inline int min(int a, int b) { return a < b ? a : b; }
+inline int max(int a, int b) { return a > b ? a : b; }
+inline unsigned min(unsigned a, unsigned b) { return a < b ? a : b; }
+inline unsigned max(unsigned a, unsigned b) { return a > b ? a : b; }
+inline long long min(long long a, long long b) { return a < b ? a : b; }
+inline long long max(long long a, long long b) { return a > b ? a : b; }
+inline unsigned long long min(unsigned long long a, unsigned long long b) { return a < b ? a : b; }
+inline unsigned long long max(unsigned long long a, unsigned long long b) { return a > b ? a : b; }
+inline float min(float a, float b) { return fminf(a, b); }
+inline float max(float a, float b) { return fmaxf(a, b); }
+inline double min(double a, double b) { return fmin(a, b); }
+inline double max(double a, double b) { return fmax(a, b); }
+
+// Exact fp16 -> fp32, as PTX cvt.f32.f16 (the .cu files' host branch calls it).
+inline float paddock_host_h2f(unsigned short h) {
+    _Float16 x;
+    std::memcpy(&x, &h, 2);
+    return (float)x;
+}
+
+// Atomics: relaxed read-modify-writes that return the old value, as CUDA's.
+namespace paddock_sim {
+template <class T>
+inline std::atomic_ref<T> atom(T* p) { return std::atomic_ref<T>(*p); }
+constexpr auto relaxed = std::memory_order_relaxed;
+template <class T>
+inline T atomic_update(T* p, T (*f)(T, T), T v) {
+    auto a = atom(p);
+    T old = a.load(relaxed);
+    while (!a.compare_exchange_weak(old, f(old, v), relaxed, relaxed)) {}
+    return old;
+}
+}  // namespace paddock_sim
+
+inline int atomicAdd(int* p, int v) { return ::paddock_sim::atom(p).fetch_add(v, ::paddock_sim::relaxed); }
+inline unsigned atomicAdd(unsigned* p, unsigned v) { return ::paddock_sim::atom(p).fetch_add(v, ::paddock_sim::relaxed); }
+inline unsigned long long atomicAdd(unsigned long long* p, unsigned long long v) {
+    return ::paddock_sim::atom(p).fetch_add(v, ::paddock_sim::relaxed);
+}
+inline float atomicAdd(float* p, float v) { return ::paddock_sim::atom(p).fetch_add(v, ::paddock_sim::relaxed); }
+inline double atomicAdd(double* p, double v) { return ::paddock_sim::atom(p).fetch_add(v, ::paddock_sim::relaxed); }
+inline int atomicSub(int* p, int v) { return ::paddock_sim::atom(p).fetch_sub(v, ::paddock_sim::relaxed); }
+inline unsigned atomicSub(unsigned* p, unsigned v) { return ::paddock_sim::atom(p).fetch_sub(v, ::paddock_sim::relaxed); }
+inline int atomicExch(int* p, int v) { return ::paddock_sim::atom(p).exchange(v, ::paddock_sim::relaxed); }
+inline unsigned atomicExch(unsigned* p, unsigned v) { return ::paddock_sim::atom(p).exchange(v, ::paddock_sim::relaxed); }
+inline float atomicExch(float* p, float v) { return ::paddock_sim::atom(p).exchange(v, ::paddock_sim::relaxed); }
+inline int atomicMin(int* p, int v) { return ::paddock_sim::atomic_update<int>(p, [](int a, int b) { return a < b ? a : b; }, v); }
+inline int atomicMax(int* p, int v) { return ::paddock_sim::atomic_update<int>(p, [](int a, int b) { return a > b ? a : b; }, v); }
+inline unsigned atomicMin(unsigned* p, unsigned v) {
+    return ::paddock_sim::atomic_update<unsigned>(p, [](unsigned a, unsigned b) { return a < b ? a : b; }, v);
+}
+inline unsigned atomicMax(unsigned* p, unsigned v) {
+    return ::paddock_sim::atomic_update<unsigned>(p, [](unsigned a, unsigned b) { return a > b ? a : b; }, v);
+}
+inline int atomicCAS(int* p, int compare, int v) {
+    ::paddock_sim::atom(p).compare_exchange_strong(compare, v, ::paddock_sim::relaxed, ::paddock_sim::relaxed);
+    return compare;
+}
+inline unsigned atomicCAS(unsigned* p, unsigned compare, unsigned v) {
+    ::paddock_sim::atom(p).compare_exchange_strong(compare, v, ::paddock_sim::relaxed, ::paddock_sim::relaxed);
+    return compare;
+}
+inline unsigned long long atomicCAS(unsigned long long* p, unsigned long long compare, unsigned long long v) {
+    ::paddock_sim::atom(p).compare_exchange_strong(compare, v, ::paddock_sim::relaxed, ::paddock_sim::relaxed);
+    return compare;
+}
+
+// ---- launching ------------------------------------------------------------------------------------------------
+namespace paddock_sim {
+
+// One launch as the core runs it: run(args) executes the kernel for the calling (fiber) thread.
+struct LaunchRequest {
+    const char* kernel;
+    unsigned grid[3];
+    unsigned block[3];
+    void (*run)(const void* args);
+    const void* args;
+    bool serial_blocks;   // blocks one at a time on one worker (required when __shared__ is a plain static)
+};
+
+// Runs the grid; 0 on success, else nonzero with the calling thread's last error set.
+PADDOCK_SIM_API int run_grid(const LaunchRequest& request);
+// Sets the calling thread's last error to `message` and returns 1 (the launch's failure code).
+PADDOCK_SIM_API int fail_launch(const std::string& message);
+PADDOCK_SIM_API std::string type_name(const std::type_info& type);
+
+template <class T>
+inline std::string param_type_name() { return type_name(typeid(T)); }
+
+template <class... P>
+struct Packed {
+    void (*kernel)(P...);
+    std::tuple<P...> args;
+    static void run(const void* self) {
+        auto* p = static_cast<const Packed*>(self);
+        std::apply(p->kernel, p->args);
+    }
+};
+
+template <std::size_t I, class... P>
+inline bool unpack_one(const char* name, std::tuple<P...>& out, void** params, const int* sizes) {
+    using T = std::tuple_element_t<I, std::tuple<P...>>;
+    if (sizes[I] != (int)sizeof(T)) {
+        fail_launch(std::string(name) + ": argument " + std::to_string(I) + " (" + param_type_name<T>() + ") is "
+                + std::to_string(sizeof(T)) + " bytes, the host packed " + std::to_string(sizes[I]));
+        return false;
+    }
+    if (params[I] == nullptr) {
+        fail_launch(std::string(name) + ": argument " + std::to_string(I) + " (" + param_type_name<T>()
+                + ") has a null kernelParams pointer");
+        return false;
+    }
+    std::memcpy(static_cast<void*>(&std::get<I>(out)), params[I], sizeof(T));   // as the driver copies it
+    return true;
+}
+
+template <class... P, std::size_t... I>
+inline bool unpack_all(const char* name, std::tuple<P...>& out, void** params, const int* sizes,
+        std::index_sequence<I...>) {
+    return (unpack_one<I, P...>(name, out, params, sizes) && ...);
+}
+
+template <class... P>
+inline int launch_packed(const char* name, void (*kernel)(P...), unsigned gx, unsigned gy, unsigned gz,
+        unsigned bx, unsigned by, unsigned bz, void** params, const int* sizes, int nparams) {
+    static_assert((std::is_trivially_copyable_v<P> && ...), "kernel parameters must be trivially copyable");
+    static_assert(!(std::is_reference_v<P> || ...), "kernel parameters are passed by value");
+    if (nparams != (int)sizeof...(P)) {
+        return fail_launch(std::string(name) + ": the kernel takes " + std::to_string(sizeof...(P))
+                + " arguments, the host packed " + std::to_string(nparams));
+    }
+    Packed<P...> packed{kernel, {}};
+    if constexpr (sizeof...(P) > 0) {
+        if (params == nullptr || sizes == nullptr) return fail_launch(std::string(name) + ": null params or sizes");
+        if (!unpack_all(name, packed.args, params, sizes, std::index_sequence_for<P...>{})) return 1;
+    }
+    LaunchRequest r{name, {gx, gy, gz}, {bx, by, bz}, &Packed<P...>::run, &packed, PADDOCK_SIM_SHARED_STATIC != 0};
+    return run_grid(r);
+}
+
+// The C ABI of an exported kernel, for C++ callers.
+using LaunchFn = int (*)(unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, void**, const int*, int);
+
+// Packs `args` exactly as cuLaunchKernel's kernelParams (pass them with the kernel's exact types) and launches.
+template <class... A>
+inline int launch(LaunchFn fn, dim3 grid, dim3 block, A... args) {
+    void* params[sizeof...(A) + 1] = {static_cast<void*>(&args)...};
+    int sizes[sizeof...(A) + 1] = {static_cast<int>(sizeof(A))...};
+    return fn(grid.x, grid.y, grid.z, block.x, block.y, block.z, params, sizes, (int)sizeof...(A));
+}
+
+}  // namespace paddock_sim
+
+extern "C" {
+PADDOCK_SIM_API int paddock_sim_set_workers(int n);
+PADDOCK_SIM_API const char* paddock_sim_last_error(void);
+}
+
+// Exports kernel NAME (an extern "C" __global__ function above) as paddock_sim_launch_NAME.
+#define PADDOCK_SIM_EXPORT(NAME)                                                                                 \
+    extern "C" PADDOCK_SIM_API int paddock_sim_launch_##NAME(unsigned gx, unsigned gy, unsigned gz, unsigned bx, \
+            unsigned by, unsigned bz, void** params, const int* sizes, int nparams) {                           \
+        return ::paddock_sim::launch_packed(#NAME, &NAME, gx, gy, gz, bx, by, bz, params, sizes, nparams);      \
+    }
