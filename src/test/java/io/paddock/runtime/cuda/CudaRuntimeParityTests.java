@@ -12,29 +12,27 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 
 /**
- * GPU end to end against the CPU runtime (skipped without a CUDA device; run by scripts/gpu-check).
+ * The CUDA runtime end to end against the CPU runtime, on the real device where there is one (scripts/gpu-check)
+ * and on the simulated device everywhere else.
  * Tolerances: prefill logits |Δ| ≤ 1e-3·(1 + max|logit|) (fp32 everywhere, different summation orders through
  * 5 layers); greedy tokens identical over 64 steps; a batched step equals one-at-a-time steps to
  * 1e-4·(1 + max|logit|) (batch size changes the GPTQ kernel (decode vs batched) and nothing else).
  */
-@Tag("gpu")
 class CudaRuntimeParityTests {
     static final List<String> MODELS = CudaTesting.MODELS;
 
     @ParameterizedTest
     @FieldSource("MODELS")
     void prefillLogitsMatchTheCpu(String model) {
-        CudaTesting.requireDevice();
         Path dir = SharedModels.require(model);
         try (LlamaCheckpoint ckpt = LlamaCheckpoint.open(dir, CudaTesting.overrides(model));
              Parallel p = new Parallel(2);
              CpuLlama cpu = new CpuLlama(ckpt.weights(), p);
-             CudaRuntime gpu = new CudaRuntime(ckpt.weights())) {
+             CudaRuntime gpu = CudaTesting.runtime(ckpt.weights())) {
             float[] ref = cpu.forward(cpu.newKvStore(2, 16), List.of(new StepChunk(new int[] {0, 1}, PROMPT, 0, true)))[0];
             float[] got;
             try (CudaKvStore kv = gpu.newKvStore(2, 16)) {
@@ -51,12 +49,11 @@ class CudaRuntimeParityTests {
     @ParameterizedTest
     @FieldSource("MODELS")
     void greedy64TokensIdentical(String model) {
-        CudaTesting.requireDevice();
         Path dir = SharedModels.require(model);
         try (LlamaCheckpoint ckpt = LlamaCheckpoint.open(dir, CudaTesting.overrides(model));
              Parallel p = new Parallel(2);
              CpuLlama cpu = new CpuLlama(ckpt.weights(), p);
-             CudaRuntime gpu = new CudaRuntime(ckpt.weights())) {
+             CudaRuntime gpu = CudaTesting.runtime(ckpt.weights())) {
             int[] prompt = {1, 403, 407, 261};
             assertThat(CudaTesting.greedy(gpu, prompt, 64, 16)).containsExactly(CudaTesting.greedy(cpu, prompt, 64, 16));
         }
@@ -65,7 +62,6 @@ class CudaRuntimeParityTests {
     @ParameterizedTest
     @FieldSource("MODELS")
     void batchedEqualsOneAtATime(String model) {
-        CudaTesting.requireDevice();
         Path dir = SharedModels.require(model);
         Random rnd = new Random(42);
         int seqs = 7, blockSize = 4;
@@ -76,7 +72,7 @@ class CudaRuntimeParityTests {
             prompts.add(t);
         }
         try (LlamaCheckpoint ckpt = LlamaCheckpoint.open(dir, CudaTesting.overrides(model));
-             CudaRuntime gpu = new CudaRuntime(ckpt.weights());
+             CudaRuntime gpu = CudaTesting.runtime(ckpt.weights());
              CudaKvStore kv = gpu.newKvStore(seqs * 11, blockSize)) {
             // Each sequence owns 11 blocks (44 positions), handed out in a shuffled order.
             List<Integer> ids = new ArrayList<>();

@@ -5,24 +5,63 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.paddock.model.GptqOverrides;
 import io.paddock.runtime.ModelRuntime;
 import io.paddock.runtime.StepChunk;
+import io.paddock.runtime.cuda.sim.SimSettings;
+import io.paddock.runtime.cuda.sim.SimulatedDevice;
 import java.util.List;
 import java.util.Optional;
 
-/** Shared helpers for the GPU tests: skip without a device, open fixtures, run prompts. */
+/**
+ * Shared helpers for the GPU tests: the device to run on, fixtures, prompts. The same tests run on a real GPU
+ * (scripts/gpu-check) and, everywhere else (CI), on the simulated device that executes the same .cu sources on the
+ * CPU; {@code -Dpaddock.gpu.device=sim|cuda} forces one.
+ */
 final class CudaTesting {
     private CudaTesting() {}
 
-    static final List<String> MODELS = List.of("stories260K", "stories260K-f16", "stories260K-gptq-4bit-32g-actorder",
+    static final List<String> MODELS = List.of("stories260K", "stories260K-f16", "stories260K-padded",
+            "stories260K-gptq-4bit-32g-actorder",
             "stories260K-gptq-4bit-nogroup", "stories260K-gptq-4bit-64g", "stories260K-gptq-3bit-32g-actorder",
             "stories260K-gptq-8bit-nogroup", "stories260K-gptq-2bit-32g", "stories260K-gptq-legacy-4bit-32g");
 
     static final int[] PROMPT = {1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401,
             396, 267, 337, 410, 408, 419};
 
-    /** Skips the calling test, with the probe's reason, where no CUDA device can be used. */
+    /** Skips the calling test, with the probe's reason, where no real CUDA device can be used. */
     static void requireDevice() {
         Optional<String> why = CudaDevices.unavailableReason();
-        assumeTrue(why.isEmpty(), () -> "skipped: " + why.orElse(""));
+        assumeTrue(why.isEmpty(), () -> "skipped: needs the real CUDA driver: " + why.orElse(""));
+    }
+
+    /** Whether the tests run on the real device: one is present and the simulated one is not forced. */
+    static boolean realDevice() {
+        String forced = System.getProperty("paddock.gpu.device", "");
+        if (forced.equals("sim")) return false;
+        if (forced.equals("cuda")) return true;
+        return CudaDevices.unavailableReason().isEmpty();
+    }
+
+    /**
+     * Device 0 through the driver where there is one, else a simulated H100-like device (132 SMs, so the runtime
+     * picks split-K as it would there); skips only where neither exists (no driver and no g++).
+     */
+    static GpuDevice device() {
+        return device(SimSettings::h100_80gb);
+    }
+
+    /** The real device, or the simulated one {@code simulated} describes (built only where it is used). */
+    static GpuDevice device(java.util.function.Supplier<SimSettings> simulated) {
+        if (realDevice()) {
+            requireDevice();
+            return JCudaDevice.open(CudaOptions.fromSystemProperties());
+        }
+        Optional<String> why = SimulatedDevice.unavailableReason();
+        assumeTrue(why.isEmpty(), () -> "skipped: no CUDA driver and no simulated device: " + why.orElse(""));
+        return new SimulatedDevice(simulated.get());
+    }
+
+    /** A runtime for {@code weights} on {@link #device()}. */
+    static CudaRuntime runtime(io.paddock.model.LlamaWeights weights) {
+        return new CudaRuntime(weights, device());
     }
 
     static GptqOverrides overrides(String model) {
