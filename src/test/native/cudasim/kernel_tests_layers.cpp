@@ -50,7 +50,7 @@ Outcome dense_run(int dtype, int batch) {
     return cmp.outcome();
 }
 
-// The CPU RopeTable's arithmetic (io.paddock.runtime.cpu.RopeTable.create): fp32 exponent and inv_freq from a double
+// The CPU RopeTable's arithmetic (io.paddock.runtime.RopeTable.create): fp32 exponent and inv_freq from a double
 // pow, fp32 angle, double cos/sin rounded to fp32.
 void rope_tables(int head_dim, int max_pos, double theta, std::vector<float>& cos_t, std::vector<float>& sin_t) {
     int half = head_dim / 2;

@@ -5,7 +5,7 @@ import io.paddock.bench.ModelBench;
 import io.paddock.cli.CliArgs;
 import io.paddock.cli.GenerateCommand;
 import io.paddock.cli.TokenizeCommand;
-import io.paddock.model.ModelLoadException;
+import io.paddock.format.ModelLoadException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;

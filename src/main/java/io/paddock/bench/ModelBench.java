@@ -1,14 +1,14 @@
 package io.paddock.bench;
 
 import io.paddock.cli.CliArgs;
-import io.paddock.engine.LoadedModel;
-import io.paddock.engine.ModelCatalog;
-import io.paddock.model.LlamaConfig;
 import io.paddock.engine.EngineConfig;
 import io.paddock.engine.EngineCore;
 import io.paddock.engine.EngineListener;
 import io.paddock.engine.GenerationRequest;
 import io.paddock.engine.GenerationResult;
+import io.paddock.loading.LoadedModel;
+import io.paddock.loading.ModelCatalog;
+import io.paddock.model.LlamaConfig;
 import io.paddock.sampling.SamplingParams;
 import java.io.PrintStream;
 import java.util.ArrayList;

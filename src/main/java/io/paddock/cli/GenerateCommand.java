@@ -1,11 +1,11 @@
 package io.paddock.cli;
 
+import io.paddock.engine.EngineConfig;
 import io.paddock.engine.GenerationRequest;
 import io.paddock.engine.GenerationResult;
-import io.paddock.engine.EngineConfig;
 import io.paddock.engine.GenerationService;
-import io.paddock.engine.LoadedModel;
-import io.paddock.engine.ModelCatalog;
+import io.paddock.loading.LoadedModel;
+import io.paddock.loading.ModelCatalog;
 import io.paddock.model.GenerationConfig;
 import io.paddock.sampling.SamplingParams;
 import java.io.PrintStream;

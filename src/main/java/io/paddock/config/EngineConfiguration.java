@@ -2,9 +2,9 @@ package io.paddock.config;
 
 import io.paddock.engine.EngineConfig;
 import io.paddock.engine.GenerationService;
-import io.paddock.engine.LoadedModel;
-import io.paddock.engine.ModelCatalog;
 import io.paddock.engine.ModelRegistry;
+import io.paddock.loading.LoadedModel;
+import io.paddock.loading.ModelCatalog;
 import java.util.ArrayList;
 import java.util.List;
 import org.springframework.context.annotation.Bean;

@@ -1,6 +1,6 @@
 package io.paddock.config;
 
-import io.paddock.engine.EngineStartException;
+import io.paddock.loading.EngineStartException;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 

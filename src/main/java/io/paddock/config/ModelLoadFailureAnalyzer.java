@@ -1,6 +1,6 @@
 package io.paddock.config;
 
-import io.paddock.model.ModelLoadException;
+import io.paddock.format.ModelLoadException;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 

@@ -1,6 +1,8 @@
 package io.paddock.engine;
 
 import io.paddock.kvcache.KvCacheManager;
+import io.paddock.loading.EngineStartException;
+import io.paddock.loading.LoadedModel;
 import io.paddock.runtime.KvStore;
 import io.paddock.runtime.StepChunk;
 import io.paddock.sampling.Sampler;

@@ -1,5 +1,6 @@
 package io.paddock.engine;
 
+import io.paddock.loading.LoadedModel;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;

@@ -1,6 +1,5 @@
 package io.paddock.format;
 
-import io.paddock.model.ModelLoadException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,6 +1,5 @@
 package io.paddock.format;
 
-import io.paddock.model.ModelLoadException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;

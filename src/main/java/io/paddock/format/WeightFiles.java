@@ -1,6 +1,5 @@
 package io.paddock.format;
 
-import io.paddock.model.ModelLoadException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,5 @@
 package io.paddock.format;
 
-import io.paddock.model.ModelLoadException;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -1,6 +1,7 @@
 package io.paddock.model;
 
 import io.paddock.format.DType;
+import io.paddock.format.ModelLoadException;
 import io.paddock.format.Tensor;
 import io.paddock.format.WeightStore;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package io.paddock.model;
 
+import io.paddock.format.ModelLoadException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;

@@ -1,13 +1,18 @@
 package io.paddock.architecture;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
-/** Keeps the engine plain Java: only the HTTP/config edge may use Spring; only runtime.cuda may use JCuda. */
+/**
+ * Keeps the engine plain Java (only the HTTP/config edge may use Spring; only runtime.cuda may use JCuda) and the
+ * packages layered as the README's Layout section describes: imports run downward only, and no package cycles.
+ */
 @AnalyzeClasses(packages = "io.paddock", importOptions = ImportOption.DoNotIncludeTests.class)
 class LayeringTests {
 
@@ -37,4 +42,44 @@ class LayeringTests {
             .and().haveNameNotMatching("io\\.paddock\\.runtime\\.cuda\\.JCudaDevice\\$.*")
             .should().dependOnClassesThat().resideInAnyPackage("jcuda..")
             .because("CudaRuntime must run unchanged on the simulated device");
+
+    /**
+     * Every package, sub-packages counted on their own ({@code runtime.cpu} and {@code runtime.cuda} are two slices),
+     * is free of cycles.
+     */
+    @ArchTest
+    static final ArchRule noPackageCycles = slices().matching("io.paddock.(**)").should().beFreeOfCycles()
+            .because("a package cycle makes its packages one unit that can be neither understood nor tested alone");
+
+    /**
+     * Top to bottom: the application edge (api, config, cli, the application classes) and bench; engine; loading (the
+     * one place that opens a backend); the two backends, which never see each other; the runtime SPI with kvcache,
+     * sampling, chat and tokenizer; model; format. Benchmarks may time the CPU kernels directly.
+     */
+    @ArchTest
+    static final ArchRule layersOnlyImportDownward = layeredArchitecture().consideringOnlyDependenciesInLayers()
+            .layer("Application").definedBy("io.paddock", "io.paddock.api..", "io.paddock.config..", "io.paddock.cli..")
+            .layer("Bench").definedBy("io.paddock.bench..")
+            .layer("Engine").definedBy("io.paddock.engine..")
+            .layer("Loading").definedBy("io.paddock.loading..")
+            .layer("CpuBackend").definedBy("io.paddock.runtime.cpu..")
+            .layer("CudaBackend").definedBy("io.paddock.runtime.cuda..")
+            .layer("Components").definedBy("io.paddock.runtime", "io.paddock.kvcache..", "io.paddock.sampling..",
+                    "io.paddock.chat..", "io.paddock.tokenizer..")
+            .layer("Model").definedBy("io.paddock.model..")
+            .layer("Format").definedBy("io.paddock.format..")
+            .whereLayer("Application").mayOnlyBeAccessedByLayers("Bench")
+            .whereLayer("Bench").mayOnlyBeAccessedByLayers("Application")
+            .whereLayer("Engine").mayOnlyBeAccessedByLayers("Application", "Bench")
+            .whereLayer("Loading").mayOnlyBeAccessedByLayers("Application", "Bench", "Engine")
+            .whereLayer("CpuBackend").mayOnlyBeAccessedByLayers("Loading", "Bench")
+            .whereLayer("CudaBackend").mayOnlyBeAccessedByLayers("Loading")
+            .whereLayer("Components").mayOnlyBeAccessedByLayers("Application", "Bench", "Engine", "Loading",
+                    "CpuBackend", "CudaBackend")
+            .whereLayer("Model").mayOnlyBeAccessedByLayers("Application", "Bench", "Engine", "Loading", "CpuBackend",
+                    "CudaBackend", "Components")
+            .whereLayer("Format").mayOnlyBeAccessedByLayers("Application", "Bench", "Engine", "Loading", "CpuBackend",
+                    "CudaBackend", "Components", "Model")
+            .because("the engine sees only the runtime SPI, one place opens a backend, and each layer builds on the"
+                    + " ones below it");
 }

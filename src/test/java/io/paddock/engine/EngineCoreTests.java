@@ -3,6 +3,7 @@ package io.paddock.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.paddock.loading.LoadedModel;
 import io.paddock.sampling.SamplingParams;
 import io.paddock.testing.SharedModels;
 import java.util.ArrayList;

@@ -5,7 +5,6 @@ import static io.paddock.format.SafetensorsTestFiles.raw;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.paddock.model.ModelLoadException;
 import io.paddock.testing.SharedModels;
 import java.io.IOException;
 import java.nio.file.Files;

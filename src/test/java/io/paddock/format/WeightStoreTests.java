@@ -3,7 +3,6 @@ package io.paddock.format;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.paddock.model.ModelLoadException;
 import io.paddock.testing.SharedModels;
 import java.io.IOException;
 import java.nio.file.Files;

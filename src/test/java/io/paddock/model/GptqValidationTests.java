@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.paddock.format.DType;
+import io.paddock.format.ModelLoadException;
 import io.paddock.testing.SharedModels;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

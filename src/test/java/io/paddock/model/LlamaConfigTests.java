@@ -3,6 +3,7 @@ package io.paddock.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.paddock.format.ModelLoadException;
 import io.paddock.testing.SharedModels;
 import java.io.IOException;
 import java.nio.file.Files;

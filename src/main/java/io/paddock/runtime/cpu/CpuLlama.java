@@ -5,6 +5,7 @@ import io.paddock.model.LayerWeights;
 import io.paddock.model.Linear;
 import io.paddock.model.LlamaConfig;
 import io.paddock.model.LlamaWeights;
+import io.paddock.runtime.RopeTable;
 import java.util.List;
 
 /**

@@ -1,5 +1,6 @@
 package io.paddock.runtime.cpu;
 
+import io.paddock.runtime.RopeTable;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;

@@ -1,5 +1,6 @@
 package io.paddock.runtime.cpu;
 
+import io.paddock.runtime.RopeTable;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;

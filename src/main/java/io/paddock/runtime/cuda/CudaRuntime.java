@@ -4,8 +4,8 @@ import io.paddock.model.LlamaConfig;
 import io.paddock.model.LlamaWeights;
 import io.paddock.runtime.KvStore;
 import io.paddock.runtime.ModelRuntime;
+import io.paddock.runtime.RopeTable;
 import io.paddock.runtime.StepChunk;
-import io.paddock.runtime.cpu.RopeTable;
 import java.util.Arrays;
 import java.util.List;
 

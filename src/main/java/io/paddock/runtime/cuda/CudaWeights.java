@@ -7,7 +7,7 @@ import io.paddock.model.GptqLinear;
 import io.paddock.model.LayerWeights;
 import io.paddock.model.Linear;
 import io.paddock.model.LlamaWeights;
-import io.paddock.runtime.cpu.RopeTable;
+import io.paddock.runtime.RopeTable;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;

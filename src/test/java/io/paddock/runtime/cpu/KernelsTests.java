@@ -3,6 +3,7 @@ package io.paddock.runtime.cpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.paddock.runtime.RopeTable;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

@@ -7,7 +7,7 @@ import io.paddock.engine.EngineStats;
 import io.paddock.engine.GenerationRequest;
 import io.paddock.engine.GenerationResult;
 import io.paddock.engine.GenerationService;
-import io.paddock.engine.LoadedModel;
+import io.paddock.loading.LoadedModel;
 import io.paddock.model.GptqOverrides;
 import io.paddock.runtime.cpu.CpuLlama;
 import io.paddock.sampling.SamplingParams;

@@ -1,31 +1,35 @@
-package io.paddock.engine;
+package io.paddock.loading;
 
+import io.paddock.format.ModelLoadException;
+import io.paddock.model.GptqOverrides;
 import io.paddock.model.LlamaCheckpoint;
+import io.paddock.model.LlamaWeights;
 import io.paddock.runtime.ModelRuntime;
 import io.paddock.runtime.StepChunk;
-import io.paddock.runtime.cpu.CpuLlama;
 import io.paddock.runtime.cpu.Parallel;
 import io.paddock.tokenizer.Tokenizer;
+import io.paddock.tokenizer.TokenizerLoadException;
 import io.paddock.tokenizer.Tokenizers;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
 /**
- * A model ready to serve: checkpoint, tokenizer and CPU runtime. {@code description} is shown to users
- * (e.g. that the embedded demo model's output is meaningless).
+ * A model ready to serve: checkpoint, tokenizer and the runtime its backend opened. {@code description} is shown
+ * to users (e.g. that the embedded demo model's output is meaningless).
  */
 public record LoadedModel(String id, String description, LlamaCheckpoint checkpoint, Tokenizer tokenizer,
         ModelRuntime runtime, Parallel parallel, Set<Integer> eosIds, boolean addBos) implements AutoCloseable {
 
     public static LoadedModel load(String id, String description, Path dir, int threads) {
-        return load(id, description, dir, threads, io.paddock.model.GptqOverrides.NONE);
+        return load(id, description, dir, threads, GptqOverrides.NONE);
     }
 
     /** Loads {@code dir}; {@code gptq} supplies GPTQ settings for legacy checkpoints that carry none. */
     public static LoadedModel load(String id, String description, Path dir, int threads,
-            io.paddock.model.GptqOverrides gptq) {
+            GptqOverrides gptq) {
         return load(id, description, dir, threads, gptq, "cpu", System.err);
     }
 
@@ -34,17 +38,10 @@ public record LoadedModel(String id, String description, LlamaCheckpoint checkpo
      * where a usable device and driver exist, else the CPU); the choice and its reason go to {@code log}.
      */
     public static LoadedModel load(String id, String description, Path dir, int threads,
-            io.paddock.model.GptqOverrides gptq, String runtimeMode, java.io.PrintStream log) {
-        io.paddock.runtime.cuda.RuntimeSelection selection;
-        try {
-            selection = io.paddock.runtime.cuda.RuntimeSelection.select(runtimeMode,
-                    io.paddock.runtime.cuda.CudaDevices::unavailableReason);
-        } catch (IllegalStateException | IllegalArgumentException e) {
-            throw new EngineStartException(e.getMessage(), e);
-        }
+            GptqOverrides gptq, String runtimeMode, PrintStream log) {
+        RuntimeSelection selection = BackendOpener.select(runtimeMode);
         int cpuThreads = selection.useCuda() ? 1 : threads;
-        LoadedModel m = load(id, description, dir, gptq, cpuThreads, (weights, parallel) -> selection.useCuda()
-                ? new io.paddock.runtime.cuda.CudaRuntime(weights) : new CpuLlama(weights, parallel));
+        LoadedModel m = load(id, description, dir, gptq, cpuThreads, BackendOpener.backend(selection));
         log.println("model " + id + ": " + m.runtime().name() + " runtime"
                 + selection.reason().map(r -> " (" + r + ")").orElse(""));
         return m;
@@ -53,25 +50,25 @@ public record LoadedModel(String id, String description, LlamaCheckpoint checkpo
     /** Opens a backend for a model's weights; {@code parallel} is the CPU worker pool the model owns. */
     @FunctionalInterface
     public interface Backend {
-        ModelRuntime open(io.paddock.model.LlamaWeights weights, Parallel parallel);
+        ModelRuntime open(LlamaWeights weights, Parallel parallel);
     }
 
     /**
      * Loads {@code dir} onto the runtime {@code backend} opens (tests use it to put a model on a simulated GPU);
      * {@code threads} sizes the CPU worker pool the model owns.
      */
-    public static LoadedModel load(String id, String description, Path dir, io.paddock.model.GptqOverrides gptq,
+    public static LoadedModel load(String id, String description, Path dir, GptqOverrides gptq,
             int threads, Backend backend) {
         LlamaCheckpoint checkpoint = LlamaCheckpoint.open(dir, gptq);
         try {
             Tokenizer tokenizer;
             try {
                 tokenizer = Tokenizers.load(dir);
-            } catch (io.paddock.tokenizer.TokenizerLoadException e) {
-                throw new io.paddock.model.ModelLoadException(e.getMessage(), e);
+            } catch (TokenizerLoadException e) {
+                throw new ModelLoadException(e.getMessage(), e);
             }
             if (tokenizer.vocabSize() > checkpoint.config().vocabSize()) {
-                throw new io.paddock.model.ModelLoadException(dir.resolve("config.json") + ": vocab_size "
+                throw new ModelLoadException(dir.resolve("config.json") + ": vocab_size "
                         + checkpoint.config().vocabSize() + " is smaller than the tokenizer's "
                         + tokenizer.vocabSize() + " pieces");
             }

@@ -1,4 +1,4 @@
-package io.paddock.model;
+package io.paddock.format;
 
 /**
  * A model directory or weight file that cannot be loaded. The message is meant for an operator: it names

@@ -1,5 +1,6 @@
-package io.paddock.engine;
+package io.paddock.loading;
 
+import io.paddock.format.ModelLoadException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import tools.jackson.databind.JsonNode;
@@ -18,7 +19,7 @@ final class TokenizerSettings {
             JsonNode v = node.get("add_bos_token");
             return v == null || v.isNull() || v.asBoolean(true);
         } catch (RuntimeException e) {
-            throw new io.paddock.model.ModelLoadException(file + ": not valid JSON (" + e.getMessage() + ")", e);
+            throw new ModelLoadException(file + ": not valid JSON (" + e.getMessage() + ")", e);
         }
     }
 }

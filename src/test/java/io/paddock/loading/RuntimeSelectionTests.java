@@ -1,4 +1,4 @@
-package io.paddock.runtime.cuda;
+package io.paddock.loading;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

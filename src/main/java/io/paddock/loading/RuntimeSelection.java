@@ -1,4 +1,4 @@
-package io.paddock.runtime.cuda;
+package io.paddock.loading;
 
 import java.util.Locale;
 import java.util.Objects;
@@ -8,7 +8,7 @@ import java.util.function.Supplier;
 /**
  * Which backend to start, decided from the configured mode ({@code auto|cpu|cuda}) and whether CUDA can be used.
  *
- * @param useCuda whether to start {@link CudaRuntime}
+ * @param useCuda whether to start {@link io.paddock.runtime.cuda.CudaRuntime}
  * @param reason  why CUDA is not used (empty when it is, or when the CPU was asked for explicitly)
  */
 public record RuntimeSelection(boolean useCuda, Optional<String> reason) {

@@ -1,4 +1,4 @@
-package io.paddock.runtime.cpu;
+package io.paddock.runtime;
 
 /**
  * Precomputed rotary-embedding angles, so the per-token RoPE is multiply-adds only.

@@ -1,4 +1,4 @@
-package io.paddock.engine;
+package io.paddock.loading;
 
 import io.paddock.model.DemoModel;
 import io.paddock.model.GptqOverrides;

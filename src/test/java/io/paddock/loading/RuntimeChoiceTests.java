@@ -1,4 +1,4 @@
-package io.paddock.engine;
+package io.paddock.loading;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -30,7 +30,8 @@ class RuntimeChoiceTests {
     @Test
     void cudaWithoutADeviceIsAClearError() {
         assumeTrue(CudaDevices.unavailableReason().isPresent(), "a CUDA device is present");
-        assertThatThrownBy(() -> LoadedModel.load("s", "t", SharedModels.require("stories260K"), 1, GptqOverrides.NONE,
+        var dir = SharedModels.require("stories260K"); // outside the lambda: a missing fixture skips, not fails
+        assertThatThrownBy(() -> LoadedModel.load("s", "t", dir, 1, GptqOverrides.NONE,
                 "cuda", System.err)).isInstanceOf(EngineStartException.class)
                 .hasMessageContaining(CudaDevices.unavailableReason().orElseThrow());
     }

@@ -1,4 +1,4 @@
-package io.paddock.runtime.cpu;
+package io.paddock.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

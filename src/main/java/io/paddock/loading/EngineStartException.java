@@ -1,4 +1,4 @@
-package io.paddock.engine;
+package io.paddock.loading;
 
 /** The engine cannot start as configured (backend unavailable, KV pool too large, ...); the message says what to change. */
 public final class EngineStartException extends RuntimeException {
