@@ -1,12 +1,16 @@
 package io.paddock;
 
+import io.paddock.bench.StreamingBench;
 import io.paddock.cli.CliArgs;
+import io.paddock.engine.GenerationService;
+import io.paddock.engine.ModelRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+import org.springframework.context.ConfigurableApplicationContext;
 
 /** The Spring Boot application: the HTTP surface over the engine. */
 @SpringBootApplication
@@ -43,5 +47,22 @@ public class PaddockApplication {
         if (gptq.groupSize() != null) springArgs.add("--paddock.model.gptq.group-size=" + gptq.groupSize());
         if (gptq.actOrder() != null) springArgs.add("--paddock.model.gptq.act-order=" + gptq.actOrder());
         SpringApplication.run(PaddockApplication.class, springArgs.toArray(String[]::new));
+    }
+
+    /** The server for {@code bench streaming}: a free port, warnings only, room for every concurrent client. */
+    static StreamingBench.Server benchServer(String model, Integer threads, int maxNumSeqs) {
+        List<String> args = new ArrayList<>(List.of("--server.port=0", "--paddock.model.path=" + model,
+                "--logging.level.root=WARN", "--paddock.engine.max-num-seqs=" + maxNumSeqs));
+        if (threads != null) args.add("--paddock.model.threads=" + threads);
+        ConfigurableApplicationContext ctx = new SpringApplication(PaddockApplication.class).run(args.toArray(String[]::new));
+        int port = Integer.parseInt(ctx.getEnvironment().getProperty("local.server.port"));
+        GenerationService service = ctx.getBean(ModelRegistry.class).defaultService();
+        return new StreamingBench.Server() {
+            @Override public int port() { return port; }
+
+            @Override public GenerationService service() { return service; }
+
+            @Override public void close() { ctx.close(); }
+        };
     }
 }

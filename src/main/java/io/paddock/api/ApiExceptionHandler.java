@@ -1,6 +1,6 @@
 package io.paddock.api;
 
-import io.paddock.engine.GenerationService;
+import io.paddock.engine.RequestRejectedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.codec.DecodingException;
@@ -9,15 +9,20 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.server.ResponseStatusException;
+import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.ServerWebInputException;
 
-/** Every failure leaves as an OpenAI-shaped error; client mistakes are 4xx, never 500. */
+/**
+ * Every failure leaves as an OpenAI-shaped error: typed refusals ({@link RequestRejectedException}) as their 4xx/503,
+ * framework input errors as 400, anything else as a logged 500 server_error.
+ */
 @RestControllerAdvice
 class ApiExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
 
-    @ExceptionHandler(ApiException.class)
-    ResponseEntity<OpenAiError> api(ApiException e) {
+    /** A typed refusal: the client's business (or a busy server), mapped by {@link OpenAiError#rejected}. */
+    @ExceptionHandler(RequestRejectedException.class)
+    ResponseEntity<OpenAiError> rejected(RequestRejectedException e) {
         return respond(e);
     }
 
@@ -29,17 +34,6 @@ class ApiExceptionHandler {
                 "invalid_request_error", null, null));
     }
 
-    @ExceptionHandler(GenerationService.QueueFullException.class)
-    ResponseEntity<OpenAiError> busy(GenerationService.QueueFullException e) {
-        var m = OpenAiError.from(e);
-        return ResponseEntity.status(m.status()).header("Retry-After", "1").body(m.error());
-    }
-
-    @ExceptionHandler(IllegalArgumentException.class)
-    ResponseEntity<OpenAiError> refused(IllegalArgumentException e) {
-        return respond(e);
-    }
-
     @ExceptionHandler(ResponseStatusException.class)
     ResponseEntity<OpenAiError> status(ResponseStatusException e) {
         HttpStatus s = HttpStatus.resolve(e.getStatusCode().value());
@@ -49,15 +43,18 @@ class ApiExceptionHandler {
                 s == HttpStatus.NOT_FOUND ? "not_found" : null));
     }
 
+    /** Anything untyped is a server fault (500 server_error), logged once with the request id. */
     @ExceptionHandler(Exception.class)
-    ResponseEntity<OpenAiError> unexpected(Exception e) {
-        log.error("request failed", e);
+    ResponseEntity<OpenAiError> unexpected(Exception e, ServerWebExchange exchange) {
+        log.error("request {} failed", RequestIds.of(exchange), e);
         return respond(e);
     }
 
     private static ResponseEntity<OpenAiError> respond(Throwable e) {
         var m = OpenAiError.from(e);
-        return ResponseEntity.status(m.status()).body(m.error());
+        var response = ResponseEntity.status(m.status());
+        if (m.retryAfter() != null) response.header("Retry-After", m.retryAfter());
+        return response.body(m.error());
     }
 
     private static String firstLine(String s) {

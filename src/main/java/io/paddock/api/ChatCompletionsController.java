@@ -51,7 +51,7 @@ class ChatCompletionsController {
         ChatSupport.Prompt prompt = chat.render(service.model(), r.messages(), r.chatTemplate());
         Integer max = r.maxCompletionTokens() != null ? r.maxCompletionTokens() : r.maxTokens();
         String maxParam = r.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
-        RequestMapper.Prepared p = mapper.prepare(service, r, prompt.ids(), max, maxParam, 0,
+        RequestMapper.Prepared p = mapper.prepare(service, r, true, prompt.ids(), max, maxParam, 0,
                 prompt.rendered().stopStrings());
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = Instant.now().getEpochSecond();
@@ -105,7 +105,7 @@ class ChatCompletionsController {
         Flux<Map<String, Object>> all = Flux.fromIterable(openers).concatWith(body);
         if (!p.includeUsage()) return all;
         return all.concatWith(Mono.fromSupplier(() -> {
-            Map<String, Object> u = OpenAiResponses.envelope(id, "chat.completion.chunk", created, model);
+            Map<String, Object> u = OpenAiResponses.envelope(id, "chat.completion.chunk", created, model, p.model().runtime().name());
             u.put("choices", List.of());
             u.put("usage", OpenAiResponses.usage(p.promptTokens(), java.util.Arrays.stream(completion).sum()));
             return u;
@@ -114,7 +114,7 @@ class ChatCompletionsController {
 
     private static Map<String, Object> chunk(RequestMapper.Prepared p, String id, long created, String model,
             Map<String, Object> choice) {
-        Map<String, Object> c = OpenAiResponses.envelope(id, "chat.completion.chunk", created, model);
+        Map<String, Object> c = OpenAiResponses.envelope(id, "chat.completion.chunk", created, model, p.model().runtime().name());
         c.put("choices", List.of(choice));
         if (p.includeUsage()) c.put("usage", null);
         return c;
@@ -122,7 +122,7 @@ class ChatCompletionsController {
 
     private Mono<Map<String, Object>> collect(RequestMapper.Prepared p, String id, long created, Flux<ChoiceEvent> events) {
         return Generations.collect(events, p.choices().size()).map(outcomes -> {
-            Map<String, Object> m = OpenAiResponses.envelope(id, "chat.completion", created, p.model().id());
+            Map<String, Object> m = OpenAiResponses.envelope(id, "chat.completion", created, p.model().id(), p.model().runtime().name());
             List<Object> choices = new ArrayList<>();
             int completion = 0;
             for (int i = 0; i < outcomes.size(); i++) {

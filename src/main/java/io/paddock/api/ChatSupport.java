@@ -1,5 +1,6 @@
 package io.paddock.api;
 
+import io.paddock.engine.RequestRejectedException;
 import io.paddock.chat.ChatMessage;
 import io.paddock.chat.ChatTemplate;
 import io.paddock.chat.ChatTemplates;
@@ -53,14 +54,14 @@ class ChatSupport {
                         ? ChatTemplates.detect(model.checkpoint().directory(), requestTemplate).template()
                         : ChatTemplates.named(requestTemplate);
             } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest("chat_template", e.getMessage());
+                throw RequestRejectedException.invalid("chat_template", e.getMessage());
             }
         }
         RenderedPrompt rendered;
         try {
             rendered = template.render(messages(messages), true);
         } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest("messages", e.getMessage());
+            throw RequestRejectedException.invalid("messages", e.getMessage());
         }
         return new Prompt(rendered, encode(model, rendered), template.name());
     }
@@ -77,28 +78,28 @@ class ChatSupport {
                 case PromptPart.Eos eos -> ids.add(t.eosId());
             }
         }
-        if (ids.isEmpty()) throw ApiException.badRequest("messages", "the conversation renders to an empty prompt");
+        if (ids.isEmpty()) throw RequestRejectedException.invalid("messages", "the conversation renders to an empty prompt");
         return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** OpenAI messages: role plus content as a string or an array of text parts; other part types are refused. */
     static List<ChatMessage> messages(List<JsonNode> raw) {
-        if (raw == null || raw.isEmpty()) throw ApiException.badRequest("messages", "messages must be a non-empty array");
+        if (raw == null || raw.isEmpty()) throw RequestRejectedException.invalid("messages", "messages must be a non-empty array");
         List<ChatMessage> out = new ArrayList<>();
         for (int i = 0; i < raw.size(); i++) {
             JsonNode m = raw.get(i);
             String where = "messages[" + i + "]";
-            if (m == null || !m.isObject()) throw ApiException.badRequest("messages", where + " must be an object");
+            if (m == null || !m.isObject()) throw RequestRejectedException.invalid("messages", where + " must be an object");
             JsonNode roleNode = m.get("role");
-            if (roleNode == null || !roleNode.isString()) throw ApiException.badRequest("messages", where + ".role is required");
+            if (roleNode == null || !roleNode.isString()) throw RequestRejectedException.invalid("messages", where + ".role is required");
             String role = roleNode.asString();
             if (role.equals("developer")) role = "system"; // OpenAI's newer name for system instructions
             if (!role.equals("system") && !role.equals("user") && !role.equals("assistant")) {
-                throw ApiException.badRequest("messages", where + ".role '" + role + "' is not supported (system,"
+                throw RequestRejectedException.invalid("messages", where + ".role '" + role + "' is not supported (system,"
                         + " developer, user and assistant are; tool and function messages need tool calling)");
             }
             if (m.has("tool_calls") && !m.get("tool_calls").isNull()) {
-                throw ApiException.badRequest("messages", where + ": tool_calls are not supported");
+                throw RequestRejectedException.invalid("messages", where + ": tool_calls are not supported");
             }
             out.add(new ChatMessage(role, content(m.get("content"), where)));
         }
@@ -113,13 +114,13 @@ class ChatSupport {
             for (JsonNode part : c) {
                 String type = part.has("type") ? part.get("type").asString() : "";
                 if (!type.equals("text") || !part.has("text")) {
-                    throw ApiException.badRequest("messages", where + ".content: only text parts are supported, got '"
+                    throw RequestRejectedException.invalid("messages", where + ".content: only text parts are supported, got '"
                             + type + "'");
                 }
                 sb.append(part.get("text").asString());
             }
             return sb.toString();
         }
-        throw ApiException.badRequest("messages", where + ".content must be a string or an array of text parts");
+        throw RequestRejectedException.invalid("messages", where + ".content must be a string or an array of text parts");
     }
 }

@@ -58,7 +58,7 @@ class CompletionsController {
         Flux<Map<String, Object>> body = events
                 .filter(e -> e.isFinish() || !e.text().isEmpty() || (p.logprobs() >= 0 && !e.samples().isEmpty()))
                 .map(e -> {
-                    Map<String, Object> c = OpenAiResponses.envelope(id, "text_completion", created, p.model().id());
+                    Map<String, Object> c = OpenAiResponses.envelope(id, "text_completion", created, p.model().id(), p.model().runtime().name());
                     Object logprobs = null;
                     if (e.isFinish()) {
                         completion[e.index()] = e.finished().completionTokens();
@@ -73,7 +73,7 @@ class CompletionsController {
                 });
         if (!p.includeUsage()) return body;
         return body.concatWith(Mono.fromSupplier(() -> {
-            Map<String, Object> u = OpenAiResponses.envelope(id, "text_completion", created, p.model().id());
+            Map<String, Object> u = OpenAiResponses.envelope(id, "text_completion", created, p.model().id(), p.model().runtime().name());
             u.put("choices", List.of());
             u.put("usage", OpenAiResponses.usage(p.promptTokens(), java.util.Arrays.stream(completion).sum()));
             return u;
@@ -82,7 +82,7 @@ class CompletionsController {
 
     private Mono<Map<String, Object>> collect(RequestMapper.Prepared p, String id, long created, Flux<ChoiceEvent> events) {
         return Generations.collect(events, p.choices().size()).map(outcomes -> {
-            Map<String, Object> m = OpenAiResponses.envelope(id, "text_completion", created, p.model().id());
+            Map<String, Object> m = OpenAiResponses.envelope(id, "text_completion", created, p.model().id(), p.model().runtime().name());
             List<Object> choices = new ArrayList<>();
             int completion = 0;
             for (int i = 0; i < outcomes.size(); i++) {

@@ -1,10 +1,10 @@
 package io.paddock.api;
 
-import io.paddock.engine.EngineCore;
 import io.paddock.engine.EngineListener;
 import io.paddock.engine.GenerationRequest;
 import io.paddock.engine.GenerationResult;
 import io.paddock.engine.GenerationService;
+import io.paddock.engine.RequestHandle;
 import io.paddock.sampling.Sample;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,14 +24,14 @@ final class Generations {
             AtomicInteger open = new AtomicInteger(choices.size());
             List<EngineListener> listeners = new ArrayList<>();
             for (int i = 0; i < choices.size(); i++) listeners.add(listener(i, sink, open));
-            List<EngineCore.Handle> handles;
+            List<RequestHandle> handles;
             try {
                 handles = service.streamSamples(choices, listeners);
             } catch (RuntimeException e) {
                 sink.error(e);
                 return;
             }
-            sink.onCancel(() -> handles.forEach(EngineCore.Handle::cancel));
+            sink.onCancel(() -> handles.forEach(RequestHandle::cancel));
         }, FluxSink.OverflowStrategy.BUFFER);
     }
 

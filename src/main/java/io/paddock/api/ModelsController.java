@@ -5,6 +5,7 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.paddock.engine.GenerationService;
+import io.paddock.engine.RequestRejectedException;
 import io.paddock.engine.ModelRegistry;
 import io.paddock.loading.LoadedModel;
 import java.util.LinkedHashMap;
@@ -38,8 +39,8 @@ class ModelsController {
         @ApiResponse(responseCode = "404", content = @Content(schema = @Schema(implementation = OpenAiSchemas.Error.class)))})
     @GetMapping("/v1/models/{id}")
     Map<String, Object> one(@PathVariable String id) {
-        GenerationService s = models.find(id).orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND,
-                "The model '" + id + "' does not exist", "invalid_request_error", "model", "model_not_found"));
+        GenerationService s = models.find(id).orElseThrow(() -> RequestRejectedException.notFound("model",
+                "The model '" + id + "' does not exist", "model_not_found"));
         return card(s.model());
     }
 

@@ -1,7 +1,7 @@
 package io.paddock.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.paddock.engine.GenerationService;
+import io.paddock.engine.RequestRejectedException;
 import org.springframework.http.HttpStatus;
 
 /** OpenAI's error body: {@code {"error":{"message","type","param","code"}}}; param and code are strings or null. */
@@ -15,21 +15,51 @@ public record OpenAiError(Body error) {
 
     /**
      * The one mapping from a failure of the engine path to the status and error body clients get: used for plain
-     * responses and, after streaming has begun, for the {@code event: error} SSE event.
+     * responses and, after streaming has begun, for the {@code event: error} SSE event. Only a
+     * {@link RequestRejectedException} is the client's business; anything else (an {@link IllegalArgumentException}
+     * from a kernel included) is a 500 server_error.
      */
-    static OpenAiError.Mapped from(Throwable e) {
-        return switch (e) {
-            case ApiException a -> new Mapped(a.status(), of(a.getMessage(), a.type(), a.param(), a.code()));
-            case GenerationService.QueueFullException q -> new Mapped(
-                    HttpStatus.SERVICE_UNAVAILABLE, of(q.getMessage(), "server_error", null, "server_overloaded"));
-            // The engine refused the request (e.g. it can never fit): the client's mistake, not the server's.
-            case IllegalArgumentException i -> new Mapped(HttpStatus.BAD_REQUEST,
-                    of(i.getMessage(), "invalid_request_error", null, null));
-            default -> new Mapped(HttpStatus.INTERNAL_SERVER_ERROR,
-                    of("internal error: " + e.getMessage(), "server_error", null, null));
+    static Mapped from(Throwable e) {
+        if (e instanceof RequestRejectedException r) return rejected(r);
+        return new Mapped(HttpStatus.INTERNAL_SERVER_ERROR,
+                of("internal error: " + e.getMessage(), "server_error", null, null), null);
+    }
+
+    /**
+     * Reason by reason (OpenAI's statuses and types):
+     * <pre>
+     * INVALID_REQUEST          400 invalid_request_error
+     * CONTEXT_LENGTH_EXCEEDED  400 invalid_request_error  code context_length_exceeded
+     * NOT_FOUND                404 invalid_request_error  (e.g. code model_not_found)
+     * UNAUTHORIZED             401 invalid_request_error  code invalid_api_key unless given
+     * RATE_LIMITED             429 requests               code rate_limit_exceeded unless given, Retry-After: 1
+     * OVERLOADED               503 server_error           code server_overloaded, Retry-After: 1
+     * </pre>
+     */
+    static Mapped rejected(RequestRejectedException r) {
+        String m = r.getMessage();
+        return switch (r.reason()) {
+            case INVALID_REQUEST -> new Mapped(HttpStatus.BAD_REQUEST,
+                    of(m, "invalid_request_error", r.param(), r.code()), null);
+            case CONTEXT_LENGTH_EXCEEDED -> new Mapped(HttpStatus.BAD_REQUEST,
+                    of(m, "invalid_request_error", r.param(), orElse(r.code(), "context_length_exceeded")), null);
+            case NOT_FOUND -> new Mapped(HttpStatus.NOT_FOUND,
+                    of(m, "invalid_request_error", r.param(), r.code()), null);
+            case UNAUTHORIZED -> new Mapped(HttpStatus.UNAUTHORIZED,
+                    of(m, "invalid_request_error", r.param(), orElse(r.code(), "invalid_api_key")), null);
+            case RATE_LIMITED -> new Mapped(HttpStatus.TOO_MANY_REQUESTS,
+                    of(m, "requests", r.param(), orElse(r.code(), "rate_limit_exceeded")), "1");
+            case OVERLOADED -> new Mapped(HttpStatus.SERVICE_UNAVAILABLE,
+                    of(m, "server_error", r.param(), orElse(r.code(), "server_overloaded")), "1");
         };
     }
 
-    /** A status with its error body. */
-    record Mapped(HttpStatus status, OpenAiError error) {}
+    private static String orElse(String v, String fallback) {
+        return v != null ? v : fallback;
+    }
+
+    /** A status with its error body, and the Retry-After value (seconds) when the client should retry; else null. */
+    record Mapped(HttpStatus status, OpenAiError error, String retryAfter) {
+        boolean serverFault() { return status.is5xxServerError() && retryAfter == null; }
+    }
 }

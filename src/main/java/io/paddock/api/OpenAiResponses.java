@@ -12,13 +12,14 @@ import java.util.Map;
 final class OpenAiResponses {
     private OpenAiResponses() {}
 
-    static Map<String, Object> envelope(String id, String object, long created, String model) {
+    /** @param runtime the name of the runtime that generated (see {@link RequestMapper#fingerprint}) */
+    static Map<String, Object> envelope(String id, String object, long created, String model, String runtime) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", id);
         m.put("object", object);
         m.put("created", created);
         m.put("model", model);
-        m.put("system_fingerprint", RequestMapper.FINGERPRINT);
+        m.put("system_fingerprint", RequestMapper.fingerprint(runtime));
         return m;
     }
 

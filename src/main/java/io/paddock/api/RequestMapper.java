@@ -1,19 +1,19 @@
 package io.paddock.api;
 
 import io.paddock.config.PaddockProperties;
+import io.paddock.engine.Admission;
 import io.paddock.engine.GenerationRequest;
 import io.paddock.engine.GenerationService;
 import io.paddock.engine.ModelRegistry;
+import io.paddock.engine.RequestRejectedException;
 import io.paddock.loading.LoadedModel;
 import io.paddock.model.GenerationConfig;
-import io.paddock.sampling.SamplingParamException;
 import io.paddock.sampling.SamplingParams;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -26,7 +26,11 @@ import tools.jackson.databind.ObjectMapper;
  */
 @Component
 class RequestMapper {
-    static final String FINGERPRINT = "fp_paddock_cpu";
+    /** {@code system_fingerprint}: which backend produced the output, e.g. {@code fp_paddock_cuda}. */
+    static String fingerprint(String runtimeName) {
+        return "fp_paddock_" + runtimeName;
+    }
+
     static final int MAX_N = 16;
 
     static final Set<String> COMPLETION_FIELDS = Set.of("model", "prompt", "max_tokens", "temperature", "top_p",
@@ -67,88 +71,72 @@ class RequestMapper {
 
     /** Binds a body after checking every field name is one this endpoint knows. */
     <T> T bind(JsonNode body, Class<T> type, Set<String> known) {
-        if (body == null || !body.isObject()) throw ApiException.badRequest(null, "the request body must be a JSON object");
+        if (body == null || !body.isObject()) throw RequestRejectedException.invalid(null, "the request body must be a JSON object");
         for (String name : body.propertyNames()) {
             String why = UNSUPPORTED.get(name);
-            if (why != null && !body.get(name).isNull()) throw ApiException.badRequest(name, name + ": " + why);
+            if (why != null && !body.get(name).isNull()) throw RequestRejectedException.invalid(name, name + ": " + why);
             if (name.equals("tool_choice") && !body.get(name).isNull() && !"none".equals(body.get(name).asString(""))) {
-                throw ApiException.badRequest(name, "tool_choice: tool calling is not supported");
+                throw RequestRejectedException.invalid(name, "tool_choice: tool calling is not supported");
             }
             if (name.equals("response_format")) {
                 JsonNode t = body.get(name).get("type");
                 if (t != null && !"text".equals(t.asString())) {
-                    throw ApiException.badRequest(name, "response_format: only {\"type\": \"text\"} is supported;"
+                    throw RequestRejectedException.invalid(name, "response_format: only {\"type\": \"text\"} is supported;"
                             + " JSON mode and JSON schemas are not");
                 }
                 continue;
             }
             if (name.equals("modalities")) {
-                if (!body.get(name).toString().equals("[\"text\"]")) throw ApiException.badRequest(name, "modalities: only [\"text\"] is supported");
+                if (!body.get(name).toString().equals("[\"text\"]")) throw RequestRejectedException.invalid(name, "modalities: only [\"text\"] is supported");
                 continue;
             }
             if (!known.contains(name) && !IGNORED_FIELDS.contains(name) && !name.equals("tool_choice")) {
-                throw ApiException.badRequest(name, "Unrecognized request argument supplied: " + name);
+                throw RequestRejectedException.invalid(name, "Unrecognized request argument supplied: " + name);
             }
         }
         try {
             return json.treeToValue(body, type);
         } catch (JacksonException e) {
             String path = e.getPath().isEmpty() ? null : e.getPath().getFirst().getPropertyName();
-            throw ApiException.badRequest(path, "Invalid value" + (path != null ? " for '" + path + "'" : "") + ": "
+            throw RequestRejectedException.invalid(path, "Invalid value" + (path != null ? " for '" + path + "'" : "") + ": "
                     + e.getOriginalMessage());
         }
     }
 
     GenerationService service(String model) {
-        return models.find(model).orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "The model '" + model
-                + "' does not exist", "invalid_request_error", "model", "model_not_found"));
+        return models.find(model).orElseThrow(() -> RequestRejectedException.notFound("model", "The model '" + model
+                + "' does not exist", "model_not_found"));
     }
 
     Prepared completion(CompletionRequest r) {
         GenerationService service = service(r.model());
-        if (Boolean.TRUE.equals(r.echo())) throw ApiException.badRequest("echo", "echo is not supported");
-        if (r.suffix() != null && !r.suffix().isEmpty()) throw ApiException.badRequest("suffix", "suffix is not supported by LLaMA-family models");
+        if (Boolean.TRUE.equals(r.echo())) throw RequestRejectedException.invalid("echo", "echo is not supported");
+        if (r.suffix() != null && !r.suffix().isEmpty()) throw RequestRejectedException.invalid("suffix", "suffix is not supported by LLaMA-family models");
         int n = r.n() == null ? 1 : r.n();
         if (r.bestOf() != null && r.bestOf() != n) {
-            throw ApiException.badRequest("best_of", "best_of must equal n (server-side best-of ranking is not supported)");
+            throw RequestRejectedException.invalid("best_of", "best_of must equal n (server-side best-of ranking is not supported)");
         }
         int[] prompt = promptIds(service.model(), r.prompt());
-        return prepare(service, r, prompt, r.maxTokens(), "max_tokens", props.engine().defaultMaxTokens(), List.of());
+        return prepare(service, r, false, prompt, r.maxTokens(), "max_tokens", props.engine().defaultMaxTokens(), List.of());
     }
 
     /** Shared by both endpoints: sampling, stops, n, limits. */
-    Prepared prepare(GenerationService service, SamplingFields r, int[] prompt, Integer maxTokensField,
+    Prepared prepare(GenerationService service, SamplingFields r, boolean chat, int[] prompt, Integer maxTokensField,
             String maxTokensParam, int defaultMaxTokens /* 0: the rest of the context */, List<String> templateStops) {
         LoadedModel model = service.model();
         int n = r.n() == null ? 1 : r.n();
-        if (n < 1 || n > MAX_N) throw ApiException.badRequest("n", "n must be between 1 and " + MAX_N + ", got " + n);
+        if (n < 1 || n > MAX_N) throw RequestRejectedException.invalid("n", "n must be between 1 and " + MAX_N + ", got " + n);
         int logprobs = r.logprobsCount();
-        if (logprobs == -2) throw ApiException.badRequest("top_logprobs", "top_logprobs requires logprobs to be true");
+        if (logprobs == -2) throw RequestRejectedException.invalid("top_logprobs", "top_logprobs requires logprobs to be true");
         if (logprobs > SamplingParams.MAX_LOGPROBS) {
-            throw ApiException.badRequest(r.logprobsParam(), r.logprobsParam() + " must be between 0 and "
+            throw RequestRejectedException.invalid(r.logprobsParam(), r.logprobsParam() + " must be between 0 and "
                     + SamplingParams.MAX_LOGPROBS + ", got " + logprobs);
         }
-        int context = model.contextLength();
-        if (prompt.length >= context) {
-            throw new ApiException(HttpStatus.BAD_REQUEST, "This model's maximum context length is " + context
-                    + " tokens. However, your prompt has " + prompt.length + " tokens. Please reduce the length of"
-                    + " the prompt.", "invalid_request_error", "messages".equals(maxTokensParam) ? "messages" : "prompt",
-                    "context_length_exceeded");
-        }
-        int maxTokens;
-        if (maxTokensField == null) {
-            maxTokens = Math.min(defaultMaxTokens > 0 ? defaultMaxTokens : Integer.MAX_VALUE, context - prompt.length);
-        } else {
-            maxTokens = maxTokensField;
-            if (maxTokens < 1) throw ApiException.badRequest(maxTokensParam, maxTokensParam + " must be at least 1, got " + maxTokens);
-            if (prompt.length + maxTokens > context) {
-                throw new ApiException(HttpStatus.BAD_REQUEST, "This model's maximum context length is " + context
-                        + " tokens. However, you requested " + (prompt.length + maxTokens) + " tokens ("
-                        + prompt.length + " in the prompt, " + maxTokens + " for the completion). Please reduce the"
-                        + " prompt or " + maxTokensParam + ".", "invalid_request_error", maxTokensParam,
-                        "context_length_exceeded");
-            }
-        }
+        // The prompt names `messages` for chat (its entry), `prompt` for completions.
+        Admission.Entry entry = chat ? Admission.Entry.chat(maxTokensParam) : Admission.Entry.COMPLETION;
+        Admission.Admitted admitted = Admission.admit(service.capacity(), prompt, maxTokensField, defaultMaxTokens,
+                entry);
+        int maxTokens = admitted.maxTokens();
         List<String> stops = new ArrayList<>(stops(r.stop()));
         for (String s : templateStops) if (!stops.contains(s)) stops.add(s);
         SamplingParams base = sampling(model, r, logprobs);
@@ -161,22 +149,16 @@ class RequestMapper {
             SamplingParams p = base.seed() == null || i == 0 ? base : base.toBuilder().seed(base.seed() + i).build();
             choices.add(new GenerationRequest(prompt, maxTokens, p, stops, Boolean.TRUE.equals(r.ignoreEos())));
         }
-        try {
-            service.validate(choices.getFirst());
-        } catch (IllegalArgumentException e) {
-            throw new ApiException(HttpStatus.BAD_REQUEST, e.getMessage(), "invalid_request_error", maxTokensParam,
-                    "context_length_exceeded");
-        }
         boolean stream = Boolean.TRUE.equals(r.stream());
         if (!stream && r.streamOptions() != null) {
-            throw ApiException.badRequest("stream_options", "stream_options is only allowed when stream is true");
+            throw RequestRejectedException.invalid("stream_options", "stream_options is only allowed when stream is true");
         }
         return new Prepared(service, choices, stream, stream && r.streamOptions() != null && r.streamOptions().usage(),
                 logprobs);
     }
 
     static int[] promptIds(LoadedModel model, JsonNode prompt) {
-        if (prompt == null || prompt.isNull()) throw ApiException.badRequest("prompt", "prompt is required");
+        if (prompt == null || prompt.isNull()) throw RequestRejectedException.invalid("prompt", "prompt is required");
         if (prompt.isString()) return model.encodePrompt(prompt.asString());
         if (prompt.isArray() && prompt.size() == 1 && prompt.get(0).isString()) {
             return model.encodePrompt(prompt.get(0).asString());
@@ -187,13 +169,13 @@ class RequestMapper {
             for (int i = 0; i < ids.length; i++) {
                 ids[i] = prompt.get(i).asInt();
                 if (ids[i] < 0 || ids[i] >= vocab) {
-                    throw ApiException.badRequest("prompt", "token id " + ids[i] + " is outside the vocabulary (0.."
+                    throw RequestRejectedException.invalid("prompt", "token id " + ids[i] + " is outside the vocabulary (0.."
                             + (vocab - 1) + ")");
                 }
             }
             return ids;
         }
-        throw ApiException.badRequest("prompt", "prompt must be a string, an array with one string, or an array of"
+        throw RequestRejectedException.invalid("prompt", "prompt must be a string, an array with one string, or an array of"
                 + " token ids (several prompts in one request are not supported; send one request per prompt)");
     }
 
@@ -209,13 +191,13 @@ class RequestMapper {
             out.add(stop.asString());
         } else if (stop.isArray()) {
             for (JsonNode s : stop) {
-                if (!s.isString()) throw ApiException.badRequest("stop", "stop must be a string or an array of strings");
+                if (!s.isString()) throw RequestRejectedException.invalid("stop", "stop must be a string or an array of strings");
                 out.add(s.asString());
             }
         } else {
-            throw ApiException.badRequest("stop", "stop must be a string or an array of strings");
+            throw RequestRejectedException.invalid("stop", "stop must be a string or an array of strings");
         }
-        if (out.size() > 4) throw ApiException.badRequest("stop", "stop may hold at most 4 sequences, got " + out.size());
+        if (out.size() > 4) throw RequestRejectedException.invalid("stop", "stop may hold at most 4 sequences, got " + out.size());
         out.removeIf(String::isEmpty);
         return out;
     }
@@ -228,30 +210,12 @@ class RequestMapper {
                 try {
                     bias.put(Integer.parseInt(e.getKey().trim()), e.getValue());
                 } catch (NumberFormatException ex) {
-                    throw ApiException.badRequest("logit_bias", "logit_bias keys must be token ids, got '" + e.getKey() + "'");
+                    throw RequestRejectedException.invalid("logit_bias", "logit_bias keys must be token ids, got '" + e.getKey() + "'");
                 }
             }
         }
-        SamplingParams params = SamplingParams.builder()
-                .temperature(pick(r.temperature(), gc.temperature(), 1.0f))
-                .topP(pick(r.topP(), gc.topP(), 1.0f))
-                .topK(r.topK() != null ? r.topK() : gc.topK() != null ? gc.topK() : 0)
-                .minP(pick(r.minP(), null, 0f))
-                .repetitionPenalty(pick(r.repetitionPenalty(), gc.repetitionPenalty(), 1.0f))
-                .presencePenalty(pick(r.presencePenalty(), null, 0f))
-                .frequencyPenalty(pick(r.frequencyPenalty(), null, 0f))
-                .logitBias(bias)
-                .seed(r.seed())
-                .logprobs(logprobs)
-                .build();
-        try {
-            return params.validate(model.checkpoint().config().vocabSize());
-        } catch (SamplingParamException e) {
-            throw ApiException.badRequest(e.param(), e.getMessage());
-        }
-    }
-
-    private static float pick(Float requested, Float modelDefault, float fallback) {
-        return requested != null ? requested : modelDefault != null ? modelDefault : fallback;
+        return Admission.sampling(gc, new Admission.RequestedSampling(r.temperature(), r.topP(), r.topK(), r.minP(),
+                r.repetitionPenalty(), r.presencePenalty(), r.frequencyPenalty(), bias, r.seed(), logprobs),
+                model.checkpoint().config().vocabSize());
     }
 }

@@ -1,5 +1,7 @@
 package io.paddock.api;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.codec.ServerSentEvent;
@@ -13,6 +15,8 @@ import tools.jackson.databind.ObjectMapper;
  * as text/event-stream whatever the client's Accept header says (the JS SDK sends application/json).
  */
 final class SseSupport {
+    private static final Logger log = LoggerFactory.getLogger(SseSupport.class);
+
     private SseSupport() {}
 
     static ResponseEntity<Flux<ServerSentEvent<String>>> stream(Flux<?> chunks, ObjectMapper json) {
@@ -20,8 +24,12 @@ final class SseSupport {
                 // The leading space gives OpenAI's exact "data: {...}" framing; SSE parsers drop it.
                 .map(c -> ServerSentEvent.<String>builder(" " + json.writeValueAsString(c)).build())
                 .concatWith(Mono.just(ServerSentEvent.<String>builder(" [DONE]").build()))
-                .onErrorResume(e -> Mono.just(ServerSentEvent.<String>builder(" "
-                        + json.writeValueAsString(OpenAiError.from(e).error())).event("error").build()));
+                .onErrorResume(e -> Mono.deferContextual(ctx -> {
+                    var m = OpenAiError.from(e);
+                    if (m.serverFault()) log.error("request {} failed while streaming", RequestIds.of(ctx), e);
+                    return Mono.just(ServerSentEvent.<String>builder(" " + json.writeValueAsString(m.error()))
+                            .event("error").build());
+                }));
         return ResponseEntity.ok().contentType(MediaType.TEXT_EVENT_STREAM)
                 .header("Cache-Control", "no-cache").header("X-Accel-Buffering", "no").body(events);
     }

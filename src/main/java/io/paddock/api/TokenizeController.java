@@ -1,5 +1,6 @@
 package io.paddock.api;
 
+import io.paddock.engine.RequestRejectedException;
 import io.paddock.engine.GenerationService;
 import io.paddock.tokenizer.Tokenizer;
 import java.util.LinkedHashMap;
@@ -37,7 +38,7 @@ class TokenizeController {
             ids = chat.render(s.model(), messages, null).ids();
         } else {
             JsonNode prompt = body.get("prompt");
-            if (prompt == null || !prompt.isString()) throw ApiException.badRequest("prompt", "prompt (a string) or messages is required");
+            if (prompt == null || !prompt.isString()) throw RequestRejectedException.invalid("prompt", "prompt (a string) or messages is required");
             boolean special = !body.has("add_special_tokens") || body.get("add_special_tokens").asBoolean(true);
             ids = special ? s.model().encodePrompt(prompt.asString()) : s.model().tokenizer().encode(prompt.asString(), false, false);
         }
@@ -53,13 +54,13 @@ class TokenizeController {
         check(body, Set.of("model", "tokens"));
         GenerationService s = mapper.service(text(body, "model"));
         JsonNode tokens = body.get("tokens");
-        if (tokens == null || !tokens.isArray()) throw ApiException.badRequest("tokens", "tokens must be an array of token ids");
+        if (tokens == null || !tokens.isArray()) throw RequestRejectedException.invalid("tokens", "tokens must be an array of token ids");
         Tokenizer t = s.model().tokenizer();
         int[] ids = new int[tokens.size()];
         for (int i = 0; i < ids.length; i++) {
             JsonNode id = tokens.get(i);
             if (!id.isIntegralNumber() || id.asInt() < 0 || id.asInt() >= t.vocabSize()) {
-                throw ApiException.badRequest("tokens", "tokens[" + i + "] is not a token id of this model (0.."
+                throw RequestRejectedException.invalid("tokens", "tokens[" + i + "] is not a token id of this model (0.."
                         + (t.vocabSize() - 1) + ")");
             }
             ids[i] = id.asInt();
@@ -68,9 +69,9 @@ class TokenizeController {
     }
 
     private static void check(JsonNode body, Set<String> known) {
-        if (body == null || !body.isObject()) throw ApiException.badRequest(null, "the request body must be a JSON object");
+        if (body == null || !body.isObject()) throw RequestRejectedException.invalid(null, "the request body must be a JSON object");
         for (String name : body.propertyNames()) {
-            if (!known.contains(name)) throw ApiException.badRequest(name, "Unrecognized request argument supplied: " + name);
+            if (!known.contains(name)) throw RequestRejectedException.invalid(name, "Unrecognized request argument supplied: " + name);
         }
     }
 

@@ -1,6 +1,5 @@
 package io.paddock.bench;
 
-import io.paddock.cli.CliArgs;
 import io.paddock.engine.EngineConfig;
 import io.paddock.engine.EngineCore;
 import io.paddock.engine.EngineListener;
@@ -8,6 +7,7 @@ import io.paddock.engine.GenerationRequest;
 import io.paddock.engine.GenerationResult;
 import io.paddock.loading.LoadedModel;
 import io.paddock.loading.ModelCatalog;
+import io.paddock.model.GptqOverrides;
 import io.paddock.model.LlamaConfig;
 import io.paddock.sampling.SamplingParams;
 import java.io.PrintStream;
@@ -16,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -31,37 +30,38 @@ public final class ModelBench {
     record Level(int concurrency, double tokensPerSecond, double msPerStep, long bytesPerStep,
             double bandwidthGbs, double ceilingTokensPerSecond, double fraction, int samples, double kvWaste) {}
 
-    public static int run(String[] argv, PrintStream out, PrintStream err) {
-        CliArgs a = new CliArgs(argv, CliArgs.union(CliArgs.GPTQ_VALUED, Set.of("model", "threads", "tokens",
-                "prompt-tokens", "concurrency", "seconds", "bandwidth-mb", "runtime")), CliArgs.union(CliArgs.GPTQ_FLAGS, Set.of("json")));
-        String dir = a.string("model", null);
-        if (dir == null) throw new CliArgs.UsageException("bench needs --model DIR (or: bench matvec)");
-        int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
-        int steps = a.integer("tokens", 16);
-        int promptTokens = a.integer("prompt-tokens", 16);
-        double seconds = a.decimal("seconds", 10f);
-        List<Integer> levels = new ArrayList<>();
-        for (String s : a.string("concurrency", "1").split(",")) {
-            try {
-                levels.add(Integer.parseInt(s.trim()));
-            } catch (NumberFormatException e) {
-                throw new CliArgs.UsageException("--concurrency expects a list like 1,4,16, got '" + s + "'");
-            }
+    /**
+     * What to measure, as {@code cli.BenchCommand} parses it.
+     *
+     * @param levels concurrency levels, each >= 1
+     */
+    public record Options(String model, int threads, int tokens, int promptTokens, double seconds, List<Integer> levels,
+            GptqOverrides gptq, String runtime, int bandwidthMb, boolean json) {
+        public Options {
+            levels = List.copyOf(levels);
         }
-        if (steps < 1 || promptTokens < 1 || levels.stream().anyMatch(c -> c < 1)) {
-            throw new CliArgs.UsageException("--tokens, --prompt-tokens and --concurrency must be >= 1");
-        }
-        try (LoadedModel model = ModelCatalog.open(dir, threads, a.gptqOverrides(), a.string("runtime", "auto"), err);
-             BandwidthProbe probe = new BandwidthProbe(model.parallel(), a.integer("bandwidth-mb", 512) * (1L << 20))) {
+    }
+
+    /** An option that does not fit the loaded model (one line, a usage mistake). */
+    public static final class BadOptions extends IllegalArgumentException {
+        BadOptions(String message) { super(message); }
+    }
+
+    public static int run(Options o, PrintStream out, PrintStream err) {
+        int threads = o.threads(), steps = o.tokens(), promptTokens = o.promptTokens();
+        double seconds = o.seconds();
+        List<Integer> levels = o.levels();
+        try (LoadedModel model = ModelCatalog.open(o.model(), threads, o.gptq(), o.runtime(), err);
+             BandwidthProbe probe = new BandwidthProbe(model.parallel(), o.bandwidthMb() * (1L << 20))) {
             LlamaConfig c = model.checkpoint().config();
             if (promptTokens + steps > c.maxPositionEmbeddings()) {
-                throw new CliArgs.UsageException("--prompt-tokens + --tokens exceed the context length " + c.maxPositionEmbeddings());
+                throw new BadOptions("--prompt-tokens + --tokens exceed the context length " + c.maxPositionEmbeddings());
             }
             long weightBytes = model.checkpoint().weights().bytesPerToken();
             model.warmUp();
             List<Level> results = new ArrayList<>();
             for (int conc : levels) results.add(measure(model, probe, conc, promptTokens, steps, seconds, weightBytes, err));
-            if (a.flag("json")) {
+            if (o.json()) {
                 out.println(json(model, threads, weightBytes, results));
             } else {
                 out.printf(Locale.ROOT, "model %s, %d thread(s), %.2f GB of weights read per step, decode from position %d%n",

@@ -2,18 +2,15 @@ package io.paddock.bench;
 
 import io.paddock.format.DType;
 import io.paddock.format.SafetensorsWriter;
-import io.paddock.model.DemoModel;
+import io.paddock.model.CheckpointWriter;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Writes a LLaMA-shaped model directory with random weights in exactly the layout of TheBloke's AutoGPTQ uploads
@@ -23,9 +20,7 @@ import tools.jackson.databind.json.JsonMapper;
  * on the heap.
  */
 public final class SyntheticCheckpoint {
-    public static final String WEIGHTS = "model.safetensors";
-    static final String USAGE = "usage: synth --shape tiny|llama-7b|llama-13b|llama-33b|llama-65b [--bits 2|3|4|8]"
-            + " [--group-size -1|32|64|128] [--act-order] [--layers N] [--dtype gptq|f16] [--seed S] --out DIR";
+    public static final String WEIGHTS = CheckpointWriter.WEIGHTS;
 
     private static final String[] ATTENTION = {"q_proj", "k_proj", "v_proj", "o_proj"};
     private static final String[] MLP = {"gate_proj", "up_proj", "down_proj"};
@@ -34,13 +29,6 @@ public final class SyntheticCheckpoint {
 
     /** Writes the whole model directory into {@code outDir} (created if needed) and returns it. */
     public static Path write(SyntheticSpec spec, Path outDir) {
-        try {
-            Files.createDirectories(outDir);
-            writeConfigs(spec, outDir);
-            DemoModel.writeTokenizer(outDir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the synthetic model into " + outDir, e);
-        }
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
         if (spec.isGptq()) {
             // AutoGPTQ's save_quantized records the settings in the file too
@@ -50,7 +38,15 @@ public final class SyntheticCheckpoint {
                     .metadata("gptq_damp_percent", "0.01");
         }
         for (SyntheticTensor t : tensors(spec)) w.add(t.name(), t.dtype(), t.shape(), t.bytes());
-        w.write(outDir.resolve(WEIGHTS));
+        Map<String, Object> generation = new LinkedHashMap<>();
+        generation.put("bos_token_id", 1);
+        generation.put("eos_token_id", 2);
+        generation.put("pad_token_id", 0);
+        try {
+            CheckpointWriter.write(outDir, config(spec), generation, spec.isGptq() ? quantizeConfig(spec) : null, w);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the synthetic model into " + outDir, e);
+        }
         return outDir;
     }
 
@@ -106,9 +102,9 @@ public final class SyntheticCheckpoint {
                 values.groupIndexBytes(name + ".g_idx", in, spec.groupSize(), spec.actOrder())));
     }
 
-    private static void writeConfigs(SyntheticSpec spec, Path dir) throws IOException {
+    /** config.json as Transformers writes it for these checkpoints. */
+    private static Map<String, Object> config(SyntheticSpec spec) {
         SyntheticShape s = spec.shape();
-        JsonMapper json = JsonMapper.builder().build();
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("_name_or_path", "paddock-synthetic-" + s.name());
         config.put("architectures", List.of("LlamaForCausalLM"));
@@ -138,17 +134,8 @@ public final class SyntheticCheckpoint {
             Map<String, Object> q = quantizeConfig(spec);
             q.put("quant_method", "gptq");
             config.put("quantization_config", q);
-            json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("quantize_config.json").toFile(),
-                    quantizeConfig(spec));
-        } else {
-            Files.deleteIfExists(dir.resolve("quantize_config.json")); // a stale one would describe other weights
         }
-        json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), config);
-        Map<String, Object> generation = new LinkedHashMap<>();
-        generation.put("bos_token_id", 1);
-        generation.put("eos_token_id", 2);
-        generation.put("pad_token_id", 0);
-        json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("generation_config.json").toFile(), generation);
+        return config;
     }
 
     /** AutoGPTQ's BaseQuantizeConfig as save_quantized writes it, keys sorted as it sorts them. */
@@ -164,32 +151,5 @@ public final class SyntheticCheckpoint {
         q.put("sym", true);
         q.put("true_sequential", true);
         return q;
-    }
-
-    /** The {@code synth} command: prints one summary line, or one error line and returns 2. */
-    public static int run(String[] args, PrintStream out) {
-        SyntheticCommand.Parsed p;
-        try {
-            p = SyntheticCommand.parse(args);
-        } catch (IllegalArgumentException e) {
-            out.println("synth: " + e.getMessage());
-            return 2;
-        }
-        if (p == null) {
-            out.println(USAGE);
-            return 0;
-        }
-        long start = System.nanoTime();
-        write(p.spec(), p.out());
-        double seconds = (System.nanoTime() - start) / 1e9;
-        long bytes;
-        try {
-            bytes = Files.size(p.out().resolve(WEIGHTS));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        out.printf(java.util.Locale.ROOT, "wrote %s: %s, %.2f GB in %.1f s (%.0f MB/s)%s%n", p.out(),
-                p.spec().describe(), bytes / 1e9, seconds, bytes / 1e6 / seconds, p.note());
-        return 0;
     }
 }

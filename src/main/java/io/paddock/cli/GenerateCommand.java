@@ -1,9 +1,11 @@
 package io.paddock.cli;
 
+import io.paddock.engine.Admission;
 import io.paddock.engine.EngineConfig;
 import io.paddock.engine.GenerationRequest;
 import io.paddock.engine.GenerationResult;
 import io.paddock.engine.GenerationService;
+import io.paddock.engine.RequestRejectedException;
 import io.paddock.loading.LoadedModel;
 import io.paddock.loading.ModelCatalog;
 import io.paddock.model.GenerationConfig;
@@ -24,7 +26,7 @@ public final class GenerateCommand {
         int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
         long t0 = System.nanoTime();
         // One sequence: a KV pool of one context, a batch of one.
-        EngineConfig oneSequence = new EngineConfig(16, 0, 1, 512, true, 1);
+        EngineConfig oneSequence = EngineConfig.defaults().withMaxNumSeqs(1);
         try (GenerationService engine = new GenerationService(
                 ModelCatalog.open(a.string("model", null), threads, a.gptqOverrides(),
                         a.string("runtime", "auto"), err), oneSequence)) {
@@ -46,15 +48,14 @@ public final class GenerateCommand {
             } catch (IllegalArgumentException e) {
                 throw new CliArgs.UsageException(e.getMessage());
             }
-            int maxTokens = a.integer("max-tokens", 128);
-            if (maxTokens < 0) throw new CliArgs.UsageException("--max-tokens must be >= 0");
             int[] prompt = model.encodePrompt(a.string("prompt", ""));
-            if (prompt.length == 0) throw new CliArgs.UsageException("the prompt encodes to no tokens and the model adds no BOS");
-            if (prompt.length >= model.contextLength()) {
-                throw new CliArgs.UsageException("the prompt has " + prompt.length + " tokens; the context length is "
-                        + model.contextLength());
+            int maxTokens;
+            try { // the same admission step as the HTTP API; a budget past the context is cut to fit
+                maxTokens = Admission.admit(engine.capacity(), prompt, a.integer("max-tokens", null), 128,
+                        Admission.Entry.CLI).maxTokens();
+            } catch (RequestRejectedException e) {
+                throw new CliArgs.UsageException(e.getMessage());
             }
-            maxTokens = Math.min(maxTokens, model.contextLength() - prompt.length);
             List<String> stop = a.string("stop", null) == null ? List.of() : List.of(a.string("stop", null));
             var request = new GenerationRequest(prompt, maxTokens, params, stop, a.flag("ignore-eos"));
             long t1 = System.nanoTime();
@@ -62,7 +63,7 @@ public final class GenerateCommand {
             GenerationResult r;
             try {
                 r = engine.generate(request, text -> { out.print(text); out.flush(); });
-            } catch (IllegalArgumentException e) {
+            } catch (RequestRejectedException e) { // anything else is a fault, not a usage mistake
                 throw new CliArgs.UsageException(e.getMessage());
             }
             out.flush();

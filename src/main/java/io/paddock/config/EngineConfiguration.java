@@ -16,9 +16,7 @@ public class EngineConfiguration {
 
     @Bean(destroyMethod = "close")
     ModelRegistry modelRegistry(PaddockProperties props) {
-        var e = props.engine();
-        EngineConfig config = new EngineConfig(e.blockSize(), e.kvCacheMemory().toBytes(), e.maxNumSeqs(),
-                e.maxNumBatchedTokens(), e.prefixCaching(), e.maxQueued());
+        EngineConfig config = props.engine().engineConfig();
         List<String> dirs = props.model().path() == null || props.model().path().isEmpty()
                 ? java.util.Collections.singletonList(null) : props.model().path();
         List<GenerationService> services = new ArrayList<>();

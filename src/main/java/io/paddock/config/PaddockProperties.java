@@ -1,5 +1,6 @@
 package io.paddock.config;
 
+import io.paddock.engine.EngineConfig;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -48,9 +49,21 @@ public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine 
      * @param maxNumSeqs          most sequences decoding together in one batch
      * @param maxNumBatchedTokens per-step token budget: longer prompts are prefilled in chunks of this size
      * @param prefixCaching       reuse the KV cache of identical prompt prefixes across requests
+     *                            <p>The engine settings' defaults are {@link EngineConfig}'s {@code DEFAULT_*}
+     *                            constants (the one place they are defined).
      */
-    public record Engine(@DefaultValue("256") int maxQueued, @DefaultValue("16") int defaultMaxTokens,
-            @DefaultValue("16") int blockSize, @DefaultValue("0") org.springframework.util.unit.DataSize kvCacheMemory,
-            @DefaultValue("64") int maxNumSeqs, @DefaultValue("512") int maxNumBatchedTokens,
-            @DefaultValue("true") boolean prefixCaching) {}
+    public record Engine(@DefaultValue("" + EngineConfig.DEFAULT_MAX_QUEUED) int maxQueued,
+            @DefaultValue("16") int defaultMaxTokens,
+            @DefaultValue("" + EngineConfig.DEFAULT_BLOCK_SIZE) int blockSize,
+            @DefaultValue("" + EngineConfig.DEFAULT_KV_CACHE_BYTES) org.springframework.util.unit.DataSize kvCacheMemory,
+            @DefaultValue("" + EngineConfig.DEFAULT_MAX_NUM_SEQS) int maxNumSeqs,
+            @DefaultValue("" + EngineConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS) int maxNumBatchedTokens,
+            @DefaultValue("" + EngineConfig.DEFAULT_PREFIX_CACHING) boolean prefixCaching) {
+
+        /** The engine settings these properties give (defaults: {@link EngineConfig}'s). */
+        public EngineConfig engineConfig() {
+            return new EngineConfig(blockSize, kvCacheMemory.toBytes(), maxNumSeqs, maxNumBatchedTokens,
+                    prefixCaching, maxQueued);
+        }
+    }
 }

@@ -1,7 +1,8 @@
 package io.paddock.engine;
 
 /**
- * Engine sizing.
+ * Engine sizing: the one definition of the engine settings and their defaults. The {@code DEFAULT_*} constants are
+ * the defaults; {@code paddock.engine.*} (PaddockProperties) binds to them and {@link #defaults()} is built from them.
  *
  * @param blockSize           tokens per KV block (16, as vLLM)
  * @param kvCacheBytes        memory for the KV pool; 0 = automatic (see {@link #numBlocks})
@@ -13,8 +14,52 @@ package io.paddock.engine;
 public record EngineConfig(int blockSize, long kvCacheBytes, int maxNumSeqs, int maxNumBatchedTokens,
         boolean prefixCaching, int maxQueued) {
 
+    public static final int DEFAULT_BLOCK_SIZE = 16;
+    public static final long DEFAULT_KV_CACHE_BYTES = 0;
+    public static final int DEFAULT_MAX_NUM_SEQS = 64;
+    public static final int DEFAULT_MAX_NUM_BATCHED_TOKENS = 512;
+    public static final boolean DEFAULT_PREFIX_CACHING = true;
+    public static final int DEFAULT_MAX_QUEUED = 256;
+
+    private static final EngineConfig DEFAULTS = new EngineConfig(DEFAULT_BLOCK_SIZE, DEFAULT_KV_CACHE_BYTES,
+            DEFAULT_MAX_NUM_SEQS, DEFAULT_MAX_NUM_BATCHED_TOKENS, DEFAULT_PREFIX_CACHING, DEFAULT_MAX_QUEUED);
+
     public static EngineConfig defaults() {
-        return new EngineConfig(16, 0, 64, 512, true, 256);
+        return DEFAULTS;
+    }
+
+    public EngineConfig withBlockSize(int v) {
+        return new EngineConfig(v, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, prefixCaching, maxQueued);
+    }
+
+    public EngineConfig withKvCacheBytes(long v) {
+        return new EngineConfig(blockSize, v, maxNumSeqs, maxNumBatchedTokens, prefixCaching, maxQueued);
+    }
+
+    public EngineConfig withMaxNumSeqs(int v) {
+        return new EngineConfig(blockSize, kvCacheBytes, v, maxNumBatchedTokens, prefixCaching, maxQueued);
+    }
+
+    public EngineConfig withMaxNumBatchedTokens(int v) {
+        return new EngineConfig(blockSize, kvCacheBytes, maxNumSeqs, v, prefixCaching, maxQueued);
+    }
+
+    public EngineConfig withPrefixCaching(boolean v) {
+        return new EngineConfig(blockSize, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, v, maxQueued);
+    }
+
+    public EngineConfig withMaxQueued(int v) {
+        return new EngineConfig(blockSize, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, prefixCaching, v);
+    }
+
+    /** The per-step token budget actually used: never below {@code maxNumSeqs}, so every running sequence gets a share. */
+    public int stepTokenBudget() {
+        return Math.max(maxNumBatchedTokens, maxNumSeqs);
+    }
+
+    /** The scheduler's limits for a model of {@code maxModelLen} tokens and a pool of {@code numBlocks} KV blocks. */
+    public SchedulerConfig schedulerConfig(int maxModelLen, int numBlocks) {
+        return new SchedulerConfig(withMaxNumBatchedTokens(stepTokenBudget()), maxModelLen, numBlocks);
     }
 
     /**

@@ -5,8 +5,6 @@ import io.paddock.loading.EngineStartException;
 import io.paddock.loading.LoadedModel;
 import io.paddock.runtime.KvStore;
 import io.paddock.runtime.StepChunk;
-import io.paddock.sampling.Sampler;
-import io.paddock.tokenizer.IncrementalDetokenizer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,19 +20,23 @@ import org.slf4j.LoggerFactory;
  * The serving loop. ONE thread owns the scheduler, the KV-cache manager, the KV memory and the runtime, and loops
  * schedule → one batched forward pass → update (sample, stop checks, free). Other threads talk to it only through
  * a queue of commands; outputs leave through each request's {@link EngineListener}. Sequences join and leave the
- * batch between steps (continuous batching), and long prompts are prefilled in budget-sized chunks.
+ * batch between steps (continuous batching), and long prompts are prefilled in budget-sized chunks. The output side
+ * of each request (sampling bookkeeping, detokenizing, stop strings, text deltas, finishing) is the
+ * {@link OutputProcessor}'s; this loop calls it after each step.
  */
 public final class EngineCore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EngineCore.class);
 
     /** A submitted request; {@link #cancel()} ends it at the next step and frees its KV blocks at once. */
-    public final class Handle {
+    private final class Handle implements RequestHandle {
         private final long id;
 
         private Handle(long id) { this.id = id; }
 
+        @Override
         public long id() { return id; }
 
+        @Override
         public void cancel() {
             inbox.add(new Cancel(id));
             LockSupport.unpark(thread);
@@ -50,28 +52,6 @@ public final class EngineCore implements AutoCloseable {
 
     private record Cancel(long id) implements Command {}
 
-    /** Per-request state the engine thread keeps beside the scheduler's Sequence. */
-    private static final class Active {
-        final Sequence seq;
-        final EngineListener listener;
-        final Sampler sampler;
-        final IncrementalDetokenizer detokenizer;
-        final StopMatcher stops;
-        final List<io.paddock.sampling.Sample> samples = new ArrayList<>(); // (output tokens), kept until emitted
-        final boolean logprobs;
-        int emitted; // output tokens already turned into text
-
-        Active(Sequence seq, EngineListener listener, Sampler sampler, IncrementalDetokenizer detokenizer,
-                StopMatcher stops) {
-            this.seq = seq;
-            this.listener = listener;
-            this.sampler = sampler;
-            this.detokenizer = detokenizer;
-            this.stops = stops;
-            this.logprobs = sampler.params().logprobs() >= 0;
-        }
-    }
-
     private final LoadedModel model;
     private final EngineConfig config;
     private final KvCacheManager kvManager;
@@ -80,7 +60,8 @@ public final class EngineCore implements AutoCloseable {
     private final ConcurrentLinkedQueue<Command> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicInteger pending = new AtomicInteger(); // submitted, not yet finished
     private final AtomicLong nextId = new AtomicLong(1);
-    private final Map<Long, Active> active = new HashMap<>(); // engine thread only
+    private final OutputProcessor output;
+    private final Map<Long, OutputProcessor.RequestState> active = new HashMap<>(); // engine thread only
     private final Map<Long, List<Submit>> deferred = new HashMap<>(); // leader id -> samples waiting on its prompt
     private final Thread thread;
     private volatile boolean closed;
@@ -91,7 +72,7 @@ public final class EngineCore implements AutoCloseable {
     public EngineCore(LoadedModel model, EngineConfig config) {
         this.model = model;
         this.config = config;
-        int budget = Math.max(config.maxNumBatchedTokens(), config.maxNumSeqs());
+        int budget = config.stepTokenBudget();
         int numBlocks;
         try {
             model.runtime().reserveStep(budget, config.maxNumSeqs(), config.blockSize());
@@ -102,8 +83,8 @@ public final class EngineCore implements AutoCloseable {
             throw new EngineStartException(e.getMessage(), e);
         }
         this.kvManager = new KvCacheManager(numBlocks, config.blockSize(), config.prefixCaching());
-        this.scheduler = new Scheduler(new SchedulerConfig(config.maxNumSeqs(), budget, config.blockSize(),
-                model.contextLength(), config.prefixCaching(), numBlocks), kvManager);
+        this.scheduler = new Scheduler(config.schedulerConfig(model.contextLength(), numBlocks), kvManager);
+        this.output = OutputProcessor.of(model);
         this.stats = snapshot();
         this.thread = new Thread(this::loop, "paddock-engine");
         thread.setDaemon(true);
@@ -123,7 +104,7 @@ public final class EngineCore implements AutoCloseable {
      * Queues a request. Refuses at once (on the caller's thread) one that can never fit: longer than the context
      * or needing more KV blocks than the whole pool; and one that would overflow the queue.
      */
-    public Handle submit(GenerationRequest request, EngineListener listener) {
+    public RequestHandle submit(GenerationRequest request, EngineListener listener) {
         check(request, 1);
         long id = nextId.getAndIncrement();
         inbox.add(new Submit(id, request, listener));
@@ -136,7 +117,7 @@ public final class EngineCore implements AutoCloseable {
      * is computed and then find the prompt's full KV blocks in the prefix cache, so the prompt is computed once
      * and its blocks are shared (reference-counted) by all samples.
      */
-    public List<Handle> submitSamples(List<GenerationRequest> samples, List<EngineListener> listeners) {
+    public List<RequestHandle> submitSamples(List<GenerationRequest> samples, List<EngineListener> listeners) {
         if (samples.isEmpty() || samples.size() != listeners.size()) {
             throw new IllegalArgumentException("need one listener per sample");
         }
@@ -147,7 +128,7 @@ public final class EngineCore implements AutoCloseable {
         }
         check(samples.getFirst(), samples.size());
         List<Submit> submits = new ArrayList<>();
-        List<Handle> handles = new ArrayList<>();
+        List<RequestHandle> handles = new ArrayList<>();
         for (int i = 0; i < samples.size(); i++) {
             long id = nextId.getAndIncrement();
             submits.add(new Submit(id, samples.get(i), listeners.get(i)));
@@ -160,31 +141,31 @@ public final class EngineCore implements AutoCloseable {
 
     /**
      * Refuses at once (on the caller's thread) a request that can never fit — longer than the context or needing
-     * more KV blocks than the whole pool — and one that would overflow the queue; counts {@code count} as pending.
+     * more KV blocks than the whole pool — and one that would overflow the queue (OVERLOADED); counts {@code count}
+     * as pending.
      */
     private void check(GenerationRequest request, int count) {
         validate(request);
         if (pending.addAndGet(count) > config.maxQueued() + config.maxNumSeqs()) {
             pending.addAndGet(-count);
-            throw new GenerationService.QueueFullException(config.maxQueued());
+            throw RequestRejectedException.overloaded("the server is busy: " + config.maxQueued()
+                    + " requests are already waiting; retry later");
         }
     }
 
     /**
-     * Whether the engine could take this request at all: not longer than the context, not needing more KV blocks
-     * than the whole pool, engine running. Throws {@link IllegalArgumentException} with the reason.
+     * Whether the engine could take this request at all (see {@link Admission}): not longer than the context, not
+     * needing more KV blocks than the whole pool. Throws {@link RequestRejectedException} with the reason, or
+     * {@link IllegalStateException} when the engine is shut down.
      */
     public void validate(GenerationRequest request) {
         if (closed) throw new IllegalStateException("the engine is shut down");
-        int total = request.promptIds().length + request.maxTokens();
-        if (total > model.contextLength()) {
-            throw new IllegalArgumentException("prompt (" + request.promptIds().length + " tokens) + max_tokens ("
-                    + request.maxTokens() + ") exceeds the context length of " + model.contextLength() + " tokens");
-        }
-        if (kvManager.blocksNeeded(total) > kvManager.numBlocks()) {
-            throw new IllegalArgumentException("prompt + max_tokens need " + kvManager.blocksNeeded(total)
-                    + " KV blocks but the cache holds only " + kvManager.numBlocks());
-        }
+        Admission.check(capacity(), request, Admission.Entry.ENGINE);
+    }
+
+    /** The context and KV pool every request is admitted against. */
+    public Admission.Capacity capacity() {
+        return new Admission.Capacity(model.contextLength(), kvManager.numBlocks(), kvManager.blockSize());
     }
 
     // ---- the engine thread ----
@@ -225,7 +206,7 @@ public final class EngineCore implements AutoCloseable {
     }
 
     private void cancel(long id) {
-        Active a = active.get(id);
+        OutputProcessor.RequestState a = active.get(id);
         if (a != null) {
             end(a, FinishReason.CANCELLED);
             return;
@@ -235,8 +216,7 @@ public final class EngineCore implements AutoCloseable {
                 if (s.id() == id) {
                     waiting.remove(s);
                     pending.decrementAndGet();
-                    s.listener().onFinish(new GenerationResult(new int[0], "", FinishReason.CANCELLED,
-                            s.request().promptIds().length));
+                    OutputProcessor.finishEmpty(s.listener(), s.request(), FinishReason.CANCELLED);
                     return;
                 }
             }
@@ -249,8 +229,8 @@ public final class EngineCore implements AutoCloseable {
         var it = deferred.entrySet().iterator();
         while (it.hasNext()) {
             var e = it.next();
-            Active leader = active.get(e.getKey());
-            if (leader == null || leader.seq.numComputedTokens() >= leader.seq.promptLength()) {
+            OutputProcessor.RequestState leader = active.get(e.getKey());
+            if (leader == null || leader.seq().numComputedTokens() >= leader.seq().promptLength()) {
                 it.remove();
                 e.getValue().forEach(this::admit);
             }
@@ -260,18 +240,13 @@ public final class EngineCore implements AutoCloseable {
     private void admit(Submit s) {
         GenerationRequest r = s.request();
         try {
-            Sequence seq = new Sequence(s.id(), r.promptIds(), r.maxTokens(),
-                    r.ignoreEos() ? java.util.Set.of() : model.eosIds(), model.contextLength());
-            Sampler sampler = new Sampler(r.sampling(), model.checkpoint().config().vocabSize());
-            sampler.acceptPrompt(r.promptIds());
-            Active a = new Active(seq, s.listener(), sampler, new IncrementalDetokenizer(model.tokenizer()),
-                    new StopMatcher(r.stop()));
+            OutputProcessor.RequestState a = output.open(s.id(), r, s.listener());
             if (r.maxTokens() == 0) {
                 pending.decrementAndGet();
-                s.listener().onFinish(new GenerationResult(new int[0], "", FinishReason.LENGTH, r.promptIds().length));
+                OutputProcessor.finishEmpty(s.listener(), r, FinishReason.LENGTH);
                 return;
             }
-            scheduler.add(seq);
+            scheduler.add(a.seq());
             active.put(s.id(), a);
         } catch (RuntimeException e) {
             pending.decrementAndGet();
@@ -295,72 +270,34 @@ public final class EngineCore implements AutoCloseable {
         Map<Long, Integer> sampled = new HashMap<>();
         for (int i = 0; i < logits.length; i++) {
             if (logits[i] == null) continue;
-            Active a = active.get(out.chunks().get(i).seq().id());
-            io.paddock.sampling.Sample sample = a.logprobs ? a.sampler.sampleWithLogprobs(logits[i])
-                    : io.paddock.sampling.Sample.of(a.sampler.sample(logits[i]));
-            a.samples.add(sample);
-            sampled.put(a.seq.id(), sample.token());
+            long id = out.chunks().get(i).seq().id();
+            sampled.put(id, output.sample(active.get(id), logits[i]));
         }
         List<Sequence> finished = scheduler.update(out, s -> sampled.get(s.id()));
         for (ScheduledChunk c : out.chunks()) {
-            Active a = active.get(c.seq().id());
-            if (a != null && c.wantLogits()) emitNewTokens(a);
+            OutputProcessor.RequestState a = active.get(c.seq().id());
+            if (a != null && c.wantLogits() && output.emit(a)) end(a, FinishReason.STOP); // a stop string
         }
         for (Sequence s : finished) {
-            Active a = active.get(s.id());
+            OutputProcessor.RequestState a = active.get(s.id());
             if (a != null) end(a, s.finishReason());
         }
     }
 
-    /** Turns output tokens not yet shown into text; a stop string ends the sequence here. */
-    private void emitNewTokens(Active a) {
-        // Only the tokens added since the last call: copying the whole output every step would be quadratic.
-        int total = a.seq.numOutputTokens();
-        if (a.emitted == total) return;
-        int from = a.emitted, promptLength = a.seq.promptLength();
-        int[] fresh = new int[total - from];
-        for (int i = 0; i < fresh.length; i++) fresh[i] = a.seq.tokenAt(promptLength + from + i);
-        StringBuilder text = new StringBuilder();
-        int tokenizerSize = model.tokenizer().vocabSize();
-        for (int i = 0; i < fresh.length && !a.stops.stopped(); i++) {
-            // Ids past the tokenizer (a model's padded embedding rows) have no text.
-            if (fresh[i] < tokenizerSize) text.append(a.stops.append(a.detokenizer.push(fresh[i])));
-            a.emitted = from + i + 1;
-        }
-        // Called for every accepted token, even when its text is held back (or it has none), so listeners can count.
-        List<io.paddock.sampling.Sample> samples = List.copyOf(a.samples.subList(0, a.emitted - from));
-        a.samples.subList(0, a.samples.size()).clear();
-        a.listener.onText(text.toString(), java.util.Arrays.copyOf(fresh, a.emitted - from), samples);
-        if (a.stops.stopped()) end(a, FinishReason.STOP);
-    }
-
     /** Finishes a request: frees its blocks at once and tells the listener. */
-    private void end(Active a, FinishReason reason) {
-        scheduler.finish(a.seq, reason);
-        active.remove(a.seq.id());
+    private void end(OutputProcessor.RequestState a, FinishReason reason) {
+        scheduler.finish(a.seq(), reason);
+        active.remove(a.seq().id());
         pending.decrementAndGet();
-        if (!a.stops.stopped() && reason != FinishReason.CANCELLED) {
-            String rest = a.stops.finish(a.detokenizer.flush());
-            if (!rest.isEmpty()) a.listener.onText(rest, new int[0], List.of());
-        }
-        int[] tokens = java.util.Arrays.copyOf(a.seq.outputIds(), a.emitted);
-        try {
-            a.listener.onFinish(new GenerationResult(tokens, a.stops.text(), reason, a.seq.promptLength()));
-        } catch (RuntimeException e) {
-            log.warn("listener of request {} failed", a.seq.id(), e);
-        }
+        output.finish(a, reason);
     }
 
     private void failAll(RuntimeException error) {
-        for (Active a : List.copyOf(active.values())) {
-            scheduler.finish(a.seq, FinishReason.CANCELLED);
-            active.remove(a.seq.id());
+        for (OutputProcessor.RequestState a : List.copyOf(active.values())) {
+            scheduler.finish(a.seq(), FinishReason.CANCELLED);
+            active.remove(a.seq().id());
             pending.decrementAndGet();
-            try {
-                a.listener.onError(error);
-            } catch (RuntimeException e) {
-                log.warn("listener of request {} failed", a.seq.id(), e);
-            }
+            output.fail(a, error);
         }
         List<Submit> orphans = new ArrayList<>();
         deferred.values().forEach(orphans::addAll);

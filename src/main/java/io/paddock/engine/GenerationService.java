@@ -33,20 +33,25 @@ public final class GenerationService implements AutoCloseable {
 
     /**
      * Streams a request's outputs to {@code listener} (called on the engine thread). Throws
-     * {@link IllegalArgumentException} at once for a request that can never fit, {@link QueueFullException} when
-     * the queue is full.
+     * {@link RequestRejectedException} at once for a request that can never fit (CONTEXT_LENGTH_EXCEEDED) or when
+     * the queue is full (OVERLOADED).
      */
-    public EngineCore.Handle stream(GenerationRequest request, EngineListener listener) {
+    public RequestHandle stream(GenerationRequest request, EngineListener listener) {
         return core.submit(request, listener);
     }
 
-    /** Throws {@link IllegalArgumentException} for a request the engine could never take (see EngineCore#validate). */
+    /** Throws {@link RequestRejectedException} for a request the engine could never take (see {@link Admission}). */
     public void validate(GenerationRequest request) {
         core.validate(request);
     }
 
+    /** The context and KV pool requests are admitted against (see {@link Admission}). */
+    public Admission.Capacity capacity() {
+        return core.capacity();
+    }
+
     /** Several samples of one prompt (OpenAI's {@code n}); they share the prompt's KV blocks. */
-    public java.util.List<EngineCore.Handle> streamSamples(java.util.List<GenerationRequest> samples,
+    public java.util.List<RequestHandle> streamSamples(java.util.List<GenerationRequest> samples,
             java.util.List<EngineListener> listeners) {
         return samples.size() == 1 ? java.util.List.of(core.submit(samples.getFirst(), listeners.getFirst()))
                 : core.submitSamples(samples, listeners);
@@ -55,7 +60,7 @@ public final class GenerationService implements AutoCloseable {
     /** The whole result when done; cancelling the future cancels the request and frees its blocks. */
     public CompletableFuture<GenerationResult> submit(GenerationRequest request) {
         CompletableFuture<GenerationResult> result = new CompletableFuture<>();
-        EngineCore.Handle handle = core.submit(request, new EngineListener() {
+        RequestHandle handle = core.submit(request, new EngineListener() {
             @Override public void onText(String delta, int[] tokenIds, java.util.List<io.paddock.sampling.Sample> samples) { }
             @Override public void onFinish(GenerationResult r) { result.complete(r); }
             @Override public void onError(RuntimeException e) { result.completeExceptionally(e); }
@@ -88,12 +93,5 @@ public final class GenerationService implements AutoCloseable {
     public void close() {
         core.close();
         model.close();
-    }
-
-    /** The request queue is full; the client should retry later. */
-    public static final class QueueFullException extends RuntimeException {
-        public QueueFullException(int queued) {
-            super("the server is busy: " + queued + " requests are already waiting; retry later");
-        }
     }
 }

@@ -42,7 +42,9 @@ public final class Scheduler {
     }
 
     /**
-     * Queues a sequence. Rejects one that could never run even alone, so that admission can always make progress.
+     * Queues a sequence. One that could never run even alone was refused by {@link Admission} before it got here;
+     * meeting one is an engine bug ({@link IllegalStateException}), checked so that admission can always make
+     * progress.
      */
     public void add(Sequence s) {
         if (s.status() != SequenceStatus.WAITING || s.arrival() >= 0) {
@@ -51,13 +53,13 @@ public final class Scheduler {
         if (live.containsKey(s.id())) throw new IllegalArgumentException("duplicate sequence id " + s.id());
         long total = (long) s.promptLength() + s.maxTokens();
         if (total > config.maxModelLen()) {
-            throw new IllegalArgumentException("prompt (" + s.promptLength() + " tokens) + max_tokens ("
+            throw new IllegalStateException("not admitted: prompt (" + s.promptLength() + " tokens) + max_tokens ("
                     + s.maxTokens() + ") = " + total + " exceeds the maximum context length of "
                     + config.maxModelLen() + " tokens");
         }
         int blocks = kv.blocksNeeded((int) total);
         if (blocks > kv.numBlocks()) {
-            throw new IllegalArgumentException("prompt (" + s.promptLength() + " tokens) + max_tokens ("
+            throw new IllegalStateException("not admitted: prompt (" + s.promptLength() + " tokens) + max_tokens ("
                     + s.maxTokens() + ") needs " + blocks + " KV blocks of " + kv.blockSize()
                     + " tokens but the cache has only " + kv.numBlocks());
         }

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +49,7 @@ public final class DemoModel {
     /** Returns the demo model directory under {@code cacheRoot}, generating it first where absent. */
     public static Path materialize(Path cacheRoot) {
         Path dir = cacheRoot.resolve(ID + "-" + VERSION);
-        if (Files.isRegularFile(dir.resolve("model.safetensors"))) return dir;
+        if (Files.isRegularFile(dir.resolve(CheckpointWriter.WEIGHTS))) return dir;
         try {
             Files.createDirectories(cacheRoot);
             Path tmp = Files.createTempDirectory(cacheRoot, ID + "-tmp-");
@@ -55,7 +57,7 @@ public final class DemoModel {
             try {
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException raced) {
-                if (!Files.isRegularFile(dir.resolve("model.safetensors"))) throw raced;
+                if (!Files.isRegularFile(dir.resolve(CheckpointWriter.WEIGHTS))) throw raced;
                 deleteTree(tmp); // another process finished first; its identical copy wins
             }
             return dir;
@@ -66,7 +68,6 @@ public final class DemoModel {
 
     /** Writes the whole model directory into {@code dir}. */
     public static void write(Path dir) throws IOException {
-        JsonMapper json = JsonMapper.builder().build();
         Vocabulary vocab = VOCABULARY;
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("architectures", List.of("LlamaForCausalLM"));
@@ -85,9 +86,6 @@ public final class DemoModel {
         config.put("eos_token_id", 2);
         config.put("torch_dtype", "float16");
         config.put("_paddock_note", DESCRIPTION);
-        json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), config);
-        json.writeValue(dir.resolve("generation_config.json").toFile(), Map.of("bos_token_id", 1, "eos_token_id", 2));
-        writeTokenizer(dir);
 
         SplittableRandom random = new SplittableRandom(SEED);
         int v = vocab.pieces.size(), kv = KV_HEADS * (HIDDEN / HEADS);
@@ -107,12 +105,12 @@ public final class DemoModel {
         }
         ones(w, "model.norm.weight", HIDDEN);
         gaussian(w, "lm_head.weight", v, HIDDEN, 4 / Math.sqrt(HIDDEN), random.split());
-        w.write(dir.resolve("model.safetensors"));
+        CheckpointWriter.write(dir, config, Map.of("bos_token_id", 1, "eos_token_id", 2), null, w);
     }
 
     /**
      * Writes the demo model's byte-fallback BPE tokenizer ({@code tokenizer.json}, {@code tokenizer_config.json})
-     * into {@code dir}; synthetic benchmark checkpoints reuse it.
+     * into {@code dir}; {@link CheckpointWriter} writes it into every checkpoint it makes.
      */
     public static void writeTokenizer(Path dir) throws IOException {
         JsonMapper json = JsonMapper.builder().build();
@@ -129,7 +127,7 @@ public final class DemoModel {
 
     private static void ones(SafetensorsWriter w, String name, int n) {
         float[] x = new float[n];
-        java.util.Arrays.fill(x, 1f);
+        Arrays.fill(x, 1f);
         w.addFloats(name, DType.F16, new long[] {n}, x);
     }
 
@@ -154,7 +152,7 @@ public final class DemoModel {
 
     private static void deleteTree(Path p) throws IOException {
         try (var s = Files.walk(p)) {
-            for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
+            for (Path f : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
         }
     }
 

@@ -1,6 +1,8 @@
 package io.paddock.model;
 
+import io.paddock.format.LittleEndian;
 import io.paddock.format.Tensor;
+import java.lang.foreign.ValueLayout;
 
 /**
  * A GPTQ-quantized linear layer exactly as stored: {@code w[i,o] = scales[g_idx[i],o] · (q[i,o] − zero[g_idx[i],o])}
@@ -21,8 +23,19 @@ public record GptqLinear(
 
     /** The group of original input feature {@code i}. */
     public int group(int i) {
-        if (gIdx != null) return gIdx.data().get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 4L * i);
+        if (gIdx != null) return gIdx.data().get(ValueLayout.JAVA_INT_UNALIGNED, 4L * i);
         return spec.groupSize() == -1 ? 0 : i / spec.groupSize();
+    }
+
+    /** Words per qzeros row: the row's byte size over 4 (a row may carry padding bits after the last zero). */
+    public int zeroWords() {
+        return Math.toIntExact(qzeros.info().dim(1));
+    }
+
+    /** bias[o] widened from f16, or 0 without a bias. */
+    public float bias(int o) {
+        if (bias == null) return 0f;
+        return Float.float16ToFloat(bias.data().getAtIndex(LittleEndian.I16, o));
     }
 
     @Override

@@ -78,6 +78,26 @@ class ChatAndExtrasIT {
     }
 
     @Test
+    void aChatThatOverflowsTheContextNamesMessagesAndTheBudgetField() throws Exception {
+        String longText = "once upon a time there was a little girl ".repeat(120); // well past 512 tokens
+        var overflow = post("/v1/chat/completions", """
+                {"model":"stories260K","messages":[{"role":"user","content":"%s"}]}""".formatted(longText));
+        assertThat(overflow.statusCode()).isEqualTo(400);
+        JsonNode err = JSON.readTree(overflow.body()).get("error");
+        assertThat(err.get("param").asString()).isEqualTo("messages");
+        assertThat(err.get("code").asString()).isEqualTo("context_length_exceeded");
+        assertThat(err.get("type").asString()).isEqualTo("invalid_request_error");
+        assertThat(overflow.headers().firstValue("x-request-id")).hasValueSatisfying(id -> assertThat(id).startsWith("req_"));
+
+        var budget = post("/v1/chat/completions", """
+                {"model":"stories260K","messages":[{"role":"user","content":"Hello"}],"max_completion_tokens":100000}""");
+        assertThat(budget.statusCode()).isEqualTo(400);
+        JsonNode err2 = JSON.readTree(budget.body()).get("error");
+        assertThat(err2.get("param").asString()).isEqualTo("max_completion_tokens");
+        assertThat(err2.get("code").asString()).isEqualTo("context_length_exceeded");
+    }
+
+    @Test
     void tokenizeDetokenizeReadyAndDocs() throws Exception {
         JsonNode tok = JSON.readTree(post("/tokenize", """
                 {"model":"stories260K","prompt":"Once upon a time"}""").body());

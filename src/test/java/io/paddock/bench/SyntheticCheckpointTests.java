@@ -10,9 +10,6 @@ import io.paddock.model.GptqSpec;
 import io.paddock.model.LayerWeights;
 import io.paddock.model.Linear;
 import io.paddock.model.LlamaCheckpoint;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -197,53 +194,5 @@ class SyntheticCheckpointTests {
             assertThat(x.qweight().data().mismatch(y.qweight().data())).isEqualTo(-1);
             assertThat(x.gIdx().toIntArray()).isEqualTo(y.gIdx().toIntArray());
         }
-    }
-
-    @Test
-    void commandLineWritesAndSummarises() {
-        Path out = tmp.resolve("cli");
-        Result r = run("--shape", "tiny", "--bits", "3", "--group-size", "-1", "--layers", "1", "--seed", "5",
-                "--out", out.toString());
-        assertThat(r.code).isZero();
-        assertThat(r.text).startsWith("wrote " + out + ": tiny 1 layer, GPTQ 3-bit no groups, ");
-        try (LlamaCheckpoint c = LlamaCheckpoint.open(out)) {
-            assertThat(c.gptqSpec()).contains(new GptqSpec(3, -1, false, true, true));
-        }
-        Result f16 = run("--shape", "tiny", "--dtype", "f16", "--act-order", "--out", tmp.resolve("f").toString());
-        assertThat(f16.code).isZero();
-        assertThat(f16.text).contains("tiny 2 layers, F16").contains("ignored with --dtype f16");
-    }
-
-    @Test
-    void commandLineMistakesAreOneLine() {
-        String o = tmp.resolve("x").toString();
-        assertThat(run("--shape", "llama-8b", "--out", o).text)
-                .isEqualTo("synth: --shape: unknown shape 'llama-8b' (known: tiny, llama-7b, llama-13b, llama-33b,"
-                        + " llama-65b)\n");
-        assertThat(run("--shape", "tiny", "--bits", "5", "--out", o).text)
-                .isEqualTo("synth: --bits must be 2, 3, 4 or 8, got 5\n");
-        assertThat(run("--shape", "tiny", "--group-size", "100", "--out", o).text)
-                .isEqualTo("synth: --group-size 100: shape tiny: 256 input features do not split into groups of 100\n");
-        assertThat(run("--shape", "tiny", "--group-size", "0", "--out", o).text)
-                .isEqualTo("synth: --group-size must be -1 (no groups) or positive, got 0\n");
-        assertThat(run("--shape", "tiny", "--layers", "0", "--out", o).text)
-                .isEqualTo("synth: --layers must be positive, got 0\n");
-        assertThat(run("--shape", "tiny", "--dtype", "bf16", "--out", o).text)
-                .isEqualTo("synth: --dtype must be gptq or f16, got 'bf16'\n");
-        assertThat(run("--shape", "tiny", "--seed", "x", "--out", o).text)
-                .isEqualTo("synth: --seed expects an integer, got 'x'\n");
-        assertThat(run("--shape", "tiny").text).isEqualTo("synth: --out DIR is required\n");
-        Result r = run("--shape", "tiny", "--out");
-        assertThat(r.code).isEqualTo(2);
-        assertThat(r.text).isEqualTo("synth: --out needs a value\n");
-        assertThat(Files.exists(tmp.resolve("x"))).isFalse();
-    }
-
-    record Result(int code, String text) {}
-
-    private static Result run(String... args) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        int code = SyntheticCheckpoint.run(args, new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        return new Result(code, bytes.toString(StandardCharsets.UTF_8).replace(System.lineSeparator(), "\n"));
     }
 }

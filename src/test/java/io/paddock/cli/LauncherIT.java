@@ -67,4 +67,18 @@ class LauncherIT {
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("--max-tokens");
     }
+
+    @Test
+    void helpPrintsUsageAndSucceeds() throws Exception {
+        Run all = paddock("--help");
+        assertThat(all.code()).as(all.err()).isZero();
+        assertThat(all.out()).startsWith("usage: paddock <command>").contains("serve").contains("synth").contains("bench");
+        for (String command : List.of("serve", "generate", "tokenize", "synth", "bench")) {
+            Run r = paddock(command, "--help");
+            assertThat(r.code()).as(command + ": " + r.err()).isZero();
+            assertThat(r.out()).startsWith("usage: paddock " + command).contains("  " + command + " ");
+            assertThat(r.err()).doesNotContain("unknown option");
+        }
+        assertThat(paddock("generate", "-h").out()).startsWith("usage: paddock generate");
+    }
 }

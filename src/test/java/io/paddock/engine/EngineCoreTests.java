@@ -29,7 +29,7 @@ class EngineCoreTests {
         CompletableFuture<Outcome> f = new CompletableFuture<>();
         StringBuilder streamed = new StringBuilder();
         AtomicInteger texts = new AtomicInteger();
-        EngineCore.Handle[] handle = new EngineCore.Handle[1];
+        RequestHandle[] handle = new RequestHandle[1];
         handle[0] = g.stream(req, new EngineListener() {
             @Override public void onText(String delta, int[] ids, List<io.paddock.sampling.Sample> samples) {
                 streamed.append(delta);
@@ -156,9 +156,9 @@ class EngineCoreTests {
             int[] prompt = new int[300];
             java.util.Arrays.fill(prompt, 300);
             assertThatThrownBy(() -> g.stream(new GenerationRequest(prompt, 300, SamplingParams.greedy(), List.of(), false),
-                    null)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("context length");
+                    null)).isInstanceOf(RequestRejectedException.class).hasMessageContaining("context length");
             assertThatThrownBy(() -> g.stream(new GenerationRequest(prompt, 200, SamplingParams.greedy(), List.of(), false),
-                    null)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("KV blocks");
+                    null)).isInstanceOf(RequestRejectedException.class).hasMessageContaining("KV blocks");
         }
     }
 

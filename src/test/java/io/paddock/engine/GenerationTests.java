@@ -109,7 +109,10 @@ class GenerationTests {
             java.util.Arrays.fill(ids, 300);
             var req = new GenerationRequest(ids, 1, SamplingParams.greedy(), List.of(), false);
             assertThatThrownBy(() -> g.generate(req, t -> { }))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("context length of 512");
+                    .isInstanceOfSatisfying(RequestRejectedException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(RequestRejectedException.Reason.CONTEXT_LENGTH_EXCEEDED);
+                        assertThat(e.param()).isEqualTo("prompt");
+                    }).hasMessageContaining("maximum context length is 512");
         }
     }
 }

@@ -89,7 +89,7 @@ class SchedulerRandomizedTests {
                 default -> (parent, tokens) -> 42L;                          // everything collides
             };
             int maxModelLen = numBlocks * blockSize + rnd.nextInt(8);
-            return new Setup(new SchedulerConfig(maxSeqs, budget, blockSize, maxModelLen, prefix, numBlocks),
+            return new Setup(SchedulerTests.config(maxSeqs, budget, blockSize, maxModelLen, prefix, numBlocks),
                     hasher, hashKind == 0);
         }
 
@@ -158,7 +158,7 @@ class SchedulerRandomizedTests {
                             sched.add(s);
                             added.add(s);
                         } else {
-                            assertThatThrownBy(() -> sched.add(s)).isInstanceOf(IllegalArgumentException.class);
+                            assertThatThrownBy(() -> sched.add(s)).isInstanceOf(IllegalStateException.class);
                         }
                     }
                 }
@@ -305,7 +305,7 @@ class SchedulerRandomizedTests {
         for (int seed = 0; seed < 20; seed++) {
             Random rnd = new Random(1000 + seed);
             int[][] prefixes = {{1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6, 1, 2}, {6, 5, 4, 3, 2, 1, 6, 5, 4}, {}};
-            SchedulerConfig roomy = new SchedulerConfig(64, 4096, 4, 256, false, 4096);
+            SchedulerConfig roomy = SchedulerTests.config(64, 4096, 4, 256, false, 4096);
             List<int[]> prompts = new ArrayList<>();
             List<Integer> maxTokens = new ArrayList<>();
             for (int i = 0; i < 40; i++) {
@@ -314,7 +314,7 @@ class SchedulerRandomizedTests {
             }
             Map<Long, int[]> reference = run(new Scheduler(roomy, new KvCacheManager(4096, 4, false)), prompts,
                     maxTokens, model);
-            SchedulerConfig tight = new SchedulerConfig(1 + rnd.nextInt(6), 8 + rnd.nextInt(24), 4, 64, true,
+            SchedulerConfig tight = SchedulerTests.config(1 + rnd.nextInt(6), 8 + rnd.nextInt(24), 4, 64, true,
                     16 + rnd.nextInt(8));
             BlockHasher hasher = seed % 2 == 0 ? BlockHasher.standard() : (p, t) -> Arrays.hashCode(t) & 1;
             Scheduler squeezed = new Scheduler(tight, new KvCacheManager(tight.numBlocks(), tight.blockSize(), true,

@@ -15,9 +15,15 @@ class SchedulerTests {
     private static final int NO_LIMIT = 1 << 20;
     private static final ToIntFunction<Sequence> COUNTING = s -> 100 + s.numOutputTokens();
 
+    /** Scheduler limits from the engine settings that matter to the scheduler. */
+    static SchedulerConfig config(int maxSeqs, int budget, int blockSize, int maxModelLen, boolean prefix,
+            int numBlocks) {
+        return new SchedulerConfig(new EngineConfig(blockSize, 0, maxSeqs, budget, prefix, 0), maxModelLen, numBlocks);
+    }
+
     private static Scheduler scheduler(int maxSeqs, int budget, int blockSize, int maxModelLen, boolean prefix,
             int numBlocks) {
-        SchedulerConfig c = new SchedulerConfig(maxSeqs, budget, blockSize, maxModelLen, prefix, numBlocks);
+        SchedulerConfig c = config(maxSeqs, budget, blockSize, maxModelLen, prefix, numBlocks);
         return new Scheduler(c, new KvCacheManager(numBlocks, blockSize, prefix));
     }
 
@@ -207,11 +213,12 @@ class SchedulerTests {
     @Test
     void sequencesThatCouldNeverFitAreRejectedUpFront() {
         Scheduler sched = scheduler(4, 64, 16, 256, false, 8); // 8 blocks = 128 tokens
+        // Admission refuses these before the scheduler sees them; here they are an engine bug.
         assertThatThrownBy(() -> sched.add(seq(1, 200, 100)))
-                .isInstanceOf(IllegalArgumentException.class)
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("exceeds the maximum context length of 256");
         assertThatThrownBy(() -> sched.add(seq(2, 100, 29)))
-                .isInstanceOf(IllegalArgumentException.class)
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("needs 9 KV blocks");
         sched.add(seq(3, 100, 28));
         assertThatThrownBy(() -> sched.add(seq(3, 10, 10))).hasMessageContaining("duplicate sequence id 3");
@@ -223,10 +230,10 @@ class SchedulerTests {
 
     @Test
     void configIsValidated() {
-        assertThatThrownBy(() -> new SchedulerConfig(0, 64, 16, 256, false, 8)).hasMessageContaining("maxNumSeqs");
-        assertThatThrownBy(() -> new SchedulerConfig(8, 4, 16, 256, false, 8)).hasMessageContaining(">= maxNumSeqs");
-        assertThatThrownBy(() -> new SchedulerConfig(1, 4, 0, 256, false, 8)).hasMessageContaining("blockSize");
-        SchedulerConfig c = new SchedulerConfig(1, 4, 16, 256, false, 8);
+        assertThatThrownBy(() -> config(0, 64, 16, 256, false, 8)).hasMessageContaining("maxNumSeqs");
+        assertThatThrownBy(() -> config(8, 4, 16, 256, false, 8)).hasMessageContaining(">= maxNumSeqs");
+        assertThatThrownBy(() -> config(1, 4, 0, 256, false, 8)).hasMessageContaining("blockSize");
+        SchedulerConfig c = config(1, 4, 16, 256, false, 8);
         assertThatThrownBy(() -> new Scheduler(c, new KvCacheManager(8, 32, false)))
                 .hasMessageContaining("does not match");
     }

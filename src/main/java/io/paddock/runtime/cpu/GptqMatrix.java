@@ -123,7 +123,7 @@ public final class GptqMatrix implements AutoCloseable {
         for (int g = 0; g < groups; g++) groupBase[g] = lanes * (g + groupUnitStart[g] * pc.words());
 
         // Meta: f16 scale bits in the low halves of words [0, lanes/2), zeros in [lanes/2, lanes).
-        int zeroWords = GptqReference.zeroWords(l);
+        int zeroWords = l.zeroWords();
         int[] zrow = new int[zeroWords];
         for (int g = 0; g < groups; g++) {
             MemorySegment.copy(l.qzeros().data(), ValueLayout.JAVA_INT_UNALIGNED, 4L * g * zeroWords, zrow, 0, zeroWords);
@@ -165,7 +165,7 @@ public final class GptqMatrix implements AutoCloseable {
         float[] bias = null;
         if (l.bias() != null) {
             bias = new float[out];
-            for (int o = 0; o < out; o++) bias[o] = GptqReference.bias(l, o);
+            for (int o = 0; o < out; o++) bias[o] = l.bias(o);
         }
         return new GptqMatrix(arena, pc, in, out, groups, perm, groupUnits, groupUnitStart, 4 * blockInts, tiles, bias);
     }

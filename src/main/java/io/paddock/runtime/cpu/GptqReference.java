@@ -32,7 +32,7 @@ public final class GptqReference {
         int bits = l.spec().bits();
         int g = l.group(i);
         int q = code(l, i, o);
-        int z = GptqPacking.extract(l.qzeros().data(), (long) g * zeroWords(l), 1, bits, o);
+        int z = GptqPacking.extract(l.qzeros().data(), (long) g * l.zeroWords(), 1, bits, o);
         if (l.spec().zeroPlusOne()) z += 1;
         float s = scale(l, g, o);
         return s * (q - z);
@@ -51,13 +51,7 @@ public final class GptqReference {
 
     /** bias[o], or 0 without a bias. */
     public static float bias(GptqLinear l, int o) {
-        if (l.bias() == null) return 0f;
-        return Float.float16ToFloat(l.bias().data().getAtIndex(LittleEndian.I16, o));
-    }
-
-    /** Words per qzeros row: the row's byte size over 4 (a row may carry padding bits after the last zero). */
-    static int zeroWords(GptqLinear l) {
-        return Math.toIntExact(l.qzeros().info().dim(1));
+        return l.bias(o);
     }
 
     /**

@@ -1,13 +1,10 @@
-package io.paddock;
+package io.paddock.bench;
 
-import io.paddock.bench.DecodeWindow;
-import io.paddock.bench.Stats;
-import io.paddock.cli.CliArgs;
 import io.paddock.engine.GenerationRequest;
 import io.paddock.engine.GenerationService;
-import io.paddock.engine.ModelRegistry;
 import io.paddock.sampling.SamplingParams;
 import java.io.BufferedReader;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.URI;
@@ -19,37 +16,58 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.stream.Collectors;
-import org.springframework.boot.SpringApplication;
-import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code paddock bench streaming --model DIR}: the decode rate streaming HTTP clients see versus the engine's own
  * rate, side by side in one process. Starts the real server on a free port; each round runs N requests straight on
  * the engine, then the same N requests as concurrent {@code stream: true} HTTP clients reading SSE (with
  * {@code logprobs: 0}, so every token is counted even where its text is held back); both are timed over the
- * full-batch decode window ({@link DecodeWindow}).
+ * full-batch decode window ({@link DecodeWindow}). The server itself is started by the application edge (the one
+ * place Spring may be used) through {@link ServerStarter}; this class only measures.
  */
-final class StreamingBench {
+public final class StreamingBench {
     private StreamingBench() {}
 
-    static int run(String[] argv, PrintStream out) {
-        CliArgs a = new CliArgs(argv, Set.of("model", "concurrency", "tokens", "prompt-tokens", "rounds", "threads"), Set.of());
-        String model = a.string("model", null);
-        if (model == null) throw new CliArgs.UsageException("bench streaming needs --model DIR");
-        int steps = a.integer("tokens", 64), promptTokens = a.integer("prompt-tokens", 16), rounds = a.integer("rounds", 5);
-        List<Integer> levels = Arrays.stream(a.string("concurrency", "1,16").split(",")).map(String::trim)
-                .map(Integer::parseInt).toList();
-        List<String> args = new ArrayList<>(List.of("--server.port=0", "--paddock.model.path=" + model,
-                "--logging.level.root=WARN", "--paddock.engine.max-num-seqs=" + Math.max(16, levels.stream().max(Integer::compare).orElse(1))));
-        if (a.integer("threads", null) != null) args.add("--paddock.model.threads=" + a.integer("threads", null));
-        try (ConfigurableApplicationContext ctx = new SpringApplication(PaddockApplication.class).run(args.toArray(String[]::new));
+    /**
+     * What to measure, as {@code cli.BenchCommand} parses it.
+     *
+     * @param threads engine threads, or null for the server's default
+     */
+    public record Options(String model, List<Integer> levels, int tokens, int promptTokens, int rounds, Integer threads) {
+        public Options {
+            levels = List.copyOf(levels);
+        }
+    }
+
+    /** A running server on a local port, and the engine behind it (closing it stops the server). */
+    public interface Server extends AutoCloseable {
+        int port();
+
+        GenerationService service();
+
+        @Override
+        void close();
+    }
+
+    /** Starts the real HTTP server on a free port serving {@code model}. */
+    @FunctionalInterface
+    public interface ServerStarter {
+        Server start(String model, Integer threads, int maxNumSeqs);
+    }
+
+    public static int run(Options o, ServerStarter starter, PrintStream out) {
+        int steps = o.tokens(), promptTokens = o.promptTokens(), rounds = o.rounds();
+        List<Integer> levels = o.levels();
+        int maxNumSeqs = Math.max(16, levels.stream().max(Integer::compare).orElse(1));
+        try (Server server = starter.start(o.model(), o.threads(), maxNumSeqs);
              ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
-            int port = Integer.parseInt(ctx.getEnvironment().getProperty("local.server.port"));
-            GenerationService service = ctx.getBean(ModelRegistry.class).defaultService();
+            int port = server.port();
+            GenerationService service = server.service();
             HttpClient http = HttpClient.newHttpClient();
             out.printf(Locale.ROOT, "streaming bench: %s, %d new tokens after %d-token prompts, %d rounds per level%n",
                     service.model().id(), steps, promptTokens, rounds);
@@ -91,7 +109,7 @@ final class StreamingBench {
         return p;
     }
 
-    private static final tools.jackson.databind.json.JsonMapper JSON = tools.jackson.databind.json.JsonMapper.builder().build();
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** One streaming client: counts the tokens of each chunk as it arrives. */
     private static void streamOne(HttpClient http, int port, String model, int[] prompt, int maxTokens, int stream,
@@ -100,7 +118,7 @@ final class StreamingBench {
                 .collect(Collectors.joining(",", "[", "]")) + ",\"max_tokens\":" + maxTokens
                 + ",\"temperature\":0,\"ignore_eos\":true,\"stream\":true,\"logprobs\":0}";
         try {
-            HttpResponse<java.io.InputStream> res = http.send(HttpRequest.newBuilder(
+            HttpResponse<InputStream> res = http.send(HttpRequest.newBuilder(
                     URI.create("http://localhost:" + port + "/v1/completions")).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
             try (BufferedReader in = new BufferedReader(new InputStreamReader(res.body(), StandardCharsets.UTF_8))) {
@@ -108,7 +126,7 @@ final class StreamingBench {
                 while ((line = in.readLine()) != null) {
                     if (!line.startsWith("data:") || line.contains("[DONE]")) continue;
                     // logprobs: 0 makes every token visible (even one whose text is held back or empty).
-                    var lp = JSON.readTree(line.substring(5)).path("choices").path(0).path("logprobs").path("token_logprobs");
+                    JsonNode lp = JSON.readTree(line.substring(5)).path("choices").path(0).path("logprobs").path("token_logprobs");
                     if (lp.isArray()) window.tokens(stream, lp.size());
                 }
             }
