@@ -8,7 +8,6 @@ import io.paddock.engine.GenerationService;
 import io.paddock.engine.RequestRejectedException;
 import io.paddock.loading.LoadedModel;
 import io.paddock.loading.ModelCatalog;
-import io.paddock.model.GenerationConfig;
 import io.paddock.sampling.SamplingParams;
 import java.io.PrintStream;
 import java.util.List;
@@ -31,21 +30,14 @@ public final class GenerateCommand {
                 ModelCatalog.open(a.string("model", null), threads, a.gptqOverrides(),
                         a.string("runtime", "auto"), err), oneSequence)) {
             LoadedModel model = engine.model();
-            GenerationConfig gc = model.checkpoint().generationConfig();
-            SamplingParams params = SamplingParams.builder()
-                    .temperature(a.decimal("temperature", gc.temperature() != null ? gc.temperature() : 1.0f))
-                    .topP(a.decimal("top-p", gc.topP() != null ? gc.topP() : 1.0f))
-                    .topK(a.integer("top-k", gc.topK() != null ? gc.topK() : 0))
-                    .minP(a.decimal("min-p", 0f))
-                    .repetitionPenalty(a.decimal("repetition-penalty",
-                            gc.repetitionPenalty() != null ? gc.repetitionPenalty() : 1.0f))
-                    .presencePenalty(a.decimal("presence-penalty", 0f))
-                    .frequencyPenalty(a.decimal("frequency-penalty", 0f))
-                    .seed(a.longValue("seed", null))
-                    .build();
-            try {
-                params.validate(model.checkpoint().config().vocabSize());
-            } catch (IllegalArgumentException e) {
+            SamplingParams params;
+            try { // the same merge of generation_config defaults as the HTTP API
+                params = Admission.sampling(model.checkpoint().generationConfig(), new Admission.RequestedSampling(
+                        a.decimal("temperature", null), a.decimal("top-p", null), a.integer("top-k", null),
+                        a.decimal("min-p", null), a.decimal("repetition-penalty", null),
+                        a.decimal("presence-penalty", null), a.decimal("frequency-penalty", null), null,
+                        a.longValue("seed", null), -1), model.checkpoint().config().vocabSize());
+            } catch (RequestRejectedException e) {
                 throw new CliArgs.UsageException(e.getMessage());
             }
             int[] prompt = model.encodePrompt(a.string("prompt", ""));

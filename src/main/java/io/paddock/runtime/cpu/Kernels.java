@@ -9,7 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
  * The element-wise and small reduction kernels of a LLaMA layer, on heap float arrays, vectorised with
  * {@link FloatVector#SPECIES_PREFERRED}. Each has a scalar twin in {@link ReferenceKernels}. Tails shorter
  * than a vector run scalar. These are cheap next to the matmuls (O(hidden) per token), so clarity wins
- * over unrolling here, except in {@link #attention}, whose cost grows with the context.
+ * over unrolling here, except in the attention helpers that {@link PagedAttention} uses, whose cost grows with
+ * the context.
  */
 public final class Kernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -126,31 +127,6 @@ public final class Kernels {
         i = 0;
         for (; i < bound; i += L) FloatVector.fromArray(S, x, off + i).mul(inv).intoArray(x, off + i);
         for (; i < n; i++) x[off + i] *= inv;
-    }
-
-    /**
-     * One query token of one sequence attending over positions [0, seqLen) of a contiguous KV cache: keys/values
-     * laid out (position, numKvHeads*headDim) starting at kvBase. GQA: query head h uses kv head
-     * h / (numHeads/numKvHeads). Scores scaled by 1/sqrt(headDim). out (numHeads*headDim) at outOff, q likewise
-     * at qOff. scratch length >= seqLen. Heads [headStart, headEnd) only, so the caller can split heads across
-     * threads (each thread needs its own scratch).
-     */
-    public static void attention(float[] out, int outOff, float[] q, int qOff, float[] keys, float[] values, int kvBase,
-                                 int seqLen, int numHeads, int numKvHeads, int headDim, int headStart, int headEnd,
-                                 float[] scratch) {
-        if (numKvHeads <= 0 || numHeads % numKvHeads != 0) {
-            throw new IllegalArgumentException("numHeads " + numHeads + " not a multiple of numKvHeads " + numKvHeads);
-        }
-        int group = numHeads / numKvHeads;
-        int kvDim = numKvHeads * headDim;
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        for (int h = headStart; h < headEnd; h++) {
-            int qh = qOff + h * headDim;
-            int kvh = kvBase + (h / group) * headDim;
-            for (int t = 0; t < seqLen; t++) scratch[t] = dot(q, qh, keys, kvh + t * kvDim, headDim) * scale;
-            softmaxInPlace(scratch, 0, seqLen);
-            weightedSum(out, outOff + h * headDim, scratch, values, kvh, kvDim, seqLen, headDim);
-        }
     }
 
     /**

@@ -5,7 +5,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Attention of one query token over a sequence whose keys and values are scattered over KV blocks. Scores and
- * softmax as in {@link Kernels#attention}; the value side walks the block table one contiguous block at a time.
+ * softmax as in {@link ReferenceKernels#attention}; the value side walks the block table one contiguous block at a time.
  */
 public final class PagedAttention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

@@ -101,38 +101,6 @@ class KernelsTests {
         assertThat(huge).containsExactly(0.5f, 0.5f, 0f);
     }
 
-    @Test
-    void attentionMatchesReferenceWithGqaAndHeadRanges() {
-        int[][] configs = {{4, 4, 16}, {8, 2, 32}, {6, 3, 20}, {2, 1, 128}, {4, 1, 7}};  // heads, kvHeads, headDim
-        for (int[] c : configs) {
-            int heads = c[0], kvHeads = c[1], headDim = c[2], kvDim = kvHeads * headDim;
-            for (int seqLen : new int[] {1, 2, 17, 70}) {
-                int kvBase = 5 * kvDim;
-                float[] q = TestData.floats(rnd, 2 + heads * headDim, -1, 1);
-                float[] keys = TestData.floats(rnd, kvBase + (seqLen + 3) * kvDim, -1, 1);
-                float[] values = TestData.floats(rnd, keys.length, -1, 1);
-                float[] out = new float[1 + heads * headDim], ref = new float[out.length];
-                float[] scratch = new float[seqLen + 4];
-                int split = heads / 2;   // two calls over disjoint head ranges, as threads would make them
-                Kernels.attention(out, 1, q, 2, keys, values, kvBase, seqLen, heads, kvHeads, headDim, 0, split, scratch);
-                Kernels.attention(out, 1, q, 2, keys, values, kvBase, seqLen, heads, kvHeads, headDim, split, heads, scratch);
-                ReferenceKernels.attention(ref, 1, q, 2, keys, values, kvBase, seqLen, heads, kvHeads, headDim, 0, heads,
-                        new float[seqLen]);
-                for (int i = 0; i < out.length; i++) assertThat(out[i]).isCloseTo(ref[i], within(1e-5f));
-            }
-        }
-    }
-
-    @Test
-    void attentionOverOnePositionReturnsThatValue() {
-        int heads = 2, headDim = 16;
-        float[] q = TestData.floats(rnd, heads * headDim, -1, 1);
-        float[] keys = TestData.floats(rnd, heads * headDim, -1, 1), values = TestData.floats(rnd, heads * headDim, -1, 1);
-        float[] out = new float[heads * headDim];
-        Kernels.attention(out, 0, q, 0, keys, values, 0, 1, heads, heads, headDim, 0, heads, new float[1]);
-        assertThat(out).containsExactly(values);
-    }
-
     private static void assertClose(float[] got, float[] want, double rel, double abs) {
         for (int i = 0; i < got.length; i++) {
             assertThat((double) got[i]).as("index %d", i).isCloseTo(want[i], within(rel * Math.abs(want[i]) + abs));
