@@ -15,7 +15,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -37,79 +36,42 @@ import jdk.incubator.vector.VectorSpecies;
  * 11008→4096; 32 layers; the f16 lm_head not included) and compares it with the bandwidth ceiling for the
  * same bytes.
  *
- * <p>Usage: {@code bench gptq-matvec [--threads N] [--seconds S] [--batches 1,4,16] [--variants
- * 4g128act,4g128,3g128act,2g128,8g128] [--shapes 11008x4096,4096x11008,4096x4096] [--bandwidth-mb M]}.
- * Shapes are out x in. A variant is bits, "g" group size (or "g-1"), optional "act" for act-order.
+ * <p>Run as {@code paddock bench gptq-matvec}, whose options {@code cli.BenchCommand} parses into
+ * {@link Options}. Shapes are out x in.
  */
 public final class GptqMatVecBench {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     private GptqMatVecBench() {}
 
-    public static void main(String[] args) {
-        System.exit(run(args, System.out));
-    }
+    /** A GPTQ layout to time: {@code bits}, {@code groupSize} (-1: one group) and act-order, named e.g. 4g128act. */
+    public record Variant(String name, int bits, int groupSize, boolean actOrder) {}
 
-    record Variant(String name, int bits, int groupSize, boolean actOrder) {
-        static Variant parse(String s) {
-            String t = s.trim();
-            boolean act = t.endsWith("act");
-            if (act) t = t.substring(0, t.length() - 3);
-            int g = t.indexOf('g');
-            if (g < 1) throw new IllegalArgumentException("variant '" + s + "': expected e.g. 4g128act");
-            return new Variant(s.trim(), Integer.parseInt(t.substring(0, g)), Integer.parseInt(t.substring(g + 1)), act);
+    /**
+     * What to measure: every (variant, shape, batch), on a pool of {@code threads}.
+     *
+     * @param seconds        sampling time per point, at least five pairs regardless
+     * @param batches        input vectors per call
+     * @param shapes         {out, in} pairs
+     * @param bandwidthBytes size of the bandwidth probe's buffer
+     */
+    public record Options(int threads, double seconds, List<Integer> batches, List<Variant> variants, List<int[]> shapes,
+                          long bandwidthBytes) {
+        public Options {
+            batches = List.copyOf(batches);
+            variants = List.copyOf(variants);
+            shapes = List.copyOf(shapes);
         }
     }
-
-    record Options(int threads, double seconds, int[] batches, List<Variant> variants, int[][] shapes, long bandwidthBytes) {}
 
     /** Medians of one (variant, shape, batch) measurement. */
     record Result(double ms, double gbs, double bwGbs, double ratio, long kernelBytes, long storedBytes, int pairs) {}
 
-    public static int run(String[] args, PrintStream out) {
-        Options o;
-        try {
-            o = parse(args);
-        } catch (IllegalArgumentException e) {
-            out.println("bench gptq-matvec: " + e.getMessage());
-            out.println("usage: bench gptq-matvec [--threads N] [--seconds S] [--batches 1,4,16] [--variants 4g128act,4g128,...]"
-                    + " [--shapes 11008x4096,...] [--bandwidth-mb M]");
-            return 2;
-        }
+    public static int run(Options o, PrintStream out) {
         try (Parallel p = new Parallel(o.threads()); Arena arena = Arena.ofShared()) {
             measure(o, p, arena, out);
         }
         return 0;
-    }
-
-    private static Options parse(String[] args) {
-        int threads = Runtime.getRuntime().availableProcessors();
-        double seconds = 1;
-        long bwMb = 512;
-        int[] batches = {1, 4, 16};
-        List<Variant> variants = List.of(Variant.parse("4g128act"), Variant.parse("4g128"), Variant.parse("3g128act"),
-                Variant.parse("2g128"), Variant.parse("8g128"));
-        int[][] shapes = {{11008, 4096}, {4096, 11008}, {4096, 4096}};
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (i + 1 >= args.length) throw new IllegalArgumentException("missing value after " + a);
-            String v = args[++i];
-            switch (a) {
-                case "--threads" -> threads = Integer.parseInt(v);
-                case "--seconds" -> seconds = Double.parseDouble(v);
-                case "--bandwidth-mb" -> bwMb = Long.parseLong(v);
-                case "--batches" -> batches = Arrays.stream(v.split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
-                case "--variants" -> variants = Arrays.stream(v.split(",")).map(Variant::parse).toList();
-                case "--shapes" -> shapes = Arrays.stream(v.split(",")).map(s -> {
-                    String[] d = s.trim().split("x");
-                    return new int[] {Integer.parseInt(d[0]), Integer.parseInt(d[1])};
-                }).toArray(int[][]::new);
-                default -> throw new IllegalArgumentException("unknown option " + a);
-            }
-        }
-        if (threads < 1 || bwMb < 1 || !(seconds > 0)) throw new IllegalArgumentException("--threads, --bandwidth-mb, --seconds must be positive");
-        for (int b : batches) if (b < 1) throw new IllegalArgumentException("--batches must be >= 1");
-        return new Options(threads, seconds, batches, variants, shapes, bwMb << 20);
     }
 
     private static void measure(Options o, Parallel p, Arena arena, PrintStream out) {

@@ -10,7 +10,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -27,70 +26,37 @@ import jdk.incubator.vector.VectorSpecies;
  * larger than the last-level cache, so every call streams from memory), on the same {@link Parallel} pool.
  * The ratio within each pair is what we report (median over pairs), next to the medians of both sides.
  *
- * <p>Usage: {@code bench matvec [--threads N] [--rows R --cols C] [--seconds S] [--dtypes F32,F16,BF16]
- * [--batch B] [--bandwidth-mb M] [--misalign BYTES]}. Default shapes: 11008x4096 and 4096x11008 (out x in).
+ * <p>Run as {@code paddock bench matvec}, whose options {@code cli.BenchCommand} parses into {@link Options}.
+ * Default shapes: 11008x4096 and 4096x11008 (out x in).
  */
 public final class MatVecBench {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     private MatVecBench() {}
 
-    public static void main(String[] args) {
-        System.exit(run(args, System.out));
+    /**
+     * What to measure: every (shape, dtype) pair, on a pool of {@code threads}.
+     *
+     * @param shapes         {out, in} pairs
+     * @param seconds        sampling time per (shape, dtype), at least five pairs regardless
+     * @param dtypes         F32, F16 or BF16
+     * @param batch          input vectors per call
+     * @param bandwidthBytes size of the bandwidth probe's buffer
+     * @param misalign       bytes (0..63) by which each matrix starts past a 64-byte boundary
+     */
+    public record Options(int threads, List<int[]> shapes, double seconds, List<DType> dtypes, int batch,
+                          long bandwidthBytes, int misalign) {
+        public Options {
+            shapes = List.copyOf(shapes);
+            dtypes = List.copyOf(dtypes);
+        }
     }
 
-    record Options(int threads, int[][] shapes, double seconds, List<DType> dtypes, int batch, long bandwidthBytes,
-                   int misalign) {}
-
-    public static int run(String[] args, PrintStream out) {
-        Options o;
-        try {
-            o = parse(args);
-        } catch (IllegalArgumentException e) {
-            out.println("bench matvec: " + e.getMessage());
-            out.println("usage: bench matvec [--threads N] [--rows R --cols C] [--seconds S] [--dtypes F32,F16,BF16]"
-                    + " [--batch B] [--bandwidth-mb M] [--misalign BYTES]");
-            return 2;
-        }
+    public static int run(Options o, PrintStream out) {
         try (Parallel p = new Parallel(o.threads()); Arena arena = Arena.ofShared()) {
             measure(o, p, arena, out);
         }
         return 0;
-    }
-
-    private static Options parse(String[] args) {
-        int threads = Runtime.getRuntime().availableProcessors();
-        int rows = -1, cols = -1, batch = 1, misalign = 0;
-        double seconds = 2;
-        long bwMb = 512;
-        List<DType> dtypes = List.of(DType.F32, DType.F16, DType.BF16);
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (i + 1 >= args.length) throw new IllegalArgumentException("missing value after " + a);
-            String v = args[++i];
-            switch (a) {
-                case "--threads" -> threads = positive(a, v);
-                case "--rows" -> rows = positive(a, v);
-                case "--cols" -> cols = positive(a, v);
-                case "--batch" -> batch = positive(a, v);
-                case "--seconds" -> seconds = Double.parseDouble(v);
-                case "--bandwidth-mb" -> bwMb = positive(a, v);
-                case "--misalign" -> misalign = Integer.parseInt(v);
-                case "--dtypes" -> dtypes = Arrays.stream(v.split(",")).map(s -> DType.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
-                default -> throw new IllegalArgumentException("unknown option " + a);
-            }
-        }
-        if ((rows < 0) != (cols < 0)) throw new IllegalArgumentException("--rows and --cols go together");
-        if (!(seconds > 0)) throw new IllegalArgumentException("--seconds must be > 0");
-        if (misalign < 0 || misalign > 63) throw new IllegalArgumentException("--misalign must be 0..63");
-        int[][] shapes = rows > 0 ? new int[][] {{rows, cols}} : new int[][] {{11008, 4096}, {4096, 11008}};
-        return new Options(threads, shapes, seconds, dtypes, batch, bwMb << 20, misalign);
-    }
-
-    private static int positive(String name, String v) {
-        int n = Integer.parseInt(v);
-        if (n < 1) throw new IllegalArgumentException(name + " must be >= 1");
-        return n;
     }
 
     private static void measure(Options o, Parallel p, Arena arena, PrintStream out) {

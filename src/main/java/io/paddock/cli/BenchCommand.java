@@ -4,26 +4,32 @@ import io.paddock.bench.GptqMatVecBench;
 import io.paddock.bench.MatVecBench;
 import io.paddock.bench.ModelBench;
 import io.paddock.bench.StreamingBench;
+import io.paddock.format.DType;
+import io.paddock.model.GptqSpec;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
- * {@code paddock bench ...}: parses the options of the model and streaming benchmarks and runs the measurement in
- * {@code bench}. The streaming benchmark needs the real server, which only the application edge may start: it
+ * {@code paddock bench ...}: parses the options of every benchmark (model, streaming and the matvec and GPTQ
+ * kernels) and runs the measurement in {@code bench}. The streaming benchmark needs the real server, which only the application edge may start: it
  * comes in as a {@link StreamingBench.ServerStarter}.
  */
 public final class BenchCommand {
     private BenchCommand() {}
 
     public static int run(String[] args, PrintStream out, PrintStream err, StreamingBench.ServerStarter server) {
-        if (args.length == 0) throw new CliArgs.UsageException("bench needs --model DIR, or a kernel benchmark: matvec");
+        if (args.length == 0) throw new CliArgs.UsageException("bench needs --model DIR, or a benchmark: matvec, gptq-matvec, streaming");
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         return switch (args[0]) {
-            case "matvec" -> MatVecBench.run(rest, out);
-            case "gptq-matvec" -> GptqMatVecBench.run(rest, out);
+            case "matvec" -> Usage.asksForHelp(rest) ? help(Usage.BENCH_MATVEC, out) : MatVecBench.run(matvecOptions(rest), out);
+            case "gptq-matvec" -> Usage.asksForHelp(rest) ? help(Usage.BENCH_GPTQ_MATVEC, out)
+                    : GptqMatVecBench.run(gptqMatvecOptions(rest), out);
             case "streaming" -> StreamingBench.run(streamingOptions(rest), server, out);
             default -> {
                 if (!args[0].startsWith("--")) {
@@ -72,5 +78,141 @@ public final class BenchCommand {
                 .map(Integer::parseInt).toList();
         return new StreamingBench.Options(model, levels, a.integer("tokens", 64), a.integer("prompt-tokens", 16),
                 a.integer("rounds", 5), a.integer("threads", null));
+    }
+
+    private static int help(String usage, PrintStream out) {
+        out.print(usage);
+        return 0;
+    }
+
+    /** {@code bench matvec} options; every mistake a {@link CliArgs.UsageException} that ends with the usage. */
+    static MatVecBench.Options matvecOptions(String[] argv) {
+        return withUsage(Usage.BENCH_MATVEC, () -> {
+            CliArgs a = new CliArgs(argv, Set.of("threads", "rows", "cols", "seconds", "dtypes", "batch", "bandwidth-mb",
+                    "misalign"), Set.of());
+            noPositional(a);
+            int threads = positive(a, "threads", Runtime.getRuntime().availableProcessors());
+            Integer rows = a.integer("rows", null), cols = a.integer("cols", null);
+            if ((rows == null) != (cols == null)) throw new CliArgs.UsageException("--rows and --cols go together");
+            List<int[]> shapes = rows == null ? List.of(new int[] {11008, 4096}, new int[] {4096, 11008})
+                    : List.of(new int[] {positive(a, "rows", 1), positive(a, "cols", 1)});
+            double seconds = seconds(a, 2f);
+            List<DType> dtypes = list(a, "dtypes", "F32,F16,BF16", BenchCommand::matvecDType);
+            int batch = positive(a, "batch", 1);
+            long bandwidthMb = positiveLong(a, "bandwidth-mb", 512L);
+            int misalign = a.integer("misalign", 0);
+            if (misalign < 0 || misalign > 63) throw new CliArgs.UsageException("--misalign must be 0..63");
+            return new MatVecBench.Options(threads, shapes, seconds, dtypes, batch, bandwidthMb << 20, misalign);
+        });
+    }
+
+    /** {@code bench gptq-matvec} options; every mistake a {@link CliArgs.UsageException} that ends with the usage. */
+    static GptqMatVecBench.Options gptqMatvecOptions(String[] argv) {
+        return withUsage(Usage.BENCH_GPTQ_MATVEC, () -> {
+            CliArgs a = new CliArgs(argv, Set.of("threads", "seconds", "batches", "variants", "shapes", "bandwidth-mb"),
+                    Set.of());
+            noPositional(a);
+            int threads = positive(a, "threads", Runtime.getRuntime().availableProcessors());
+            double seconds = seconds(a, 1f);
+            List<Integer> batches = list(a, "batches", "1,4,16", s -> {
+                try {
+                    int b = Integer.parseInt(s);
+                    if (b >= 1) return b;
+                } catch (NumberFormatException e) {
+                    // reported below
+                }
+                throw new CliArgs.UsageException("--batches expects a list of integers >= 1 like 1,4,16, got '" + s + "'");
+            });
+            List<GptqMatVecBench.Variant> variants = list(a, "variants", "4g128act,4g128,3g128act,2g128,8g128",
+                    BenchCommand::variant);
+            List<int[]> shapes = list(a, "shapes", "11008x4096,4096x11008,4096x4096", BenchCommand::shape);
+            long bandwidthMb = positiveLong(a, "bandwidth-mb", 512L);
+            return new GptqMatVecBench.Options(threads, seconds, batches, variants, shapes, bandwidthMb << 20);
+        });
+    }
+
+    /** A GPTQ variant: bits, "g", group size (or "g-1"), optional "act" for act-order, e.g. 4g128act. */
+    static GptqMatVecBench.Variant variant(String s) {
+        String t = s, bad = "--variants: '" + s + "' is not like 4g128act (bits 2, 3, 4 or 8; g and a group size or -1;"
+                + " optional act)";
+        boolean act = t.endsWith("act");
+        if (act) t = t.substring(0, t.length() - 3);
+        int g = t.indexOf('g');
+        if (g < 1) throw new CliArgs.UsageException(bad);
+        int bits, groupSize;
+        try {
+            bits = Integer.parseInt(t.substring(0, g));
+            groupSize = Integer.parseInt(t.substring(g + 1));
+        } catch (NumberFormatException e) {
+            throw new CliArgs.UsageException(bad);
+        }
+        if (bits != 2 && bits != 3 && bits != 4 && bits != 8) throw new CliArgs.UsageException(bad);
+        try {
+            new GptqSpec(bits, groupSize, act, true, true);
+        } catch (IllegalArgumentException e) {
+            throw new CliArgs.UsageException("--variants: '" + s + "': " + e.getMessage());
+        }
+        return new GptqMatVecBench.Variant(s, bits, groupSize, act);
+    }
+
+    /** A matrix shape, out x in, e.g. 11008x4096. */
+    static int[] shape(String s) {
+        String[] d = s.split("x");
+        try {
+            if (d.length == 2) {
+                int out = Integer.parseInt(d[0].trim()), in = Integer.parseInt(d[1].trim());
+                if (out >= 1 && in >= 1) return new int[] {out, in};
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new CliArgs.UsageException("--shapes expects OUTxIN pairs like 11008x4096,4096x4096, got '" + s + "'");
+    }
+
+    private static DType matvecDType(String s) {
+        String name = s.toUpperCase(Locale.ROOT);
+        if (name.equals("F32") || name.equals("F16") || name.equals("BF16")) return DType.valueOf(name);
+        throw new CliArgs.UsageException("--dtypes expects F32, F16 or BF16 (comma-separated), got '" + s + "'");
+    }
+
+    private static <T> T withUsage(String usage, Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (CliArgs.UsageException e) {
+            throw new CliArgs.UsageException(e.getMessage() + "\n" + usage.stripTrailing());
+        }
+    }
+
+    private static void noPositional(CliArgs a) {
+        if (!a.positional().isEmpty()) {
+            throw new CliArgs.UsageException("unexpected argument '" + a.positional().getFirst() + "'");
+        }
+    }
+
+    private static <T> List<T> list(CliArgs a, String name, String fallback, Function<String, T> item) {
+        List<T> items = new ArrayList<>();
+        for (String s : a.string(name, fallback).split(",")) {
+            if (!s.isBlank()) items.add(item.apply(s.trim()));
+        }
+        if (items.isEmpty()) throw new CliArgs.UsageException("--" + name + " needs at least one value");
+        return List.copyOf(items);
+    }
+
+    private static int positive(CliArgs a, String name, int fallback) {
+        int n = a.integer(name, fallback);
+        if (n < 1) throw new CliArgs.UsageException("--" + name + " must be >= 1");
+        return n;
+    }
+
+    private static long positiveLong(CliArgs a, String name, long fallback) {
+        long n = a.longValue(name, fallback);
+        if (n < 1) throw new CliArgs.UsageException("--" + name + " must be >= 1");
+        return n;
+    }
+
+    private static double seconds(CliArgs a, float fallback) {
+        double s = a.decimal("seconds", fallback);
+        if (!(s > 0) || Double.isInfinite(s)) throw new CliArgs.UsageException("--seconds must be > 0");
+        return s;
     }
 }

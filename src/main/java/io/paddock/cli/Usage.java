@@ -26,8 +26,30 @@ public final class Usage {
               bench     --model DIR [--concurrency 1,4,16] [--tokens N] [--json]
                                                            decode tokens/s vs the bandwidth ceiling measured in the same run
               bench     matvec [--threads N] [--seconds S] matrix-vector kernel vs measured read bandwidth
+                        [--rows R --cols C] [--dtypes F32,F16,BF16] [--batch B] [--bandwidth-mb M] [--misalign BYTES]
               bench     gptq-matvec [--threads N]          fused GPTQ kernels on LLaMA-7B layer shapes vs bandwidth
+                        [--seconds S] [--batches 1,4,16] [--variants 4g128act,4g128,3g128act,2g128,8g128]
+                        [--shapes 11008x4096,4096x11008,4096x4096] [--bandwidth-mb M]
               bench     streaming --model DIR [--concurrency 1,16]  streaming clients' tokens/s vs the engine's
+            """;
+
+    /** {@code paddock bench matvec --help}, and the tail of its usage errors. */
+    static final String BENCH_MATVEC = """
+            usage: paddock bench matvec [--threads N] [--rows R --cols C] [--seconds S] [--dtypes F32,F16,BF16]
+                                        [--batch B] [--bandwidth-mb M] [--misalign BYTES]
+              batch-1 (or --batch B) matvec throughput against read bandwidth measured in the same run.
+              defaults: all cores, shapes 11008x4096 and 4096x11008 (out x in), 2 s per point, F32,F16,BF16,
+              batch 1, a 512 MB bandwidth buffer, misalign 0 (0..63 bytes past a 64-byte boundary)
+            """;
+
+    /** {@code paddock bench gptq-matvec --help}, and the tail of its usage errors. */
+    static final String BENCH_GPTQ_MATVEC = """
+            usage: paddock bench gptq-matvec [--threads N] [--seconds S] [--batches 1,4,16]
+                                             [--variants 4g128act,4g128,...] [--shapes 11008x4096,...] [--bandwidth-mb M]
+              fused GPTQ matvec on LLaMA-7B layer shapes against read bandwidth measured in the same run.
+              a variant is bits (2, 3, 4, 8), "g" and a group size (or -1), optional "act": e.g. 4g128act, 8g-1.
+              defaults: all cores, 1 s per point, batches 1,4,16, variants 4g128act,4g128,3g128act,2g128,8g128,
+              shapes 11008x4096,4096x11008,4096x4096 (out x in), a 512 MB bandwidth buffer
             """;
 
     /** Every command, as {@code paddock --help} prints it. */
