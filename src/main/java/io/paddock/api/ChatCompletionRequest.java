@@ -1,11 +1,12 @@
 package io.paddock.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
 
-@io.swagger.v3.oas.annotations.media.Schema(name = "CreateChatCompletionRequest")
+@Schema(name = "CreateChatCompletionRequest")
 /** The body of {@code POST /v1/chat/completions}. {@code messages} stay raw JSON: content may be text or parts. */
 public record ChatCompletionRequest(
         String model,

@@ -8,6 +8,7 @@ import io.paddock.engine.GenerationResult;
 import io.paddock.engine.GenerationService;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -107,7 +108,7 @@ class ChatCompletionsController {
         return all.concatWith(Mono.fromSupplier(() -> {
             Map<String, Object> u = OpenAiResponses.envelope(id, "chat.completion.chunk", created, model, p.model().runtime().name());
             u.put("choices", List.of());
-            u.put("usage", OpenAiResponses.usage(p.promptTokens(), java.util.Arrays.stream(completion).sum()));
+            u.put("usage", OpenAiResponses.usage(p.promptTokens(), Arrays.stream(completion).sum()));
             return u;
         }));
     }

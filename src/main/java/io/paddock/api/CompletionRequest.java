@@ -1,10 +1,11 @@
 package io.paddock.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
 
-@io.swagger.v3.oas.annotations.media.Schema(name = "CreateCompletionRequest")
+@Schema(name = "CreateCompletionRequest")
 /** The body of {@code POST /v1/completions}, as OpenAI clients send it (plus vLLM's top_k/min_p/repetition_penalty). */
 public record CompletionRequest(
         String model,

@@ -8,6 +8,7 @@ import io.paddock.engine.GenerationResult;
 import io.paddock.tokenizer.Tokenizer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,7 +76,7 @@ class CompletionsController {
         return body.concatWith(Mono.fromSupplier(() -> {
             Map<String, Object> u = OpenAiResponses.envelope(id, "text_completion", created, p.model().id(), p.model().runtime().name());
             u.put("choices", List.of());
-            u.put("usage", OpenAiResponses.usage(p.promptTokens(), java.util.Arrays.stream(completion).sum()));
+            u.put("usage", OpenAiResponses.usage(p.promptTokens(), Arrays.stream(completion).sum()));
             return u;
         }));
     }

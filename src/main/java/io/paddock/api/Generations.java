@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
 
 /**
  * Bridges the engine's listeners to Reactor: the choices of one request as one {@link Flux}. Cancelling the
@@ -39,14 +40,14 @@ final class Generations {
     record Outcome(GenerationResult result, List<Sample> samples) {}
 
     /** Waits for every choice of a non-streaming request; outcomes in choice order. */
-    static reactor.core.publisher.Mono<List<Outcome>> collect(Flux<ChoiceEvent> events, int n) {
+    static Mono<List<Outcome>> collect(Flux<ChoiceEvent> events, int n) {
         GenerationResult[] results = new GenerationResult[n];
         List<List<Sample>> samples = new ArrayList<>();
         for (int i = 0; i < n; i++) samples.add(new ArrayList<>());
         return events.doOnNext(e -> {
             if (e.isFinish()) results[e.index()] = e.finished();
             else samples.get(e.index()).addAll(e.samples());
-        }).then(reactor.core.publisher.Mono.fromSupplier(() -> {
+        }).then(Mono.fromSupplier(() -> {
             List<Outcome> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) out.add(new Outcome(results[i], samples.get(i)));
             return out;

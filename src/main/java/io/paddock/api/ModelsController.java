@@ -8,6 +8,7 @@ import io.paddock.engine.GenerationService;
 import io.paddock.engine.RequestRejectedException;
 import io.paddock.engine.ModelRegistry;
 import io.paddock.loading.LoadedModel;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,7 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 class ModelsController {
     private final ModelRegistry models;
-    private final long created = java.time.Instant.now().getEpochSecond();
+    private final long created = Instant.now().getEpochSecond();
 
     ModelsController(ModelRegistry models) {
         this.models = models;

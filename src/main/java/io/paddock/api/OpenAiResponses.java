@@ -3,6 +3,7 @@ package io.paddock.api;
 import io.paddock.engine.GenerationResult;
 import io.paddock.sampling.Sample;
 import io.paddock.tokenizer.Tokenizer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,7 +87,7 @@ final class OpenAiResponses {
     /** A token's own text (its UTF-8 bytes, lossy for a lone byte piece); "" past the tokenizer. */
     static String text(Tokenizer tokenizer, int id) {
         if (id >= tokenizer.vocabSize()) return "";
-        return new String(tokenizer.pieceBytes(id), java.nio.charset.StandardCharsets.UTF_8);
+        return new String(tokenizer.pieceBytes(id), StandardCharsets.UTF_8);
     }
 
     static String finishReason(GenerationResult r) {

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
 import org.springframework.stereotype.Component;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -141,7 +142,7 @@ class RequestMapper {
         for (String s : templateStops) if (!stops.contains(s)) stops.add(s);
         SamplingParams base = sampling(model, r, logprobs);
         if (n > 1 && base.isGreedy() == false && base.seed() == null) {
-            base = base.toBuilder().seed(new java.util.SplittableRandom().nextLong()).build();
+            base = base.toBuilder().seed(new SplittableRandom().nextLong()).build();
         }
         List<GenerationRequest> choices = new ArrayList<>();
         for (int i = 0; i < n; i++) {

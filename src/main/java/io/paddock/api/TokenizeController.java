@@ -3,6 +3,7 @@ package io.paddock.api;
 import io.paddock.engine.RequestRejectedException;
 import io.paddock.engine.GenerationService;
 import io.paddock.tokenizer.Tokenizer;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +34,7 @@ class TokenizeController {
         GenerationService s = mapper.service(text(body, "model"));
         int[] ids;
         if (body.has("messages")) {
-            List<JsonNode> messages = new java.util.ArrayList<>();
+            List<JsonNode> messages = new ArrayList<>();
             body.get("messages").forEach(messages::add);
             ids = chat.render(s.model(), messages, null).ids();
         } else {

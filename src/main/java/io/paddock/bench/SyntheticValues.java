@@ -2,9 +2,11 @@ package io.paddock.bench;
 
 import io.paddock.format.SafetensorsWriter.TensorBytes;
 import io.paddock.model.GptqPacking;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -95,7 +97,7 @@ final class SyntheticValues {
      */
     static TensorBytes zeros(int groups, int out, int bits) {
         int[] values = new int[out];
-        java.util.Arrays.fill(values, (1 << (bits - 1)) - 1);
+        Arrays.fill(values, (1 << (bits - 1)) - 1);
         int[] row = new int[GptqPacking.wordsFor(out, bits)];
         GptqPacking.pack(values, 0, out, bits, row, 0, 1);
         return o -> {
@@ -148,7 +150,7 @@ final class SyntheticValues {
     }
 
     /** Streams {@code bytes} bytes in chunks; {@code filler} fills each chunk completely. */
-    private static void fill(WritableByteChannel out, long bytes, ChunkFiller filler) throws java.io.IOException {
+    private static void fill(WritableByteChannel out, long bytes, ChunkFiller filler) throws IOException {
         ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.min(CHUNK, Math.max(bytes, 8)))
                 .order(ByteOrder.LITTLE_ENDIAN);
         for (long done = 0; done < bytes; ) {

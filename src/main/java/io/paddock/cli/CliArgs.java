@@ -1,7 +1,9 @@
 package io.paddock.cli;
 
+import io.paddock.model.GptqOverrides;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -84,14 +86,14 @@ public final class CliArgs {
     public static final Set<String> GPTQ_FLAGS = Set.of("gptq-act-order");
 
     /** GPTQ settings given by hand, for legacy checkpoints that carry no quantize config. */
-    public io.paddock.model.GptqOverrides gptqOverrides() {
-        return new io.paddock.model.GptqOverrides(integer("gptq-bits", null), integer("gptq-group-size", null),
+    public GptqOverrides gptqOverrides() {
+        return new GptqOverrides(integer("gptq-bits", null), integer("gptq-group-size", null),
                 flag("gptq-act-order") ? Boolean.TRUE : null);
     }
 
     /** Union of option-name sets, for commands that share options. */
     public static Set<String> union(Set<String> a, Set<String> b) {
-        java.util.HashSet<String> u = new java.util.HashSet<>(a);
+        HashSet<String> u = new HashSet<>(a);
         u.addAll(b);
         return Set.copyOf(u);
     }

@@ -6,6 +6,7 @@ import io.paddock.engine.ModelRegistry;
 import io.paddock.loading.LoadedModel;
 import io.paddock.loading.ModelCatalog;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -18,7 +19,7 @@ public class EngineConfiguration {
     ModelRegistry modelRegistry(PaddockProperties props) {
         EngineConfig config = props.engine().engineConfig();
         List<String> dirs = props.model().path() == null || props.model().path().isEmpty()
-                ? java.util.Collections.singletonList(null) : props.model().path();
+                ? Collections.singletonList(null) : props.model().path();
         List<GenerationService> services = new ArrayList<>();
         try {
             for (String dir : dirs) {

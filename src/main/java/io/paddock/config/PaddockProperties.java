@@ -1,8 +1,12 @@
 package io.paddock.config;
 
 import io.paddock.engine.EngineConfig;
+import io.paddock.model.GptqOverrides;
+import java.util.List;
+import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
  * {@code paddock.*} settings.
@@ -15,7 +19,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  */
 @ConfigurationProperties("paddock")
 public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine engine,
-        java.util.Map<String, String> chatTemplate, @DefaultValue("auto") String runtime) {
+        Map<String, String> chatTemplate, @DefaultValue("auto") String runtime) {
 
     /**
      * @param path    Hugging Face model directories (comma-separated); each is served under its directory name, the
@@ -23,7 +27,7 @@ public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine 
      * @param threads compute threads for the CPU runtime; 0 means one per available core
      * @param gptq    GPTQ settings for legacy checkpoints without quantize_config.json (override the files' own)
      */
-    public record Model(java.util.List<String> path, @DefaultValue("0") int threads, @DefaultValue Gptq gptq) {
+    public record Model(List<String> path, @DefaultValue("0") int threads, @DefaultValue Gptq gptq) {
         public int effectiveThreads() {
             return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         }
@@ -35,8 +39,8 @@ public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine 
      * @param actOrder  whether the checkpoint was quantized with act-order (desc_act)
      */
     public record Gptq(Integer bits, Integer groupSize, Boolean actOrder) {
-        public io.paddock.model.GptqOverrides overrides() {
-            return new io.paddock.model.GptqOverrides(bits, groupSize, actOrder);
+        public GptqOverrides overrides() {
+            return new GptqOverrides(bits, groupSize, actOrder);
         }
     }
 
@@ -55,7 +59,7 @@ public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine 
     public record Engine(@DefaultValue("" + EngineConfig.DEFAULT_MAX_QUEUED) int maxQueued,
             @DefaultValue("16") int defaultMaxTokens,
             @DefaultValue("" + EngineConfig.DEFAULT_BLOCK_SIZE) int blockSize,
-            @DefaultValue("" + EngineConfig.DEFAULT_KV_CACHE_BYTES) org.springframework.util.unit.DataSize kvCacheMemory,
+            @DefaultValue("" + EngineConfig.DEFAULT_KV_CACHE_BYTES) DataSize kvCacheMemory,
             @DefaultValue("" + EngineConfig.DEFAULT_MAX_NUM_SEQS) int maxNumSeqs,
             @DefaultValue("" + EngineConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS) int maxNumBatchedTokens,
             @DefaultValue("" + EngineConfig.DEFAULT_PREFIX_CACHING) boolean prefixCaching) {

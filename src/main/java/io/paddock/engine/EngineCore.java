@@ -6,6 +6,7 @@ import io.paddock.loading.LoadedModel;
 import io.paddock.runtime.KvStore;
 import io.paddock.runtime.StepChunk;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -122,7 +123,7 @@ public final class EngineCore implements AutoCloseable {
             throw new IllegalArgumentException("need one listener per sample");
         }
         for (GenerationRequest r : samples) {
-            if (!java.util.Arrays.equals(r.promptIds(), samples.getFirst().promptIds())) {
+            if (!Arrays.equals(r.promptIds(), samples.getFirst().promptIds())) {
                 throw new IllegalArgumentException("samples of one request must share the prompt");
             }
         }

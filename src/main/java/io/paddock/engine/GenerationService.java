@@ -1,6 +1,8 @@
 package io.paddock.engine;
 
 import io.paddock.loading.LoadedModel;
+import io.paddock.sampling.Sample;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -51,9 +53,9 @@ public final class GenerationService implements AutoCloseable {
     }
 
     /** Several samples of one prompt (OpenAI's {@code n}); they share the prompt's KV blocks. */
-    public java.util.List<RequestHandle> streamSamples(java.util.List<GenerationRequest> samples,
-            java.util.List<EngineListener> listeners) {
-        return samples.size() == 1 ? java.util.List.of(core.submit(samples.getFirst(), listeners.getFirst()))
+    public List<RequestHandle> streamSamples(List<GenerationRequest> samples,
+            List<EngineListener> listeners) {
+        return samples.size() == 1 ? List.of(core.submit(samples.getFirst(), listeners.getFirst()))
                 : core.submitSamples(samples, listeners);
     }
 
@@ -61,7 +63,7 @@ public final class GenerationService implements AutoCloseable {
     public CompletableFuture<GenerationResult> submit(GenerationRequest request) {
         CompletableFuture<GenerationResult> result = new CompletableFuture<>();
         RequestHandle handle = core.submit(request, new EngineListener() {
-            @Override public void onText(String delta, int[] tokenIds, java.util.List<io.paddock.sampling.Sample> samples) { }
+            @Override public void onText(String delta, int[] tokenIds, List<Sample> samples) { }
             @Override public void onFinish(GenerationResult r) { result.complete(r); }
             @Override public void onError(RuntimeException e) { result.completeExceptionally(e); }
         });
@@ -73,7 +75,7 @@ public final class GenerationService implements AutoCloseable {
     public GenerationResult generate(GenerationRequest request, Consumer<String> onText) {
         CompletableFuture<GenerationResult> result = new CompletableFuture<>();
         core.submit(request, new EngineListener() {
-            @Override public void onText(String delta, int[] tokenIds, java.util.List<io.paddock.sampling.Sample> samples) { onText.accept(delta); }
+            @Override public void onText(String delta, int[] tokenIds, List<Sample> samples) { onText.accept(delta); }
             @Override public void onFinish(GenerationResult r) { result.complete(r); }
             @Override public void onError(RuntimeException e) { result.completeExceptionally(e); }
         });

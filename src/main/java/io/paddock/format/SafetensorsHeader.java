@@ -2,6 +2,7 @@ package io.paddock.format;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -115,11 +116,11 @@ record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, String> me
             for (long d : shape) elements = Math.multiplyExact(elements, d);
             expectedBytes = Math.multiplyExact(elements, (long) dtype.byteSize());
         } catch (ArithmeticException e) {
-            throw new ModelLoadException(prefix + ": shape " + java.util.Arrays.toString(shape) + " is too large", e);
+            throw new ModelLoadException(prefix + ": shape " + Arrays.toString(shape) + " is too large", e);
         }
         if (end - begin != expectedBytes) {
             throw new ModelLoadException(prefix + ": data_offsets [" + begin + ", " + end + ") span " + (end - begin)
-                    + " bytes, but shape " + java.util.Arrays.toString(shape) + " of " + dtype + " needs "
+                    + " bytes, but shape " + Arrays.toString(shape) + " of " + dtype + " needs "
                     + expectedBytes);
         }
         return new TensorInfo(name, dtype, shape, file, dataStart + begin, expectedBytes);
@@ -145,7 +146,7 @@ record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, String> me
     private static void checkNoOverlap(long[][] ranges, List<String> names, String where) {
         Integer[] order = new Integer[names.size()];
         for (int i = 0; i < order.length; i++) order[i] = i;
-        java.util.Arrays.sort(order, Comparator.<Integer>comparingLong(i -> ranges[i][0])
+        Arrays.sort(order, Comparator.<Integer>comparingLong(i -> ranges[i][0])
                 .thenComparingLong(i -> ranges[i][1]));
         int prev = -1;
         for (int idx : order) {

@@ -1,6 +1,7 @@
 package io.paddock.tokenizer;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -33,7 +34,7 @@ final class BpeEncoder {
         this.merges = merges;
         this.byteFallback = byteFallback;
         this.fuseUnk = fuseUnk;
-        var uds = new java.util.ArrayList<String>();
+        var uds = new ArrayList<String>();
         for (int i = 0; i < vocab.size(); i++) if (vocab.type(i) == PieceType.USER_DEFINED) uds.add(vocab.piece(i));
         uds.sort(Comparator.comparingInt(String::length).reversed());
         this.userDefined = List.copyOf(uds);

@@ -1,6 +1,7 @@
 package io.paddock.tokenizer;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Reads the protobuf wire format (varint, 64-bit, length-delimited, 32-bit fields), just enough for
@@ -75,7 +76,7 @@ final class ProtoReader {
 
     byte[] bytes() {
         int len = lengthPrefix();
-        byte[] b = java.util.Arrays.copyOfRange(buf, pos, pos + len);
+        byte[] b = Arrays.copyOfRange(buf, pos, pos + len);
         pos += len;
         return b;
     }

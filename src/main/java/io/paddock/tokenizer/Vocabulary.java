@@ -1,6 +1,7 @@
 package io.paddock.tokenizer;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +34,7 @@ final class Vocabulary {
         types = new PieceType[n];
         surfaces = new byte[n][];
         byteIds = new int[256];
-        java.util.Arrays.fill(byteIds, -1);
+        Arrays.fill(byteIds, -1);
         ids = HashMap.newHashMap(n);
         int unk = -1;
         for (int i = 0; i < n; i++) {

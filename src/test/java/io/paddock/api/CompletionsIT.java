@@ -2,14 +2,18 @@ package io.paddock.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.paddock.engine.ModelRegistry;
 import io.paddock.engine.Stories260KExpected;
 import io.paddock.testing.SharedModels;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -97,10 +101,10 @@ class CompletionsIT {
         assertThat(JSON.readTree(broken.body()).get("error").get("message").asString()).isNotBlank();
     }
 
-    @org.springframework.beans.factory.annotation.Autowired
-    io.paddock.engine.ModelRegistry registry;
+    @Autowired
+    ModelRegistry registry;
 
-    private HttpResponse<java.util.stream.Stream<String>> postStream(String path, String body, String accept) throws Exception {
+    private HttpResponse<Stream<String>> postStream(String path, String body, String accept) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
                 .header("Content-Type", "application/json").header("Accept", accept)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofLines());
@@ -113,7 +117,7 @@ class CompletionsIT {
                  "stream":true,"stream_options":{"include_usage":true}}""", "application/json");
         assertThat(res.statusCode()).isEqualTo(200);
         assertThat(res.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
-        java.util.List<String> data = res.body().filter(l -> l.startsWith("data:")).map(l -> l.substring(5).strip()).toList();
+        List<String> data = res.body().filter(l -> l.startsWith("data:")).map(l -> l.substring(5).strip()).toList();
         assertThat(data.getLast()).isEqualTo("[DONE]");
         JsonNode usage = JSON.readTree(data.get(data.size() - 2));
         assertThat(usage.get("choices")).isEmpty();

@@ -16,7 +16,9 @@ import io.paddock.sampling.SamplingParams;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.http.HttpStatus;
@@ -66,13 +68,13 @@ class RuntimeFaultTests {
         }
     }
 
-    private static Throwable catchCause(java.util.concurrent.Future<?> f) throws InterruptedException {
+    private static Throwable catchCause(Future<?> f) throws InterruptedException {
         try {
             f.get(30, TimeUnit.SECONDS);
             throw new AssertionError("expected a failure");
         } catch (ExecutionException e) {
             return e.getCause();
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             throw new AssertionError(e);
         }
     }

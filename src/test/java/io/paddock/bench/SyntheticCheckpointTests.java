@@ -1,6 +1,7 @@
 package io.paddock.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 
 import io.paddock.format.DType;
 import io.paddock.model.DenseLinear;
@@ -122,7 +123,7 @@ class SyntheticCheckpointTests {
             float[] w = q.weight().toFloatArray();
             double sq = 0;
             for (float v : w) sq += v * v;
-            assertThat(Math.sqrt(sq / w.length)).isCloseTo(0.02, org.assertj.core.data.Offset.offset(0.002));
+            assertThat(Math.sqrt(sq / w.length)).isCloseTo(0.02, offset(0.002));
         }
     }
 

@@ -6,6 +6,7 @@ import static io.paddock.chat.ChatMessage.user;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
+import org.assertj.core.api.ThrowableAssert;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -38,7 +39,7 @@ class InvalidChatInputTests {
         assertRejected(() -> new ChatMessage("user", null), "must not be null");
     }
 
-    private static void assertRejected(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String message) {
+    private static void assertRejected(ThrowableAssert.ThrowingCallable call, String message) {
         assertThatThrownBy(call).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("messages").hasMessageContaining(message);
     }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.paddock.engine.RequestRejectedException.Reason;
 import io.paddock.model.GenerationConfig;
 import io.paddock.sampling.SamplingParams;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -20,7 +21,7 @@ class AdmissionTests {
 
     private static int[] prompt(int n) {
         int[] ids = new int[n];
-        java.util.Arrays.fill(ids, 7);
+        Arrays.fill(ids, 7);
         return ids;
     }
 

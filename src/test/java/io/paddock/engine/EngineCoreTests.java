@@ -4,10 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.paddock.loading.LoadedModel;
+import io.paddock.runtime.cpu.PagedKvStore;
+import io.paddock.sampling.Sample;
 import io.paddock.sampling.SamplingParams;
 import io.paddock.testing.SharedModels;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +36,7 @@ class EngineCoreTests {
         AtomicInteger texts = new AtomicInteger();
         RequestHandle[] handle = new RequestHandle[1];
         handle[0] = g.stream(req, new EngineListener() {
-            @Override public void onText(String delta, int[] ids, List<io.paddock.sampling.Sample> samples) {
+            @Override public void onText(String delta, int[] ids, List<Sample> samples) {
                 streamed.append(delta);
                 if (texts.incrementAndGet() == cancelAfterTexts) handle[0].cancel();
             }
@@ -68,7 +73,7 @@ class EngineCoreTests {
             for (GenerationRequest req : requests) alone.add(run(g, req, -1).get(60, TimeUnit.SECONDS));
         }
         // Together: 40 at once on a pool of 40 blocks (640 tokens) with a 64-token step budget, prefix caching on.
-        long blockBytes = 16L * io.paddock.runtime.cpu.PagedKvStore.bytesPerToken(5, 32);
+        long blockBytes = 16L * PagedKvStore.bytesPerToken(5, 32);
         EngineStats end;
         List<Outcome> together = new ArrayList<>();
         try (GenerationService g = new GenerationService(model(), new EngineConfig(16, 40 * blockBytes, 16, 64, true, 64))) {
@@ -103,7 +108,7 @@ class EngineCoreTests {
         try (GenerationService g = new GenerationService(model(), new EngineConfig(16, 0, 4, 512, true, 8))) {
             StringBuilder text = new StringBuilder("Once upon a time");
             while (g.model().encodePrompt(text.toString()).length < 200) text.append(" there was a happy little dog");
-            int[] prefix = java.util.Arrays.copyOf(g.model().encodePrompt(text.toString()), 200);
+            int[] prefix = Arrays.copyOf(g.model().encodePrompt(text.toString()), 200);
             int[] first = concat(prefix, g.model().encodePrompt(" Lily"));
             int[] second = concat(prefix, g.model().encodePrompt(" Tom went to the park"));
             g.generate(new GenerationRequest(first, 4, SamplingParams.greedy(), List.of(), true), t -> { });
@@ -123,7 +128,7 @@ class EngineCoreTests {
         try (LoadedModel m = model(); EngineCore core = new EngineCore(m, new EngineConfig(16, 0, 8, 512, true, 8))) {
             StringBuilder text = new StringBuilder("Once upon a time");
             while (m.encodePrompt(text.toString()).length < 200) text.append(" there was a happy little dog");
-            int[] prompt = java.util.Arrays.copyOf(m.encodePrompt(text.toString()), 200);
+            int[] prompt = Arrays.copyOf(m.encodePrompt(text.toString()), 200);
             List<GenerationRequest> samples = new ArrayList<>();
             List<CompletableFuture<GenerationResult>> results = new ArrayList<>();
             List<EngineListener> listeners = new ArrayList<>();
@@ -133,14 +138,14 @@ class EngineCoreTests {
                 CompletableFuture<GenerationResult> f = new CompletableFuture<>();
                 results.add(f);
                 listeners.add(new EngineListener() {
-                    @Override public void onText(String delta, int[] ids, List<io.paddock.sampling.Sample> samples) { }
+                    @Override public void onText(String delta, int[] ids, List<Sample> samples) { }
                     @Override public void onFinish(GenerationResult r) { f.complete(r); }
                     @Override public void onError(RuntimeException e) { f.completeExceptionally(e); }
                 });
             }
             core.submitSamples(samples, listeners);
-            java.util.Set<String> distinct = new java.util.HashSet<>();
-            for (var f : results) distinct.add(java.util.Arrays.toString(f.get(60, TimeUnit.SECONDS).tokens()));
+            Set<String> distinct = new HashSet<>();
+            for (var f : results) distinct.add(Arrays.toString(f.get(60, TimeUnit.SECONDS).tokens()));
             assertThat(distinct).as("different seeds give different samples").hasSizeGreaterThan(1);
             for (int i = 0; i < 100 && core.pending() > 0; i++) Thread.sleep(10);
             Thread.sleep(100);
@@ -151,10 +156,10 @@ class EngineCoreTests {
 
     @Test
     void requestThatCanNeverFitIsRefusedUpFront() {
-        long blockBytes = 16L * io.paddock.runtime.cpu.PagedKvStore.bytesPerToken(5, 32);
+        long blockBytes = 16L * PagedKvStore.bytesPerToken(5, 32);
         try (GenerationService g = new GenerationService(model(), new EngineConfig(16, 24 * blockBytes, 4, 64, true, 8))) {
             int[] prompt = new int[300];
-            java.util.Arrays.fill(prompt, 300);
+            Arrays.fill(prompt, 300);
             assertThatThrownBy(() -> g.stream(new GenerationRequest(prompt, 300, SamplingParams.greedy(), List.of(), false),
                     null)).isInstanceOf(RequestRejectedException.class).hasMessageContaining("context length");
             assertThatThrownBy(() -> g.stream(new GenerationRequest(prompt, 200, SamplingParams.greedy(), List.of(), false),
@@ -172,7 +177,7 @@ class EngineCoreTests {
     }
 
     private static int[] concat(int[] a, int[] b) {
-        int[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        int[] c = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
         return c;
     }

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.paddock.loading.LoadedModel;
+import io.paddock.model.GptqOverrides;
 import io.paddock.sampling.SamplingParams;
 import io.paddock.testing.SharedModels;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -45,7 +47,7 @@ class GenerationTests {
         // From a NumPy re-implementation of llama2.c's forward pass on source/stories260K.bin (fp32 and fp64 agree).
         int[] expectedStart = {403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338};
         GenerationResult r = greedy("stories260K", "", 200, 1, new StringBuilder());
-        assertThat(java.util.Arrays.copyOf(r.tokens(), 16)).containsExactly(expectedStart);
+        assertThat(Arrays.copyOf(r.tokens(), 16)).containsExactly(expectedStart);
         assertThat(r.tokens()[198]).isEqualTo(384); // "▁so"
         assertThat(r.tokens()[199]).isEqualTo(358); // "▁she"
     }
@@ -70,7 +72,7 @@ class GenerationTests {
     @Test
     void legacyGptqGeneratesWithSettingsGivenByHand() {
         try (GenerationService g = new GenerationService(LoadedModel.load("legacy", "test",
-                SharedModels.require("stories260K-gptq-legacy-4bit-32g"), 2, new io.paddock.model.GptqOverrides(4, 32, null)), ONE)) {
+                SharedModels.require("stories260K-gptq-legacy-4bit-32g"), 2, new GptqOverrides(4, 32, null)), ONE)) {
             var req = new GenerationRequest(g.model().encodePrompt(""), 30, SamplingParams.greedy(), List.of(), false);
             assertThat(g.generate(req, t -> { }).text())
                     .startsWith("Once upon a time, there was a little girl named Lily.");
@@ -106,7 +108,7 @@ class GenerationTests {
     void promptLongerThanContextIsRefused() {
         try (GenerationService g = new GenerationService(LoadedModel.load("s", "test", SharedModels.require("stories260K"), 1), ONE)) {
             int[] ids = new int[600];
-            java.util.Arrays.fill(ids, 300);
+            Arrays.fill(ids, 300);
             var req = new GenerationRequest(ids, 1, SamplingParams.greedy(), List.of(), false);
             assertThatThrownBy(() -> g.generate(req, t -> { }))
                     .isInstanceOfSatisfying(RequestRejectedException.class, e -> {

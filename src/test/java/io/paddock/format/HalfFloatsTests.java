@@ -2,6 +2,7 @@ package io.paddock.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class HalfFloatsTests {
@@ -23,7 +24,7 @@ class HalfFloatsTests {
     @Test
     void bf16RoundTripErrorIsWithinHalfAnUlp() {
         // tolerance: bf16 keeps 8 significant bits; half an ulp is at most 2^-8 * |x|
-        java.util.Random r = new java.util.Random(42);
+        Random r = new Random(42);
         for (int i = 0; i < 10_000; i++) {
             float x = (float) r.nextGaussian() * 100;
             float y = HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(x));

@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,7 +63,7 @@ class LargeFileTests {
         Files.writeString(tmp.resolve("config.json"), "{}");
         try (WeightStore store = WeightStore.open(tmp)) {
             assertThat(store.files()).containsExactly(file);
-            assertThat(store.require("tail", java.util.Set.of(DType.F32), 2, 2).getFloat(3)).isEqualTo(42.125f);
+            assertThat(store.require("tail", Set.of(DType.F32), 2, 2).getFloat(3)).isEqualTo(42.125f);
         }
     }
 }

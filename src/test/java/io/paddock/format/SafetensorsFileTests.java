@@ -7,8 +7,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.paddock.testing.SharedModels;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -107,7 +110,7 @@ class SafetensorsFileTests {
         Path src = SharedModels.require("stories260K").resolve("model.safetensors");
         byte[] all = Files.readAllBytes(src);
         Path cut = tmp.resolve("model.safetensors");
-        Files.write(cut, java.util.Arrays.copyOf(all, all.length - 100));
+        Files.write(cut, Arrays.copyOf(all, all.length - 100));
         assertThatThrownBy(() -> SafetensorsFile.open(cut))
                 .isInstanceOf(ModelLoadException.class)
                 .hasMessageStartingWith("model.safetensors: tensor '")
@@ -118,7 +121,7 @@ class SafetensorsFileTests {
     void fileCutInsideTheHeaderIsRejected() throws IOException {
         Path src = SharedModels.require("stories260K").resolve("model.safetensors");
         Path cut = tmp.resolve("model.safetensors");
-        Files.write(cut, java.util.Arrays.copyOf(Files.readAllBytes(src), 1000));
+        Files.write(cut, Arrays.copyOf(Files.readAllBytes(src), 1000));
         assertThatThrownBy(() -> SafetensorsFile.open(cut))
                 .isInstanceOf(ModelLoadException.class)
                 .hasMessage("model.safetensors: header length 4856 exceeds the 1000-byte file (file truncated?)");
@@ -142,7 +145,7 @@ class SafetensorsFileTests {
     @Test
     void insaneHeaderLengthIsRejected() throws IOException {
         byte[] bytes = new byte[64];
-        java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(-5);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putLong(-5);
         Path f = Files.write(tmp.resolve("m.safetensors"), bytes);
         assertThatThrownBy(() -> SafetensorsFile.open(f))
                 .isInstanceOf(ModelLoadException.class)

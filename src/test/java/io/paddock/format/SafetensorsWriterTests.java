@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +28,7 @@ class SafetensorsWriterTests {
         int[] ints = {7, -1, Integer.MAX_VALUE, Integer.MIN_VALUE};
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment seg = arena.allocate(6);
-            for (int i = 0; i < 6; i++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (i * 3));
+            for (int i = 0; i < 6; i++) seg.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 3));
             long size = new SafetensorsWriter()
                     .metadata("format", "pt")
                     .addFloats("a.f32", DType.F32, new long[] {2, 3}, f32)

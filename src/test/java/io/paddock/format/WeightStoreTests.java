@@ -2,12 +2,14 @@ package io.paddock.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
 
 import io.paddock.testing.SharedModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.IntStream;
@@ -100,7 +102,7 @@ class WeightStoreTests {
                         return s;
                     })
                     .sum();
-            assertThat(parallel).isCloseTo(serial, org.assertj.core.data.Offset.offset(1e-9));
+            assertThat(parallel).isCloseTo(serial, offset(1e-9));
         }
     }
 
@@ -182,7 +184,7 @@ class WeightStoreTests {
     @Test
     void truncatedWeightsFile() throws IOException {
         byte[] all = Files.readAllBytes(SharedModels.require("stories260K/model.safetensors"));
-        Files.write(tmp.resolve("model.safetensors"), java.util.Arrays.copyOf(all, all.length / 2));
+        Files.write(tmp.resolve("model.safetensors"), Arrays.copyOf(all, all.length / 2));
         assertThatThrownBy(() -> WeightStore.open(tmp))
                 .isInstanceOf(ModelLoadException.class)
                 .hasMessageStartingWith("model.safetensors: tensor 'model.layers.")

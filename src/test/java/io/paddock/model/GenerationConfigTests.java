@@ -8,6 +8,7 @@ import io.paddock.testing.SharedModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,7 +20,7 @@ class GenerationConfigTests {
     @Test
     void loadsTheFixture() {
         GenerationConfig g = GenerationConfig.load(SharedModels.require("stories260K"));
-        assertThat(g).isEqualTo(new GenerationConfig(java.util.List.of(2), 1, null, null, null, null, 512));
+        assertThat(g).isEqualTo(new GenerationConfig(List.of(2), 1, null, null, null, null, 512));
     }
 
     @Test

@@ -6,13 +6,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.paddock.format.DType;
 import io.paddock.format.ModelLoadException;
 import io.paddock.testing.SharedModels;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /** The real AutoGPTQ fixtures of stories260K: every variant opens with the right settings and dequantizes sanely. */
 class GptqCheckpointTests {
@@ -210,12 +215,12 @@ class GptqCheckpointTests {
         }
     }
 
-    @org.junit.jupiter.api.io.TempDir
+    @TempDir
     Path tmp;
 
-    static String configWithout(Path src) throws java.io.IOException {
-        var root = (tools.jackson.databind.node.ObjectNode) tools.jackson.databind.json.JsonMapper.shared()
-                .readTree(java.nio.file.Files.readString(src.resolve("config.json")));
+    static String configWithout(Path src) throws IOException {
+        var root = (ObjectNode) JsonMapper.shared()
+                .readTree(Files.readString(src.resolve("config.json")));
         root.remove("quantization_config");
         return root.toString();
     }

@@ -9,8 +9,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /** Copies a fixture model directory with some tensors or config files replaced, to build broken checkpoints. */
@@ -21,7 +23,7 @@ final class GptqFixtureCopy {
     private final Path source;
     private final Map<String, Replacement> tensors = new LinkedHashMap<>();
     private final Map<String, String> files = new LinkedHashMap<>();
-    private final java.util.Set<String> removedFiles = new java.util.HashSet<>();
+    private final Set<String> removedFiles = new HashSet<>();
 
     GptqFixtureCopy(Path source) {
         this.source = source;

@@ -2,6 +2,7 @@ package io.paddock.sampling;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
 
 import java.util.SplittableRandom;
 import java.util.TreeSet;
@@ -107,8 +108,8 @@ class CandidatesTests {
         c.gatherAll(logits);
         c.softmax(0.5f);
         double z = Math.exp(-4) + Math.exp(-2) + 1;
-        assertThat(c.weight(2) / c.mass()).isCloseTo(1 / z, org.assertj.core.data.Offset.offset(1e-7));
-        assertThat(c.weight(0) / c.mass()).isCloseTo(Math.exp(-4) / z, org.assertj.core.data.Offset.offset(1e-7));
+        assertThat(c.weight(2) / c.mass()).isCloseTo(1 / z, offset(1e-7));
+        assertThat(c.weight(0) / c.mass()).isCloseTo(Math.exp(-4) / z, offset(1e-7));
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.paddock.sampling;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,7 @@ class PenaltiesTests {
     @Test
     void logitBiasIsAdditive() {
         var p = new Penalties(SamplingParams.builder().logitBias(Map.of(1, 2.5f, 3, -100f)).build(), 4);
-        assertThat(apply(p, 1f, 1f, 1f, 1f)).containsExactly(new float[] {1f, 3.5f, 1f, -99f}, org.assertj.core.data.Offset.offset(EPS));
+        assertThat(apply(p, 1f, 1f, 1f, 1f)).containsExactly(new float[] {1f, 3.5f, 1f, -99f}, offset(EPS));
     }
 
     @Test
@@ -39,8 +40,8 @@ class PenaltiesTests {
         p.acceptPrompt(0);
         p.acceptPrompt(1);
         float[] out = apply(p, 2.3f, -1f, 5f);
-        assertThat(out[0]).isCloseTo(2f, org.assertj.core.data.Offset.offset(EPS));
-        assertThat(out[1]).isCloseTo(-1.15f, org.assertj.core.data.Offset.offset(EPS));
+        assertThat(out[0]).isCloseTo(2f, offset(EPS));
+        assertThat(out[1]).isCloseTo(-1.15f, offset(EPS));
         assertThat(out[2]).isEqualTo(5f);
     }
 

@@ -3,7 +3,10 @@ package io.paddock.sampling;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.sun.management.ThreadMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -203,9 +206,9 @@ class SamplerTests {
 
     @Test
     void steadyStateSamplingDoesNotAllocatePerToken() {
-        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
-        org.junit.jupiter.api.Assumptions.assumeTrue(mx instanceof com.sun.management.ThreadMXBean);
-        var threads = (com.sun.management.ThreadMXBean) mx;
+        var mx = ManagementFactory.getThreadMXBean();
+        assumeTrue(mx instanceof ThreadMXBean);
+        var threads = (ThreadMXBean) mx;
         int vocab = 32000;
         float[] logits = logitsAfter(1, vocab);
         float[] work = new float[vocab];

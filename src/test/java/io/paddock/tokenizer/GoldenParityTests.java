@@ -3,7 +3,9 @@ package io.paddock.tokenizer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.paddock.testing.SharedModels;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicContainer;
@@ -26,9 +28,9 @@ class GoldenParityTests {
     }
 
     /** The model a golden entry was made from: a hand-made spec, or a fixture in {@code modelsRoot}. */
-    static Tokenizer load(String name, Golden.Model model, java.nio.file.Path modelsRoot) {
+    static Tokenizer load(String name, Golden.Model model, Path modelsRoot) {
         if (model.spec() != null) return SentencePieceModelReader.parse(model.spec().toProto());
-        java.nio.file.Path dir = modelsRoot != null ? modelsRoot.resolve(name) : SharedModels.require(name);
+        Path dir = modelsRoot != null ? modelsRoot.resolve(name) : SharedModels.require(name);
         return Tokenizers.loadSentencePiece(dir.resolve("tokenizer.model"));
     }
 
@@ -52,7 +54,7 @@ class GoldenParityTests {
         }
         i = 0;
         for (Golden.DecodeCase c : expected.decode()) {
-            nodes.add(DynamicTest.dynamicTest("decode " + (i++) + " " + java.util.Arrays.toString(c.ids()), () -> {
+            nodes.add(DynamicTest.dynamicTest("decode " + (i++) + " " + Arrays.toString(c.ids()), () -> {
                 assertThat(t.decode(c.ids())).isEqualTo(c.text());
                 assertThat(streamed(t, c.ids())).as("streamed").isEqualTo(c.text());
             }));

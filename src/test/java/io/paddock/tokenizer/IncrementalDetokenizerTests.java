@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.paddock.testing.SharedModels;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -87,7 +88,7 @@ class IncrementalDetokenizerTests {
         }
         String tail = d.flush();
         assertWholeCharacters(tail);
-        assertThat(sb.append(tail).toString()).as(java.util.Arrays.toString(ids)).isEqualTo(t.decode(ids));
+        assertThat(sb.append(tail).toString()).as(Arrays.toString(ids)).isEqualTo(t.decode(ids));
     }
 
     private static void assertWholeCharacters(String s) {

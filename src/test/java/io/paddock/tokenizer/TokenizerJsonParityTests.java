@@ -6,6 +6,7 @@ import io.paddock.testing.SharedModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -58,7 +59,7 @@ class TokenizerJsonParityTests {
     }
 
     private static List<String> texts() {
-        var out = new java.util.ArrayList<String>();
+        var out = new ArrayList<String>();
         Golden.committed().models().get("stories260K").encode().forEach(c -> out.add(c.text()));
         // Random strings over letters and the vocabulary's frequent pieces stress merge order.
         String[] parts = {"a", "e", "t", "h", "the", " ", "  ", "Lily", " saw", "ing", "ed", "\n", "é", "中", "🙂", "x", "q", "er", "st"};

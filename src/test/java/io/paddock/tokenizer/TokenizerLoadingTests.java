@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.paddock.testing.SharedModels;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -65,7 +66,7 @@ class TokenizerLoadingTests {
         assertThat(t.isByte(13)).isTrue();
         int once = t.encode("Once", false, false)[0];
         assertThat(t.piece(once)).isEqualTo("\u2581Once");
-        assertThat(new String(t.pieceBytes(once), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(" Once");
+        assertThat(new String(t.pieceBytes(once), StandardCharsets.UTF_8)).isEqualTo(" Once");
         assertThat(t.isControl(1)).isTrue();
         assertThat(t.isControl(2)).isTrue();
         assertThat(t.isControl(0)).as("<unk>").isTrue();

@@ -1,12 +1,20 @@
 package io.paddock.runtime.cpu;
 
 import io.paddock.model.DenseLinear;
+import io.paddock.model.GptqLinear;
 import io.paddock.model.LayerWeights;
 import io.paddock.model.Linear;
 import io.paddock.model.LlamaConfig;
 import io.paddock.model.LlamaWeights;
+import io.paddock.runtime.KvStore;
+import io.paddock.runtime.ModelRuntime;
 import io.paddock.runtime.RopeTable;
+import io.paddock.runtime.StepChunk;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The LLaMA forward pass on the CPU over a batch of rows. A row is one token of one sequence at one position;
@@ -14,7 +22,7 @@ import java.util.List;
  * Every linear layer multiplies all rows of the step at once, so each weight is read once per step.
  * Not thread-safe: one engine thread owns an instance; the work inside a step is spread over {@link Parallel}.
  */
-public final class CpuLlama implements io.paddock.runtime.ModelRuntime {
+public final class CpuLlama implements ModelRuntime {
 
 
     private final LlamaConfig c;
@@ -22,7 +30,7 @@ public final class CpuLlama implements io.paddock.runtime.ModelRuntime {
     private final Parallel parallel;
     private final RopeTable rope;
     private Workspace ws;
-    private final java.util.Map<Linear, GptqMatrix> gptq = new java.util.IdentityHashMap<>(); // prepared once
+    private final Map<Linear, GptqMatrix> gptq = new IdentityHashMap<>(); // prepared once
 
     public CpuLlama(LlamaWeights weights, Parallel parallel) {
         this.c = weights.config();
@@ -31,13 +39,13 @@ public final class CpuLlama implements io.paddock.runtime.ModelRuntime {
         this.rope = RopeTable.create(c.headDim(), c.maxPositionEmbeddings(), c.ropeTheta());
         this.ws = new Workspace(0);
         // GPTQ layers are repacked into the fused kernel's layout once, at load time, spread over the threads.
-        List<io.paddock.model.GptqLinear> todo = new java.util.ArrayList<>();
+        List<GptqLinear> todo = new ArrayList<>();
         for (LayerWeights l : weights.layers()) {
             for (Linear lin : List.of(l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down())) {
-                if (lin instanceof io.paddock.model.GptqLinear g) todo.add(g);
+                if (lin instanceof GptqLinear g) todo.add(g);
             }
         }
-        if (weights.lmHead() instanceof io.paddock.model.GptqLinear g) todo.add(g);
+        if (weights.lmHead() instanceof GptqLinear g) todo.add(g);
         GptqMatrix[] prepared = new GptqMatrix[todo.size()];
         try {
             parallel.forRange(todo.size(), 1, (from, to) -> {
@@ -80,10 +88,10 @@ public final class CpuLlama implements io.paddock.runtime.ModelRuntime {
 
     /** Runs one step; returns, per chunk, the logits (vocab) of its last row, or null where not wanted. */
     @Override
-    public float[][] forward(io.paddock.runtime.KvStore store, List<io.paddock.runtime.StepChunk> chunks) {
+    public float[][] forward(KvStore store, List<StepChunk> chunks) {
         if (!(store instanceof PagedKvStore kv)) throw new IllegalArgumentException("not a CPU KV store: " + store);
         int rows = 0;
-        for (io.paddock.runtime.StepChunk ch : chunks) rows += ch.tokens().length;
+        for (StepChunk ch : chunks) rows += ch.tokens().length;
         if (rows == 0) return new float[chunks.size()][];
         if (ws.rows < rows) ws = new Workspace(rows);
         int h = c.hiddenSize(), qDim = c.numHeads() * c.headDim(), kvDim = c.numKvHeads() * c.headDim();
@@ -93,7 +101,7 @@ public final class CpuLlama implements io.paddock.runtime.ModelRuntime {
         int[][] rowTable = new int[rows][];
         int[] rowPos = new int[rows];
         int r = 0;
-        for (io.paddock.runtime.StepChunk ch : chunks) {
+        for (StepChunk ch : chunks) {
             for (int t = 0; t < ch.tokens().length; t++, r++) {
                 int token = ch.tokens()[t];
                 if (token < 0 || token >= c.vocabSize()) {
@@ -146,12 +154,12 @@ public final class CpuLlama implements io.paddock.runtime.ModelRuntime {
 
         // Only the rows whose logits are wanted go through the final norm and the (large) output layer.
         int wanted = 0;
-        for (io.paddock.runtime.StepChunk ch : chunks) if (ch.wantLogits()) wanted++;
+        for (StepChunk ch : chunks) if (ch.wantLogits()) wanted++;
         float[][] result = new float[chunks.size()][];
         if (wanted == 0) return result;
         float[] normed = new float[wanted * h];
         int row = 0, k = 0;
-        for (io.paddock.runtime.StepChunk ch : chunks) {
+        for (StepChunk ch : chunks) {
             row += ch.tokens().length;
             if (ch.wantLogits()) Kernels.rmsnorm(normed, (k++) * h, ws.x, (row - 1) * h, w.finalNorm(), h, c.rmsNormEps());
         }
@@ -160,7 +168,7 @@ public final class CpuLlama implements io.paddock.runtime.ModelRuntime {
         k = 0;
         for (int i = 0; i < chunks.size(); i++) {
             if (chunks.get(i).wantLogits()) {
-                result[i] = java.util.Arrays.copyOfRange(logits, k * c.vocabSize(), (k + 1) * c.vocabSize());
+                result[i] = Arrays.copyOfRange(logits, k * c.vocabSize(), (k + 1) * c.vocabSize());
                 k++;
             }
         }
@@ -176,7 +184,7 @@ public final class CpuLlama implements io.paddock.runtime.ModelRuntime {
     private void matmul(Linear linear, float[] x, float[] y, int rows) {
         switch (linear) {
             case DenseLinear d -> MatMul.matmul(parallel, denseMatrix(d), x, 0, y, 0, rows);
-            case io.paddock.model.GptqLinear g -> GptqMatMul.matmul(parallel, gptq.get(g), x, 0, y, 0, rows);
+            case GptqLinear g -> GptqMatMul.matmul(parallel, gptq.get(g), x, 0, y, 0, rows);
         }
     }
 

@@ -6,6 +6,7 @@ import io.paddock.model.GptqPacking;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -105,7 +106,7 @@ public final class GptqMatrix implements AutoCloseable {
         }
         int paddedIn = groupUnitStart[groups] * pc.codes();
         int[] perm = new int[paddedIn];
-        java.util.Arrays.fill(perm, -1);
+        Arrays.fill(perm, -1);
         int[] pos = new int[in];          // (in) padded position of each original input
         int[] next = new int[groups];
         for (int g = 0; g < groups; g++) next[g] = groupUnitStart[g] * pc.codes();

@@ -1,5 +1,7 @@
 package io.paddock.runtime.cpu;
 
+import java.util.Objects;
+
 /**
  * Dense matrix times a small batch of activation rows: the projection step of every layer.
  *
@@ -22,8 +24,8 @@ public final class MatMul {
         int cols = w.cols();
         if (batch < 0) throw new IllegalArgumentException("batch must be >= 0, got " + batch);
         if (batch == 0 || rows == 0) return;
-        java.util.Objects.checkFromIndexSize(xOff, (long) batch * cols > Integer.MAX_VALUE ? -1 : batch * cols, x.length);
-        java.util.Objects.checkFromIndexSize(yOff, batch * rows, y.length);
+        Objects.checkFromIndexSize(xOff, (long) batch * cols > Integer.MAX_VALUE ? -1 : batch * cols, x.length);
+        Objects.checkFromIndexSize(yOff, batch * rows, y.length);
         Parallel.RangeTask task = switch (w.dtype()) {
             case F32 -> (s, e) -> MatMulF32.rows(w.data(), cols, x, xOff, y, yOff, rows, batch, s, e);
             case F16 -> (s, e) -> MatMulF16.rows(w.data(), cols, x, xOff, y, yOff, rows, batch, s, e);

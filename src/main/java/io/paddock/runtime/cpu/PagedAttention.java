@@ -1,5 +1,6 @@
 package io.paddock.runtime.cpu;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -37,7 +38,7 @@ public final class PagedAttention {
             Kernels.softmaxInPlace(scratch, 0, seqLen);
             // Hot loop 2: probability-weighted sum of values, accumulated block by block.
             int o = outOff + h * headDim;
-            java.util.Arrays.fill(out, o, o + headDim, 0f);
+            Arrays.fill(out, o, o + headDim, 0f);
             for (int start = 0; start < seqLen; start += bs) {
                 int base = blockTable[start / bs] * bs * kvDim + headOff;
                 accumulate(out, o, scratch, start, values, base, kvDim, Math.min(bs, seqLen - start), headDim);

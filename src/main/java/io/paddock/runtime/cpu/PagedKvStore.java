@@ -1,11 +1,13 @@
 package io.paddock.runtime.cpu;
 
+import io.paddock.runtime.KvStore;
+
 /**
  * KV-cache memory for the CPU runtime, in fixed-size blocks shared by all sequences. Position p of a sequence lives
  * in block {@code blockTable[p / blockSize]} at slot {@code p % blockSize}; which blocks a sequence owns is decided
  * by the KV-cache manager, never here. Allocated once, up front.
  */
-public final class PagedKvStore implements io.paddock.runtime.KvStore {
+public final class PagedKvStore implements KvStore {
     private final float[][] keys;   // (layers) x (numBlocks*blockSize, kvDim)
     private final float[][] values; // (layers) x (numBlocks*blockSize, kvDim)
     private final int numBlocks;

@@ -8,6 +8,7 @@ import io.paddock.runtime.RopeTable;
 import io.paddock.runtime.StepChunk;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The LLaMA forward pass on a {@link GpuDevice}, step for step the same as {@code CpuLlama}: fp32 activations,
@@ -112,7 +113,7 @@ public final class CudaRuntime implements ModelRuntime {
     public long deviceBytes() { return memory.bytes(); }
 
     /** Launches per kernel name so far (tests and benchmarks). */
-    public java.util.Map<String, Long> launchCounts() { return kernels.launchCounts(); }
+    public Map<String, Long> launchCounts() { return kernels.launchCounts(); }
 
     /** The KV bytes of the memory plan: what is left of the usable memory after weights and step scratch. */
     @Override

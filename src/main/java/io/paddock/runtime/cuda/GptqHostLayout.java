@@ -2,6 +2,7 @@ package io.paddock.runtime.cuda;
 
 import io.paddock.model.GptqLinear;
 import io.paddock.model.GptqPacking;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
@@ -34,7 +35,7 @@ record GptqHostLayout(int[] qweight, int[] gIdx, int[] perm) {
             if (i > 0 && g[i] < g[i - 1]) sorted = false;
         }
         int[] q = new int[rows * out];
-        java.lang.foreign.MemorySegment.copy(l.qweight().data(), ValueLayout.JAVA_INT_UNALIGNED, 0, q, 0, q.length);
+        MemorySegment.copy(l.qweight().data(), ValueLayout.JAVA_INT_UNALIGNED, 0, q, 0, q.length);
         if (sorted) return new GptqHostLayout(q, g, null);
 
         // Counting sort by group: stable, O(in + groups).

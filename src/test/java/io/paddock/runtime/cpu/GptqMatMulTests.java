@@ -3,11 +3,13 @@ package io.paddock.runtime.cpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.paddock.format.DType;
 import io.paddock.format.Tensor;
 import io.paddock.format.WeightStore;
 import io.paddock.model.GptqLinear;
 import io.paddock.model.GptqSpec;
 import io.paddock.testing.SharedModels;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
@@ -84,8 +86,8 @@ class GptqMatMulTests {
         int[] g = new int[128];
         for (int i = 0; i < 128; i++) g[i] = i < 5 ? 3 : i % 3;   // group sizes 43, 41, 41, 5 (and none empty)
         GptqLinear uneven = new GptqLinear("uneven", new GptqSpec(3, 32, true, true, true), 128, 40, l.linear().qweight(),
-                l.linear().qzeros(), l.linear().scales(), GptqReferenceTests.tensor("g", io.paddock.format.DType.I32,
-                java.lang.foreign.MemorySegment.ofArray(g), 128), null);
+                l.linear().qzeros(), l.linear().scales(), GptqReferenceTests.tensor("g", DType.I32,
+                MemorySegment.ofArray(g), 128), null);
         try (Parallel p = new Parallel(2); GptqMatrix m = GptqMatrix.prepare(uneven)) {
             for (int batch = 1; batch <= 6; batch++) check(p, uneven, m, batch, rnd);
         }
@@ -103,8 +105,8 @@ class GptqMatMulTests {
         int[] g = new int[64];
         g[7] = 2;   // only groups 0 and 1 exist
         GptqLinear bad = new GptqLinear("bad", new GptqSpec(4, 32, true, true, true), 64, 16, l.linear().qweight(),
-                l.linear().qzeros(), l.linear().scales(), GptqReferenceTests.tensor("g", io.paddock.format.DType.I32,
-                java.lang.foreign.MemorySegment.ofArray(g), 64), null);
+                l.linear().qzeros(), l.linear().scales(), GptqReferenceTests.tensor("g", DType.I32,
+                MemorySegment.ofArray(g), 64), null);
         assertThatThrownBy(() -> GptqMatrix.prepare(bad)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("g_idx[7] = 2");
     }

@@ -12,6 +12,7 @@ import io.paddock.model.LayerWeights;
 import io.paddock.model.Linear;
 import io.paddock.model.LlamaCheckpoint;
 import io.paddock.model.LlamaWeights;
+import io.paddock.runtime.StepChunk;
 import io.paddock.testing.SharedModels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -59,7 +60,7 @@ class GptqModelParityTests {
 
     private static float[] run(CpuLlama llama, int[] prompt) {
         PagedKvStore kv = llama.newKvStore(2, 16);
-        return llama.forward(kv, List.of(new io.paddock.runtime.StepChunk(new int[] {0, 1}, prompt, 0, true)))[0];
+        return llama.forward(kv, List.of(new StepChunk(new int[] {0, 1}, prompt, 0, true)))[0];
     }
 
     private static LlamaWeights dequantized(LlamaWeights w, Arena arena) {

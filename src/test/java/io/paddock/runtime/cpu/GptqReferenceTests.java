@@ -1,6 +1,7 @@
 package io.paddock.runtime.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 
 import io.paddock.format.DType;
 import io.paddock.format.Tensor;
@@ -159,7 +160,7 @@ class GptqReferenceTests {
             float[] y = new float[2 * 37 + 3];
             GptqReference.matmul(l.linear(), x, 0, y, 3, 2);
             double[][] want = l.expectedMatmul(x, 2);
-            for (int k = 0; k < 2 * 37; k++) assertThat((double) y[3 + k]).isCloseTo(want[0][k], org.assertj.core.data.Offset.offset(1e-6 * want[1][k] + 1e-30));
+            for (int k = 0; k < 2 * 37; k++) assertThat((double) y[3 + k]).isCloseTo(want[0][k], offset(1e-6 * want[1][k] + 1e-30));
         }
     }
 

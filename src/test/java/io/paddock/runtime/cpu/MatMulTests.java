@@ -2,10 +2,13 @@ package io.paddock.runtime.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
 
 import io.paddock.format.DType;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -77,7 +80,7 @@ class MatMulTests {
             float[] x = new float[batch * cols];
             float[] y = new float[batch * rows];
             for (int j0 = 0; j0 < cols; j0 += batch) {
-                java.util.Arrays.fill(x, 0f);
+                Arrays.fill(x, 0f);
                 for (int b = 0; b < batch; b++) x[b * cols + j0 + b] = 1f;
                 MatMul.matmul(p, w, x, 0, y, 0, batch);
                 for (int b = 0; b < batch; b++) {
@@ -114,7 +117,7 @@ class MatMulTests {
     }
 
     private static DenseMatrix decoder(DType dt, short bits) {
-        java.lang.foreign.MemorySegment seg = java.lang.foreign.MemorySegment.ofArray(new short[] {bits});
+        MemorySegment seg = MemorySegment.ofArray(new short[] {bits});
         return new DenseMatrix(seg, dt, 1, 1);
     }
 
@@ -123,8 +126,8 @@ class MatMulTests {
         float[] x = TestData.floats(rnd, xOff + batch * w.cols() + 3, -1, 1);
         float[] y = new float[yOff + batch * w.rows() + 3];
         float[] ref = y.clone();
-        java.util.Arrays.fill(y, 42f);
-        java.util.Arrays.fill(ref, 42f);
+        Arrays.fill(y, 42f);
+        Arrays.fill(ref, 42f);
         MatMul.matmul(p, w, x, xOff, y, yOff, batch);
         ReferenceKernels.matmul(w, x, xOff, ref, yOff, batch);
         for (int b = 0; b < batch; b++) {
@@ -133,7 +136,7 @@ class MatMulTests {
                 for (int c = 0; c < w.cols(); c++) absSum += Math.abs((double) ReferenceKernels.weight(w, r, c) * x[xOff + b * w.cols() + c]);
                 int i = yOff + b * w.rows() + r;
                 assertThat((double) y[i]).as("%s %dx%d batch %d threads %d: y[%d,%d]", w.dtype(), w.rows(), w.cols(),
-                        batch, p.threads(), b, r).isCloseTo(ref[i], org.assertj.core.data.Offset.offset(TOL * absSum + 1e-30));
+                        batch, p.threads(), b, r).isCloseTo(ref[i], offset(TOL * absSum + 1e-30));
             }
         }
         for (int i = 0; i < yOff; i++) assertThat(y[i]).isEqualTo(42f);

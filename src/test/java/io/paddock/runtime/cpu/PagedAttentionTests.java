@@ -1,10 +1,12 @@
 package io.paddock.runtime.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Random;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -20,7 +22,7 @@ class PagedAttentionTests {
         PagedKvStore store = new PagedKvStore(2, numBlocks, blockSize, kvDim);
         List<Integer> ids = new ArrayList<>();
         for (int i = 0; i < numBlocks; i++) ids.add(i);
-        Collections.shuffle(ids, new java.util.Random(seqLen));
+        Collections.shuffle(ids, new Random(seqLen));
         int[] table = ids.subList(0, blocksNeeded).stream().mapToInt(Integer::intValue).toArray();
 
         float[] keys = new float[seqLen * kvDim], values = new float[seqLen * kvDim];
@@ -37,6 +39,6 @@ class PagedAttentionTests {
         PagedAttention.attention(actual, 0, q, 0, store, 1, table, seqLen, heads, kvHeads, headDim, 0, heads,
                 new float[seqLen]);
         // The scalar reference in double vs the paged fp32 kernel: tolerance 1e-5 absolute on unit-scale values.
-        for (int i = 0; i < q.length; i++) assertThat(actual[i]).isCloseTo(expected[i], org.assertj.core.data.Offset.offset(1e-5f));
+        for (int i = 0; i < q.length; i++) assertThat(actual[i]).isCloseTo(expected[i], offset(1e-5f));
     }
 }

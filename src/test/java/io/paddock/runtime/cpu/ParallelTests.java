@@ -3,6 +3,8 @@ package io.paddock.runtime.cpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -42,7 +44,7 @@ class ParallelTests {
     void splitsAcrossThreads() {
         try (Parallel p = new Parallel(3)) {
             assertThat(p.threads()).isEqualTo(3);
-            java.util.Set<String> names = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            Set<String> names = ConcurrentHashMap.newKeySet();
             CountDownLatch all = new CountDownLatch(3);
             p.forRange(3, 1, (s, e) -> {
                 names.add(Thread.currentThread().getName());
@@ -122,7 +124,7 @@ class ParallelTests {
     @Test
     void closeStopsWorkersAndRejectsLaterCalls() {
         Parallel p = new Parallel(3, 0);
-        java.util.Set<Thread> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Set<Thread> seen = ConcurrentHashMap.newKeySet();
         CountDownLatch all = new CountDownLatch(3);
         p.forRange(3, 1, (s, e) -> {
             seen.add(Thread.currentThread());

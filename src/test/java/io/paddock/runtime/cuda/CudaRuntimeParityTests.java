@@ -10,6 +10,7 @@ import io.paddock.runtime.cpu.Parallel;
 import io.paddock.testing.SharedModels;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -77,7 +78,7 @@ class CudaRuntimeParityTests {
             // Each sequence owns 11 blocks (44 positions), handed out in a shuffled order.
             List<Integer> ids = new ArrayList<>();
             for (int i = 0; i < seqs * 11; i++) ids.add(i);
-            java.util.Collections.shuffle(ids, rnd);
+            Collections.shuffle(ids, rnd);
             int[][] tables = new int[seqs][11];
             for (int s = 0; s < seqs; s++) for (int b = 0; b < 11; b++) tables[s][b] = ids.get(s * 11 + b);
 

@@ -1,6 +1,7 @@
 package io.paddock.runtime.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.paddock.bench.SyntheticCheckpoint;
 import io.paddock.bench.SyntheticShape;
@@ -183,7 +184,7 @@ class CudaRuntimeShapesTests {
                 Random r = new Random(6);
                 int vocab = p.ckpt().config().vocabSize();
                 assertThat(p.gpu().forward(kv, List.of(new StepChunk(table(0, 1), tokens(r, 8, vocab), 0, true)))[0]).isNotNull();
-                org.assertj.core.api.Assertions.assertThatThrownBy(() -> p.gpu().forward(kv,
+                assertThatThrownBy(() -> p.gpu().forward(kv,
                                 List.of(new StepChunk(table(0, 1), tokens(r, 9, vocab), 0, true))))
                         .isInstanceOf(IllegalStateException.class).hasMessageContaining("exceeds the reserved scratch");
             }

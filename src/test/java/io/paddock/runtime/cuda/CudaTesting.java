@@ -3,12 +3,14 @@ package io.paddock.runtime.cuda;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.paddock.model.GptqOverrides;
+import io.paddock.model.LlamaWeights;
 import io.paddock.runtime.ModelRuntime;
 import io.paddock.runtime.StepChunk;
 import io.paddock.runtime.cuda.sim.SimSettings;
 import io.paddock.runtime.cuda.sim.SimulatedDevice;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Shared helpers for the GPU tests: the device to run on, fixtures, prompts. The same tests run on a real GPU
@@ -49,7 +51,7 @@ final class CudaTesting {
     }
 
     /** The real device, or the simulated one {@code simulated} describes (built only where it is used). */
-    static GpuDevice device(java.util.function.Supplier<SimSettings> simulated) {
+    static GpuDevice device(Supplier<SimSettings> simulated) {
         if (realDevice()) {
             requireDevice();
             return JCudaDevice.open(CudaOptions.fromSystemProperties());
@@ -60,7 +62,7 @@ final class CudaTesting {
     }
 
     /** A runtime for {@code weights} on {@link #device()}. */
-    static CudaRuntime runtime(io.paddock.model.LlamaWeights weights) {
+    static CudaRuntime runtime(LlamaWeights weights) {
         return new CudaRuntime(weights, device());
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import jcuda.nvrtc.JNvrtc;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,7 +18,7 @@ class NvrtcCompileTests {
     @Test
     void compilesEverySourceAndCaches(@TempDir Path cache) throws Exception {
         try {
-            jcuda.nvrtc.JNvrtc.setExceptionsEnabled(true);
+            JNvrtc.setExceptionsEnabled(true);
         } catch (Throwable t) {
             assumeTrue(false, "skipped: NVRTC binding unavailable (" + t.getClass().getSimpleName() + ": " + t.getMessage() + ")");
         }

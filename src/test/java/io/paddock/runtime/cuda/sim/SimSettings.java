@@ -1,5 +1,6 @@
 package io.paddock.runtime.cuda.sim;
 
+import com.sun.management.OperatingSystemMXBean;
 import java.lang.management.ManagementFactory;
 
 /**
@@ -68,7 +69,7 @@ public record SimSettings(String name, int computeCapability, int multiprocessor
 
     /** Half the host's physical memory: room for the JVM heap and the rest of the test run. */
     static long defaultHostMemoryLimit() {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os) {
             return Math.max(1, os.getTotalMemorySize() / 2);
         }
         return 4 * GIB;
