@@ -8,7 +8,6 @@ import io.paddock.runtime.RopeTable;
 import io.paddock.runtime.StepChunk;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The LLaMA forward pass on a {@link GpuDevice}, step for step the same as {@code CpuLlama}: fp32 activations,
@@ -112,8 +111,6 @@ public final class CudaRuntime implements ModelRuntime {
     /** Device bytes this runtime holds: weights, scratch and KV pools. */
     public long deviceBytes() { return memory.bytes(); }
 
-    /** Launches per kernel name so far (tests and benchmarks). */
-    public Map<String, Long> launchCounts() { return kernels.launchCounts(); }
 
     /** The KV bytes of the memory plan: what is left of the usable memory after weights and step scratch. */
     @Override

@@ -458,7 +458,7 @@ public final class GpuCheckBench {
         }
 
         private static long launches(CudaKernels k) {
-            return k.launchCounts().values().stream().mapToLong(Long::longValue).sum();
+            return k.launches();
         }
 
         Map<String, Object> figure(String kernel, String shape, int batch, String format, long bytes, int copies, Timing t) {
