@@ -1,5 +1,7 @@
 package io.paddock.engine;
 
+import static io.paddock.testing.EngineTesting.awaitIdle;
+import static io.paddock.testing.EngineTesting.concat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -165,20 +167,5 @@ class EngineCoreTests {
             assertThatThrownBy(() -> g.stream(new GenerationRequest(prompt, 200, SamplingParams.greedy(), List.of(), false),
                     null)).isInstanceOf(RequestRejectedException.class).hasMessageContaining("KV blocks");
         }
-    }
-
-    private static EngineStats awaitIdle(GenerationService g) throws InterruptedException {
-        for (int i = 0; i < 200; i++) {
-            EngineStats s = g.stats();
-            if (g.pending() == 0 && s.running() == 0 && s.waiting() == 0 && s.blocksUsed() == 0) return s;
-            Thread.sleep(10);
-        }
-        return g.stats();
-    }
-
-    private static int[] concat(int[] a, int[] b) {
-        int[] c = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
     }
 }

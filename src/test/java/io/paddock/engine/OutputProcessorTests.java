@@ -1,5 +1,6 @@
 package io.paddock.engine;
 
+import static io.paddock.testing.EngineTesting.concat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.paddock.kvcache.KvCacheManager;
@@ -103,12 +104,6 @@ class OutputProcessorTests {
         return tok.encode(text, false, false);
     }
 
-    private static int[] concat(int[] a, int... b) {
-        int[] r = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, r, a.length, b.length);
-        return r;
-    }
-
     @Test
     void streamsTheDetokenizedTextOneCallPerAcceptedToken() {
         Tokenizer tok = tokenizer();
@@ -173,7 +168,7 @@ class OutputProcessorTests {
     void eosEndsTheRequestWithStopAndIsNotPartOfTheOutput() {
         Tokenizer tok = tokenizer();
         int[] before = ids(tok, " upon a time");
-        int[] script = concat(concat(before, tok.eosId()), ids(tok, " Lily"));
+        int[] script = concat(before, new int[] {tok.eosId()}, ids(tok, " Lily"));
         Recorder r = run(tok, request(tok, 50, List.of(), false, SamplingParams.greedy()), script, -1);
         assertThat(r.result.finishReason()).isEqualTo(FinishReason.STOP);
         assertThat(r.result.tokens()).containsExactly(before);
@@ -185,7 +180,7 @@ class OutputProcessorTests {
         Tokenizer tok = tokenizer();
         int[] before = ids(tok, " upon a time");
         int[] after = ids(tok, " Lily");
-        int[] script = concat(concat(before, tok.eosId()), after);
+        int[] script = concat(before, new int[] {tok.eosId()}, after);
         Recorder r = run(tok, request(tok, script.length, List.of(), true, SamplingParams.greedy()), script, -1);
         assertThat(r.result.finishReason()).isEqualTo(FinishReason.LENGTH);
         assertThat(r.result.tokens()).containsExactly(script);

@@ -1,5 +1,6 @@
 package io.paddock.kvcache;
 
+import static io.paddock.testing.EngineTesting.concat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,10 +9,6 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class KvCacheManagerTests {
-
-    private static int[] concat(int[] a, int[] b) {
-        return IntStream.concat(Arrays.stream(a), Arrays.stream(b)).toArray();
-    }
 
     @Test
     void blocksNeededRoundsUp() {
@@ -155,12 +152,12 @@ class KvCacheManagerTests {
         int[] x = {1, 1, 1, 1};
         int[] y = {2, 2, 2, 2};
         int[] z = {3, 3, 3, 3};
-        FakeSequence xy = new FakeSequence(1, concat(concat(x, y), new int[] {9})).prefillIn(kv);
-        FakeSequence zy = new FakeSequence(2, concat(concat(z, y), new int[] {9})).prefillIn(kv);
+        FakeSequence xy = new FakeSequence(1, concat(x, y, new int[] {9})).prefillIn(kv);
+        FakeSequence zy = new FakeSequence(2, concat(z, y, new int[] {9})).prefillIn(kv);
         assertThat(kv.blockTable(2)[1]).isNotEqualTo(kv.blockTable(1)[1]);
 
         // zy's Y block (computed after Z) now owns Y's hash; an [X, Y] prompt must not get it.
-        FakeSequence again = new FakeSequence(3, concat(concat(x, y), new int[] {5}));
+        FakeSequence again = new FakeSequence(3, concat(x, y, new int[] {5}));
         assertThat(kv.findCachedPrefixTokens(again)).isEqualTo(4);
         assertThat(kv.findCachedPrefix(again).blockIds()).containsExactly(kv.blockTable(1)[0]);
         assertThat(zy.numTokens()).isEqualTo(xy.numTokens());

@@ -1,5 +1,7 @@
 package io.paddock.runtime.cuda;
 
+import static io.paddock.testing.EngineTesting.awaitIdle;
+import static io.paddock.testing.EngineTesting.concat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.paddock.engine.EngineConfig;
@@ -14,7 +16,6 @@ import io.paddock.sampling.SamplingParams;
 import io.paddock.testing.SharedModels;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -97,20 +98,5 @@ class CudaEngineTests {
             assertThat(after.prefixHitTokens()).isGreaterThanOrEqualTo(192);
         }
         assertThat(outputs[1]).containsExactly(outputs[0]);
-    }
-
-    private static EngineStats awaitIdle(GenerationService g) throws InterruptedException {
-        for (int i = 0; i < 500; i++) {
-            EngineStats s = g.stats();
-            if (g.pending() == 0 && s.running() == 0 && s.waiting() == 0 && s.blocksUsed() == 0) return s;
-            Thread.sleep(10);
-        }
-        return g.stats();
-    }
-
-    private static int[] concat(int[] a, int[] b) {
-        int[] c = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
     }
 }
