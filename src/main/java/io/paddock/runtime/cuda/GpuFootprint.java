@@ -34,14 +34,21 @@ public final class GpuFootprint {
     // ---- step scratch ----
 
     /**
-     * 4-byte words one step row takes: the fp32 activations x (hidden), xb (max(hidden, qDim)), q (qDim), k, v
-     * (kvDim each), att (qDim), gate, up (ff each) and the GPTQ input gather xp (the widest linear input), plus the
-     * int32 token, position and block-table offset of the row.
+     * Widths in 4-byte words of StepScratch's per-row buffers, in its field order: the fp32 activations x (hidden),
+     * xb (max(hidden, qDim)), q (qDim), k, v (kvDim each), att (qDim), gate, up (ff each) and the GPTQ input gather
+     * xp (the widest linear input), then the int32 token, position and block-table offset of the row.
      */
-    public static long rowWords(LlamaConfig c) {
+    static long[] rowWidths(LlamaConfig c) {
         long h = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.intermediateSize();
         long maxIn = Math.max(Math.max(h, qDim), ff);
-        return h + Math.max(h, qDim) + qDim + kvDim + kvDim + qDim + ff + ff + maxIn + 3;
+        return new long[] {h, Math.max(h, qDim), qDim, kvDim, kvDim, qDim, ff, ff, maxIn, 1, 1, 1};
+    }
+
+    /** 4-byte words one step row takes: the sum of {@link #rowWidths}. */
+    public static long rowWords(LlamaConfig c) {
+        long words = 0;
+        for (long w : rowWidths(c)) words += w;
+        return words;
     }
 
     /** 4-byte words per row that wants logits: the final-normed hidden state and the fp32 logits. */

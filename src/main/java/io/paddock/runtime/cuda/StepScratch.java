@@ -6,7 +6,8 @@ import io.paddock.model.LlamaConfig;
  * Per-step device buffers for steps of up to {@code rows} rows, {@code wanted} logits rows and {@code tableInts}
  * block-table entries, allocated once (before the KV pool takes the free memory) and reused by every step, so
  * serving never allocates. Mirrors CpuLlama's Workspace plus the row bookkeeping the kernels read;
- * {@link GpuFootprint#scratchBytes} is the same arithmetic, for planning (a test holds them equal).
+ * the buffer widths come from {@link GpuFootprint}, whose {@code scratchBytes} plans with them (a test holds the
+ * allocation equal to the plan).
  */
 final class StepScratch implements AutoCloseable {
     private final DeviceMemory mem;
@@ -23,12 +24,13 @@ final class StepScratch implements AutoCloseable {
         this.rows = rows;
         this.wanted = wanted;
         this.tableInts = tableInts;
-        long[] w = rowWidths(c);
+        long[] w = GpuFootprint.rowWidths(c);
         long[] p = new long[w.length + 3];
         int n = 0;
         try {
             for (; n < w.length; n++) p[n] = mem.alloc(w[n] * rows * 4); // floats and ints are 4 bytes
             p[n++] = mem.alloc((long) tableInts * Integer.BYTES);
+            // the two buffers of GpuFootprint.wantedWords
             p[n++] = mem.alloc((long) wanted * c.hiddenSize() * Float.BYTES);
             p[n++] = mem.alloc((long) wanted * c.vocabSize() * Float.BYTES);
         } catch (RuntimeException | Error e) {
@@ -37,14 +39,6 @@ final class StepScratch implements AutoCloseable {
         }
         x = p[0]; xb = p[1]; q = p[2]; k = p[3]; v = p[4]; att = p[5]; gate = p[6]; up = p[7]; xp = p[8];
         tokens = p[9]; pos = p[10]; tableOffset = p[11]; tables = p[12]; normed = p[13]; logits = p[14];
-    }
-
-    /** Widths (4-byte elements per row) of the per-row buffers, in field order. */
-    private static long[] rowWidths(LlamaConfig c) {
-        int h = c.hiddenSize(), qDim = c.numHeads() * c.headDim(), kvDim = c.numKvHeads() * c.headDim();
-        int ff = c.intermediateSize();
-        int maxIn = Math.max(Math.max(h, qDim), ff);
-        return new long[] {h, Math.max(h, qDim), qDim, kvDim, kvDim, qDim, ff, ff, maxIn, 1, 1, 1};
     }
 
     /** Fails (a host bug: the engine must respect the limits it reserved) where a step does not fit. */
