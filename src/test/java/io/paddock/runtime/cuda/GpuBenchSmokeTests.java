@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.paddock.bench.SyntheticSpec;
 import io.paddock.model.GptqOverrides;
-import io.paddock.runtime.cuda.GpuCheckBench.E2eModel;
 import io.paddock.runtime.cuda.GpuCheckBench.Settings;
+import io.paddock.runtime.cuda.GpuCheckEndToEnd.E2eModel;
 import io.paddock.runtime.cuda.sim.SimSettings;
 import io.paddock.runtime.cuda.sim.SimulatedDevice;
 import java.nio.file.Files;
