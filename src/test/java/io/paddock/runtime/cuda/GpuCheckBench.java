@@ -30,9 +30,10 @@ import tools.jackson.databind.json.JsonMapper;
  *       LLaMA-7B-shaped GPTQ model, with a full-depth estimate from a cut copy — in {@link GpuCheckEndToEnd}.</li>
  * </ol>
  * This class holds what they share: the command line, {@link Settings}, opening the device, the {@link Run} that
- * orders the sections, keeps the budget and the record of skips and errors, and the JSON helpers. Results go into one JSON object ({@link #run}), rewritten after every section so a run killed for time still
- * leaves what it measured; {@code GpuCheckReport} renders it. Sections that would overrun
- * {@link Settings#budgetSeconds} are skipped and say so.
+ * orders the sections, keeps the budget and the record of skips and errors, and the JSON helpers. Results go into
+ * one JSON object ({@link #run}), rewritten after every section so a run killed for time still leaves what it
+ * measured; {@code GpuCheckReport} renders it. Sections that would overrun {@link Settings#budgetSeconds} are
+ * skipped and say so.
  *
  * <p>Usage: {@code GpuCheckBench --json FILE [--device auto|cuda|sim] [--work DIR] [--budget-s S] [--layers N]
  * [--base-layers N] [--stories DIR] [--smoke]}. Without a device ({@code auto}, no driver) it writes
