@@ -2,16 +2,28 @@ package io.paddock.engine;
 
 import io.paddock.sampling.SamplingParams;
 import java.util.List;
+import java.util.Objects;
 
 /**
- * A generation request: prompt ids, a token budget, sampling and stop conditions. Whether it fits a model is
- * decided by {@link Admission}; the checks here refuse values no model could take.
+ * A generation request: prompt ids, a token budget, sampling and stop conditions, and the client it is for (the
+ * configured name of its API key, {@link #ANONYMOUS} without one: a metrics tag, never a secret). Whether it fits a
+ * model is decided by {@link Admission}; the checks here refuse values no model could take.
  */
 public record GenerationRequest(int[] promptIds, int maxTokens, SamplingParams sampling, List<String> stop,
-        boolean ignoreEos) {
+        boolean ignoreEos, String client) {
+    /** The client of a request that came without an API key (or from the command line and benchmarks). */
+    public static final String ANONYMOUS = "anonymous";
+
     public GenerationRequest {
         if (promptIds.length == 0) throw RequestRejectedException.invalid("prompt", "prompt has no tokens");
         if (maxTokens < 0) throw RequestRejectedException.invalid("max_tokens", "max_tokens must be >= 0");
         stop = List.copyOf(stop);
+        Objects.requireNonNull(client, "client");
+    }
+
+    /** An anonymous request. */
+    public GenerationRequest(int[] promptIds, int maxTokens, SamplingParams sampling, List<String> stop,
+            boolean ignoreEos) {
+        this(promptIds, maxTokens, sampling, stop, ignoreEos, ANONYMOUS);
     }
 }
