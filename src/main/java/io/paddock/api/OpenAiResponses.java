@@ -9,47 +9,27 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Builds response objects with exactly OpenAI's field names, order and nulls. */
+/** Turns sampled tokens into OpenAI's log-probability shapes, and results into finish reasons. */
 final class OpenAiResponses {
     private OpenAiResponses() {}
 
-    /** @param runtime the name of the runtime that generated (see {@link RequestMapper#fingerprint}) */
-    static Map<String, Object> envelope(String id, String object, long created, String model, String runtime) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("id", id);
-        m.put("object", object);
-        m.put("created", created);
-        m.put("model", model);
-        m.put("system_fingerprint", RequestMapper.fingerprint(runtime));
-        return m;
-    }
-
-    static Map<String, Object> usage(int prompt, int completion) {
-        Map<String, Object> u = new LinkedHashMap<>();
-        u.put("prompt_tokens", prompt);
-        u.put("completion_tokens", completion);
-        u.put("total_tokens", prompt + completion);
-        return u;
-    }
-
-    /** Chat logprobs: {@code {"content":[{"token","logprob","bytes","top_logprobs":[...]}]}}. */
-    static Map<String, Object> chatLogprobs(Tokenizer tokenizer, List<Sample> samples) {
-        List<Map<String, Object>> content = new ArrayList<>();
+    /** Chat logprobs: per token its text, logprob, UTF-8 bytes and the top alternatives. */
+    static ChatLogprobs chatLogprobs(Tokenizer tokenizer, List<Sample> samples) {
+        List<ChatLogprobs.TokenLogprob> content = new ArrayList<>(samples.size());
         for (Sample s : samples) {
-            Map<String, Object> t = tokenEntry(tokenizer, s.token(), s.logprob());
-            List<Map<String, Object>> top = new ArrayList<>();
-            for (int i = 0; i < s.topIds().length; i++) top.add(tokenEntry(tokenizer, s.topIds()[i], s.topLogprobs()[i]));
-            t.put("top_logprobs", top);
-            content.add(t);
+            List<ChatLogprobs.TopLogprob> top = new ArrayList<>(s.topIds().length);
+            for (int i = 0; i < s.topIds().length; i++) {
+                top.add(new ChatLogprobs.TopLogprob(text(tokenizer, s.topIds()[i]), s.topLogprobs()[i],
+                        bytes(tokenizer, s.topIds()[i])));
+            }
+            content.add(new ChatLogprobs.TokenLogprob(text(tokenizer, s.token()), s.logprob(),
+                    bytes(tokenizer, s.token()), top));
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("content", content);
-        m.put("refusal", null);
-        return m;
+        return new ChatLogprobs(content, null);
     }
 
     /** Legacy completions logprobs: parallel arrays {@code tokens, token_logprobs, top_logprobs, text_offset}. */
-    static Map<String, Object> completionLogprobs(Tokenizer tokenizer, List<Sample> samples, int textOffset) {
+    static CompletionResponse.Logprobs completionLogprobs(Tokenizer tokenizer, List<Sample> samples, int textOffset) {
         List<String> tokens = new ArrayList<>();
         List<Float> logprobs = new ArrayList<>();
         List<Map<String, Float>> top = new ArrayList<>();
@@ -65,23 +45,14 @@ final class OpenAiResponses {
             offsets.add(offset);
             offset += text.length();
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("tokens", tokens);
-        m.put("token_logprobs", logprobs);
-        m.put("top_logprobs", top);
-        m.put("text_offset", offsets);
-        return m;
+        return new CompletionResponse.Logprobs(tokens, logprobs, top, offsets);
     }
 
-    private static Map<String, Object> tokenEntry(Tokenizer tokenizer, int id, float logprob) {
-        Map<String, Object> t = new LinkedHashMap<>();
+    private static List<Integer> bytes(Tokenizer tokenizer, int id) {
         byte[] bytes = id < tokenizer.vocabSize() ? tokenizer.pieceBytes(id) : new byte[0];
-        t.put("token", text(tokenizer, id));
-        t.put("logprob", logprob);
         List<Integer> b = new ArrayList<>(bytes.length);
         for (byte x : bytes) b.add(x & 0xff);
-        t.put("bytes", b);
-        return t;
+        return b;
     }
 
     /** A token's own text (its UTF-8 bytes, lossy for a lone byte piece); "" past the tokenizer. */

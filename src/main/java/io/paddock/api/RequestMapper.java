@@ -1,5 +1,6 @@
 package io.paddock.api;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.paddock.config.PaddockProperties;
 import io.paddock.engine.Admission;
 import io.paddock.engine.GenerationRequest;
@@ -10,11 +11,14 @@ import io.paddock.loading.LoadedModel;
 import io.paddock.model.GenerationConfig;
 import io.paddock.sampling.SamplingParams;
 import java.util.ArrayList;
+import java.lang.reflect.RecordComponent;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.stereotype.Component;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -27,20 +31,8 @@ import tools.jackson.databind.ObjectMapper;
  */
 @Component
 class RequestMapper {
-    /** {@code system_fingerprint}: which backend produced the output, e.g. {@code fp_paddock_cuda}. */
-    static String fingerprint(String runtimeName) {
-        return "fp_paddock_" + runtimeName;
-    }
-
     static final int MAX_N = 16;
 
-    static final Set<String> COMPLETION_FIELDS = Set.of("model", "prompt", "max_tokens", "temperature", "top_p",
-            "top_k", "min_p", "repetition_penalty", "presence_penalty", "frequency_penalty", "logit_bias", "seed",
-            "stop", "n", "stream", "stream_options", "echo", "logprobs", "best_of", "suffix", "user", "ignore_eos");
-    static final Set<String> CHAT_FIELDS = Set.of("model", "messages", "max_tokens", "max_completion_tokens",
-            "temperature", "top_p", "top_k", "min_p", "repetition_penalty", "presence_penalty", "frequency_penalty",
-            "logit_bias", "seed", "stop", "n", "stream", "stream_options", "logprobs", "top_logprobs", "user",
-            "ignore_eos", "chat_template");
     /** Accepted and ignored: they do not change what is generated. */
     static final Set<String> IGNORED_FIELDS = Set.of("store", "metadata", "service_tier", "parallel_tool_calls");
     /** Known OpenAI fields paddock cannot honour yet, with the reason given to the client. */
@@ -60,6 +52,8 @@ class RequestMapper {
         int promptTokens() { return choices.getFirst().promptIds().length; }
     }
 
+    private static final Map<Class<? extends Record>, Set<String>> FIELDS = new ConcurrentHashMap<>();
+
     private final ModelRegistry models;
     private final PaddockProperties props;
     private final ObjectMapper json;
@@ -70,8 +64,22 @@ class RequestMapper {
         this.json = json;
     }
 
-    /** Binds a body after checking every field name is one this endpoint knows. */
-    <T> T bind(JsonNode body, Class<T> type, Set<String> known) {
+    /**
+     * The JSON field names a request record accepts: its components under their wire names. The records are the one
+     * description of the wire format (what is bound, and what springdoc documents).
+     */
+    static Set<String> fieldsOf(Class<? extends Record> type) {
+        Set<String> names = new LinkedHashSet<>();
+        for (RecordComponent c : type.getRecordComponents()) {
+            JsonProperty p = c.getAccessor().getAnnotation(JsonProperty.class);
+            names.add(p != null && !p.value().isEmpty() ? p.value() : c.getName());
+        }
+        return Set.copyOf(names);
+    }
+
+    /** Binds a body to a request record after checking every field name is one the record knows. */
+    <T extends Record> T bind(JsonNode body, Class<T> type) {
+        Set<String> known = FIELDS.computeIfAbsent(type, RequestMapper::fieldsOf);
         if (body == null || !body.isObject()) throw RequestRejectedException.invalid(null, "the request body must be a JSON object");
         for (String name : body.propertyNames()) {
             String why = UNSUPPORTED.get(name);

@@ -1,13 +1,11 @@
 package io.paddock.api;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.paddock.engine.RequestRejectedException;
 import io.paddock.engine.GenerationService;
 import io.paddock.tokenizer.Tokenizer;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
+import io.swagger.v3.oas.annotations.Operation;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -28,33 +26,39 @@ class TokenizeController {
         this.chat = chat;
     }
 
+    /** {@code POST /tokenize}: a prompt, or chat messages rendered through the model's template. */
+    public record TokenizeRequest(String model, JsonNode prompt, List<JsonNode> messages,
+            @JsonProperty("add_special_tokens") Boolean addSpecialTokens) {}
+
+    public record TokenizeResponse(int count, @JsonProperty("max_model_len") int maxModelLen, int[] tokens) {}
+
+    public record DetokenizeRequest(String model, JsonNode tokens) {}
+
+    public record DetokenizeResponse(String prompt) {}
+
+    @Operation(summary = "Token ids of a prompt or of chat messages (vLLM's extra)")
     @PostMapping(path = "/tokenize", consumes = MediaType.APPLICATION_JSON_VALUE)
-    Map<String, Object> tokenize(@RequestBody JsonNode body) {
-        check(body, Set.of("model", "prompt", "messages", "add_special_tokens"));
-        GenerationService s = mapper.service(text(body, "model"));
+    TokenizeResponse tokenize(@RequestBody JsonNode body) {
+        TokenizeRequest r = mapper.bind(body, TokenizeRequest.class);
+        GenerationService s = mapper.service(r.model());
         int[] ids;
-        if (body.has("messages")) {
-            List<JsonNode> messages = new ArrayList<>();
-            body.get("messages").forEach(messages::add);
-            ids = chat.render(s.model(), messages, null).ids();
+        if (r.messages() != null) {
+            ids = chat.render(s.model(), r.messages(), null).ids();
         } else {
-            JsonNode prompt = body.get("prompt");
+            JsonNode prompt = r.prompt();
             if (prompt == null || !prompt.isString()) throw RequestRejectedException.invalid("prompt", "prompt (a string) or messages is required");
-            boolean special = !body.has("add_special_tokens") || body.get("add_special_tokens").asBoolean(true);
+            boolean special = !Boolean.FALSE.equals(r.addSpecialTokens());
             ids = special ? s.model().encodePrompt(prompt.asString()) : s.model().tokenizer().encode(prompt.asString(), false, false);
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("count", ids.length);
-        m.put("max_model_len", s.model().contextLength());
-        m.put("tokens", ids);
-        return m;
+        return new TokenizeResponse(ids.length, s.model().contextLength(), ids);
     }
 
+    @Operation(summary = "Text of token ids (vLLM's extra)")
     @PostMapping(path = "/detokenize", consumes = MediaType.APPLICATION_JSON_VALUE)
-    Map<String, Object> detokenize(@RequestBody JsonNode body) {
-        check(body, Set.of("model", "tokens"));
-        GenerationService s = mapper.service(text(body, "model"));
-        JsonNode tokens = body.get("tokens");
+    DetokenizeResponse detokenize(@RequestBody JsonNode body) {
+        DetokenizeRequest r = mapper.bind(body, DetokenizeRequest.class);
+        GenerationService s = mapper.service(r.model());
+        JsonNode tokens = r.tokens();
         if (tokens == null || !tokens.isArray()) throw RequestRejectedException.invalid("tokens", "tokens must be an array of token ids");
         Tokenizer t = s.model().tokenizer();
         int[] ids = new int[tokens.size()];
@@ -66,18 +70,6 @@ class TokenizeController {
             }
             ids[i] = id.asInt();
         }
-        return Map.of("prompt", t.decode(ids));
-    }
-
-    private static void check(JsonNode body, Set<String> known) {
-        if (body == null || !body.isObject()) throw RequestRejectedException.invalid(null, "the request body must be a JSON object");
-        for (String name : body.propertyNames()) {
-            if (!known.contains(name)) throw RequestRejectedException.invalid(name, "Unrecognized request argument supplied: " + name);
-        }
-    }
-
-    private static String text(JsonNode body, String field) {
-        JsonNode v = body.get(field);
-        return v == null || v.isNull() ? null : v.asString();
+        return new DetokenizeResponse(t.decode(ids));
     }
 }

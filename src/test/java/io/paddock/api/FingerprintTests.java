@@ -8,9 +8,7 @@ import org.junit.jupiter.api.Test;
 class FingerprintTests {
     @Test
     void fingerprintFollowsTheRuntimeName() {
-        assertThat(OpenAiResponses.envelope("id", "chat.completion", 1, "m", "cuda"))
-                .containsEntry("system_fingerprint", "fp_paddock_cuda");
-        assertThat(OpenAiResponses.envelope("id", "text_completion", 1, "m", "cpu"))
-                .containsEntry("system_fingerprint", "fp_paddock_cpu");
+        assertThat(ResponseHeader.create("chatcmpl", "m", "cuda").systemFingerprint()).isEqualTo("fp_paddock_cuda");
+        assertThat(ResponseHeader.create("cmpl", "m", "cpu").systemFingerprint()).isEqualTo("fp_paddock_cpu");
     }
 }

@@ -1,0 +1,34 @@
+package io.paddock.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.swagger.v3.oas.annotations.media.Schema;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One {@code data:} event of a streamed chat completion; the stream ends with {@code data: [DONE]}. {@code usage}
+ * is absent unless {@code stream_options.include_usage} asked for it; then it is null on every chunk but the last,
+ * which has no choices.
+ */
+@Schema(name = "CreateChatCompletionStreamResponse", description = "One `data:` event of a streamed chat"
+        + " completion; the stream ends with `data: [DONE]`.")
+public record ChatCompletionChunk(String id, @Schema(allowableValues = "chat.completion.chunk") String object,
+        long created, String model, @JsonProperty("system_fingerprint") String systemFingerprint,
+        List<Choice> choices, @JsonInclude(JsonInclude.Include.NON_NULL) Optional<Usage> usage) {
+
+    static ChatCompletionChunk of(ResponseHeader h, List<Choice> choices, Optional<Usage> usage) {
+        return new ChatCompletionChunk(h.id(), "chat.completion.chunk", h.created(), h.model(), h.systemFingerprint(),
+                choices, usage);
+    }
+
+    public record Choice(int index, Delta delta, ChatLogprobs logprobs,
+            @JsonProperty("finish_reason") String finishReason) {}
+
+    /** What a chunk adds: the role (first chunk only) and content; the finishing chunk's delta is {@code {}}. */
+    @Schema(name = "ChatCompletionStreamResponseDelta")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Delta(String role, String content) {
+        static final Delta EMPTY = new Delta(null, null);
+    }
+}
