@@ -11,6 +11,7 @@ import io.paddock.engine.ModelRegistry;
 import io.paddock.loading.LoadedModel;
 import java.time.Instant;
 import java.util.List;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -44,8 +45,9 @@ class ModelsController {
 
     public record Health(String status) {}
 
-    /** One engine's state in {@code /ready}. */
-    public record EngineState(String model, int pending, int running, int waiting,
+    /** One engine's state in {@code /ready}: whether it takes requests, why not, and its load. */
+    public record EngineState(String model, boolean ready, String breaker, int pending, int running, int waiting,
+            @JsonProperty("queued_prompt_tokens") long queuedPromptTokens,
             @JsonProperty("kv_blocks_free") int kvBlocksFree) {}
 
     public record Readiness(String status, List<EngineState> models) {}
@@ -56,15 +58,20 @@ class ModelsController {
         return new Health("ok");
     }
 
-    /** Readiness: every model loaded and its engine accepting work. */
+    /**
+     * Readiness: 200 while every engine takes work; 503 while one drains for shutdown or its runtime keeps failing
+     * (the step breaker is open), so a load balancer sends traffic elsewhere.
+     */
     @GetMapping("/ready")
     ResponseEntity<Readiness> ready() {
         List<EngineState> engines = models.all().stream().map(s -> {
             var st = s.stats();
-            return new EngineState(s.model().id(), s.pending(), st.running(), st.waiting(),
-                    st.blocksTotal() - st.blocksUsed());
+            return new EngineState(s.model().id(), s.ready(), s.breakerState(), s.pending(), st.running(),
+                    st.waiting(), s.queuedPromptTokens(), st.blocksTotal() - st.blocksUsed());
         }).toList();
-        return ResponseEntity.ok(new Readiness("ready", engines));
+        boolean ready = engines.stream().allMatch(EngineState::ready);
+        return ResponseEntity.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE)
+                .body(new Readiness(ready ? "ready" : "unavailable", engines));
     }
 
     private ModelList.Card card(LoadedModel m) {

@@ -2,6 +2,7 @@ package io.paddock.config;
 
 import io.paddock.engine.EngineConfig;
 import io.paddock.model.GptqOverrides;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -16,10 +17,13 @@ import org.springframework.util.unit.DataSize;
  * @param runtime      backend: auto (CUDA where a usable device and driver exist, else the CPU), cpu or cuda
  * @param chatTemplate per model id, the chat template to use instead of the detected one: a built-in name
  *                     (guanaco, vicuna-v1.1, airoboros, alpaca, llama-2-chat, ...) or "jinja:" + template text
+ * @param drainTimeout on shutdown (SIGTERM), how long queued and running requests may take to finish while new
+ *                     ones get 503; what is left then ends with an error naming the shutdown
  */
 @ConfigurationProperties("paddock")
 public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine engine,
-        Map<String, String> chatTemplate, @DefaultValue("auto") String runtime) {
+        Map<String, String> chatTemplate, @DefaultValue("auto") String runtime,
+        @DefaultValue("30s") Duration drainTimeout) {
 
     /**
      * @param path    Hugging Face model directories (comma-separated); each is served under its directory name, the
@@ -53,6 +57,8 @@ public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine 
      * @param maxNumSeqs          most sequences decoding together in one batch
      * @param maxNumBatchedTokens per-step token budget: longer prompts are prefilled in chunks of this size
      * @param prefixCaching       reuse the KV cache of identical prompt prefixes across requests
+     * @param maxQueuedPromptTokens prompt tokens allowed to wait before new requests are refused (503)
+     * @param maxQueueWait        how long a request may wait to start before it is dropped with a 503
      *                            <p>The engine settings' defaults are {@link EngineConfig}'s {@code DEFAULT_*}
      *                            constants (the one place they are defined).
      */
@@ -62,12 +68,14 @@ public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine 
             @DefaultValue("" + EngineConfig.DEFAULT_KV_CACHE_BYTES) DataSize kvCacheMemory,
             @DefaultValue("" + EngineConfig.DEFAULT_MAX_NUM_SEQS) int maxNumSeqs,
             @DefaultValue("" + EngineConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS) int maxNumBatchedTokens,
-            @DefaultValue("" + EngineConfig.DEFAULT_PREFIX_CACHING) boolean prefixCaching) {
+            @DefaultValue("" + EngineConfig.DEFAULT_PREFIX_CACHING) boolean prefixCaching,
+            @DefaultValue("" + EngineConfig.DEFAULT_MAX_QUEUED_PROMPT_TOKENS) long maxQueuedPromptTokens,
+            @DefaultValue(EngineConfig.DEFAULT_MAX_QUEUE_WAIT_SECONDS + "s") Duration maxQueueWait) {
 
         /** The engine settings these properties give (defaults: {@link EngineConfig}'s). */
         public EngineConfig engineConfig() {
             return new EngineConfig(blockSize, kvCacheMemory.toBytes(), maxNumSeqs, maxNumBatchedTokens,
-                    prefixCaching, maxQueued);
+                    prefixCaching, maxQueued, maxQueuedPromptTokens, maxQueueWait);
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.paddock.engine;
 
+import java.time.Duration;
+
 /**
  * Engine sizing: the one definition of the engine settings and their defaults. The {@code DEFAULT_*} constants are
  * the defaults; {@code paddock.engine.*} (PaddockProperties) binds to them and {@link #defaults()} is built from them.
@@ -10,9 +12,12 @@ package io.paddock.engine;
  * @param maxNumBatchedTokens per-step token budget; longer prompts are prefilled in chunks
  * @param prefixCaching       reuse the KV of identical prompt prefixes across requests
  * @param maxQueued           requests allowed to wait for admission before new ones are refused
+ * @param maxQueuedPromptTokens prompt tokens allowed to wait (summed over waiting requests) before new requests are
+ *                            refused; one request is always let in when none waits
+ * @param maxQueueWait        how long a request may wait before it starts; past it, it is dropped as overloaded
  */
 public record EngineConfig(int blockSize, long kvCacheBytes, int maxNumSeqs, int maxNumBatchedTokens,
-        boolean prefixCaching, int maxQueued) {
+        boolean prefixCaching, int maxQueued, long maxQueuedPromptTokens, Duration maxQueueWait) {
 
     public static final int DEFAULT_BLOCK_SIZE = 16;
     public static final long DEFAULT_KV_CACHE_BYTES = 0;
@@ -20,36 +25,63 @@ public record EngineConfig(int blockSize, long kvCacheBytes, int maxNumSeqs, int
     public static final int DEFAULT_MAX_NUM_BATCHED_TOKENS = 512;
     public static final boolean DEFAULT_PREFIX_CACHING = true;
     public static final int DEFAULT_MAX_QUEUED = 256;
+    public static final long DEFAULT_MAX_QUEUED_PROMPT_TOKENS = 131_072;
+    public static final long DEFAULT_MAX_QUEUE_WAIT_SECONDS = 60;
 
     private static final EngineConfig DEFAULTS = new EngineConfig(DEFAULT_BLOCK_SIZE, DEFAULT_KV_CACHE_BYTES,
             DEFAULT_MAX_NUM_SEQS, DEFAULT_MAX_NUM_BATCHED_TOKENS, DEFAULT_PREFIX_CACHING, DEFAULT_MAX_QUEUED);
+
+    public EngineConfig {
+        if (maxQueuedPromptTokens < 1) throw new IllegalArgumentException("maxQueuedPromptTokens must be >= 1");
+        if (maxQueueWait.isNegative() || maxQueueWait.isZero()) {
+            throw new IllegalArgumentException("maxQueueWait must be positive, got " + maxQueueWait);
+        }
+    }
+
+    /** The sizing settings, with the default queue limits. */
+    public EngineConfig(int blockSize, long kvCacheBytes, int maxNumSeqs, int maxNumBatchedTokens,
+            boolean prefixCaching, int maxQueued) {
+        this(blockSize, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, prefixCaching, maxQueued,
+                DEFAULT_MAX_QUEUED_PROMPT_TOKENS, Duration.ofSeconds(DEFAULT_MAX_QUEUE_WAIT_SECONDS));
+    }
 
     public static EngineConfig defaults() {
         return DEFAULTS;
     }
 
     public EngineConfig withBlockSize(int v) {
-        return new EngineConfig(v, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, prefixCaching, maxQueued);
+        return new EngineConfig(v, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, prefixCaching, maxQueued,
+                maxQueuedPromptTokens, maxQueueWait);
     }
 
     public EngineConfig withKvCacheBytes(long v) {
-        return new EngineConfig(blockSize, v, maxNumSeqs, maxNumBatchedTokens, prefixCaching, maxQueued);
+        return new EngineConfig(blockSize, v, maxNumSeqs, maxNumBatchedTokens, prefixCaching, maxQueued,
+                maxQueuedPromptTokens, maxQueueWait);
     }
 
     public EngineConfig withMaxNumSeqs(int v) {
-        return new EngineConfig(blockSize, kvCacheBytes, v, maxNumBatchedTokens, prefixCaching, maxQueued);
+        return new EngineConfig(blockSize, kvCacheBytes, v, maxNumBatchedTokens, prefixCaching, maxQueued,
+                maxQueuedPromptTokens, maxQueueWait);
     }
 
     public EngineConfig withMaxNumBatchedTokens(int v) {
-        return new EngineConfig(blockSize, kvCacheBytes, maxNumSeqs, v, prefixCaching, maxQueued);
+        return new EngineConfig(blockSize, kvCacheBytes, maxNumSeqs, v, prefixCaching, maxQueued,
+                maxQueuedPromptTokens, maxQueueWait);
     }
 
     public EngineConfig withPrefixCaching(boolean v) {
-        return new EngineConfig(blockSize, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, v, maxQueued);
+        return new EngineConfig(blockSize, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, v, maxQueued,
+                maxQueuedPromptTokens, maxQueueWait);
     }
 
     public EngineConfig withMaxQueued(int v) {
-        return new EngineConfig(blockSize, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, prefixCaching, v);
+        return new EngineConfig(blockSize, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, prefixCaching, v,
+                maxQueuedPromptTokens, maxQueueWait);
+    }
+
+    public EngineConfig withQueueLimits(long promptTokens, Duration wait) {
+        return new EngineConfig(blockSize, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, prefixCaching, maxQueued,
+                promptTokens, wait);
     }
 
     /** The per-step token budget actually used: never below {@code maxNumSeqs}, so every running sequence gets a share. */

@@ -5,6 +5,7 @@ import io.paddock.loading.EngineStartException;
 import io.paddock.loading.LoadedModel;
 import io.paddock.runtime.KvStore;
 import io.paddock.runtime.StepChunk;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -46,7 +47,9 @@ public final class EngineCore implements AutoCloseable {
 
     private sealed interface Command permits Submit, SubmitSamples, Cancel {}
 
-    private record Submit(long id, GenerationRequest request, EngineListener listener) implements Command {}
+    /** {@code queuedPromptTokens}: what this submission added to the waiting prompt tokens (0 for extra samples). */
+    private record Submit(long id, GenerationRequest request, EngineListener listener, long arrivalNanos,
+            long queuedPromptTokens) implements Command {}
 
     /** Several samples of one prompt (OpenAI's {@code n}): the first computes the prompt, the others reuse it. */
     private record SubmitSamples(List<Submit> samples) implements Command {}
@@ -60,6 +63,10 @@ public final class EngineCore implements AutoCloseable {
     private final KvStore kv;
     private final ConcurrentLinkedQueue<Command> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicInteger pending = new AtomicInteger(); // submitted, not yet finished
+    private final AtomicLong queuedPromptTokens = new AtomicLong(); // prompt tokens of requests not yet started
+    private final StepBreaker breaker;
+    private volatile String refusal; // non-null while draining: why new requests are refused
+    private long nextDeadlineSweep;
     private final AtomicLong nextId = new AtomicLong(1);
     private final OutputProcessor output;
     private final Map<Long, OutputProcessor.RequestState> active = new HashMap<>(); // engine thread only
@@ -86,6 +93,7 @@ public final class EngineCore implements AutoCloseable {
         this.kvManager = new KvCacheManager(numBlocks, config.blockSize(), config.prefixCaching());
         this.scheduler = new Scheduler(config.schedulerConfig(model.contextLength(), numBlocks), kvManager);
         this.output = OutputProcessor.of(model);
+        this.breaker = new StepBreaker(model.id());
         this.stats = snapshot();
         this.thread = new Thread(this::loop, "paddock-engine");
         thread.setDaemon(true);
@@ -106,9 +114,10 @@ public final class EngineCore implements AutoCloseable {
      * or needing more KV blocks than the whole pool; and one that would overflow the queue.
      */
     public RequestHandle submit(GenerationRequest request, EngineListener listener) {
+        long now = System.nanoTime();
         check(request, 1);
         long id = nextId.getAndIncrement();
-        inbox.add(new Submit(id, request, listener));
+        inbox.add(new Submit(id, request, listener, now, request.promptIds().length));
         LockSupport.unpark(thread);
         return new Handle(id);
     }
@@ -127,12 +136,14 @@ public final class EngineCore implements AutoCloseable {
                 throw new IllegalArgumentException("samples of one request must share the prompt");
             }
         }
+        long now = System.nanoTime();
         check(samples.getFirst(), samples.size());
         List<Submit> submits = new ArrayList<>();
         List<RequestHandle> handles = new ArrayList<>();
         for (int i = 0; i < samples.size(); i++) {
             long id = nextId.getAndIncrement();
-            submits.add(new Submit(id, samples.get(i), listeners.get(i)));
+            long queued = i == 0 ? samples.getFirst().promptIds().length : 0; // the prompt is computed once
+            submits.add(new Submit(id, samples.get(i), listeners.get(i), now, queued));
             handles.add(new Handle(id));
         }
         inbox.add(new SubmitSamples(List.copyOf(submits)));
@@ -142,16 +153,54 @@ public final class EngineCore implements AutoCloseable {
 
     /**
      * Refuses at once (on the caller's thread) a request that can never fit — longer than the context or needing
-     * more KV blocks than the whole pool — and one that would overflow the queue (OVERLOADED); counts {@code count}
-     * as pending.
+     * more KV blocks than the whole pool — and, as OVERLOADED (503, retry later), one that arrives while the engine
+     * drains or its step breaker is open, or that would overflow the queue: more than {@code maxQueued} requests or
+     * {@code maxQueuedPromptTokens} prompt tokens waiting. Counts {@code count} as pending and the prompt as waiting.
      */
     private void check(GenerationRequest request, int count) {
         validate(request);
+        String refused = refusal;
+        if (refused != null) throw RequestRejectedException.overloaded(refused, "server_shutting_down");
+        if (!breaker.admits()) {
+            throw RequestRejectedException.overloaded("the engine of model '" + model.id() + "' failed its last "
+                    + "steps and is recovering; retry in a few seconds");
+        }
         if (pending.addAndGet(count) > config.maxQueued() + config.maxNumSeqs()) {
             pending.addAndGet(-count);
             throw RequestRejectedException.overloaded("the server is busy: " + config.maxQueued()
                     + " requests are already waiting; retry later");
         }
+        long tokens = request.promptIds().length;
+        long queued = queuedPromptTokens.addAndGet(tokens);
+        if (queued > config.maxQueuedPromptTokens() && queued > tokens) { // one request always fits an empty queue
+            queuedPromptTokens.addAndGet(-tokens);
+            pending.addAndGet(-count);
+            throw RequestRejectedException.overloaded("the server is busy: " + (queued - tokens) + " prompt tokens"
+                    + " are already waiting (limit " + config.maxQueuedPromptTokens() + "); retry later");
+        }
+    }
+
+    /** Prompt tokens of the requests that have not started yet. */
+    public long queuedPromptTokens() {
+        return queuedPromptTokens.get();
+    }
+
+    /**
+     * Refuses every new request from now on with {@code reason} (503); what is queued or running goes on. For a
+     * graceful shutdown: call, wait for {@link #pending()} to reach 0, then {@link #close()}.
+     */
+    public void drain(String reason) {
+        refusal = reason;
+    }
+
+    /** Whether the engine takes new requests: not draining, and its step breaker not open. */
+    public boolean ready() {
+        return refusal == null && breaker.admits();
+    }
+
+    /** The step breaker's state (CLOSED, OPEN, HALF_OPEN), for readiness reports. */
+    public String breakerState() {
+        return breaker.state();
     }
 
     /**
@@ -175,6 +224,7 @@ public final class EngineCore implements AutoCloseable {
         while (!closed) {
             drainInbox();
             releaseDeferred();
+            dropExpired();
             if (!scheduler.hasUnfinished()) {
                 stats = snapshot();
                 LockSupport.parkNanos(50_000_000L); // woken by submit/cancel; the timeout guards a lost wake-up
@@ -183,12 +233,16 @@ public final class EngineCore implements AutoCloseable {
             try {
                 step();
             } catch (RuntimeException | Error e) {
-                log.error("engine step failed; failing the requests in flight", e);
+                // Outside the forward pass (scheduling, sampling, bookkeeping): the engine's state is suspect.
+                log.error("engine bookkeeping failed; failing every request in flight", e);
                 failAll(e instanceof RuntimeException re ? re : new IllegalStateException(e));
             }
             stats = snapshot();
         }
-        failAll(new IllegalStateException("the engine shut down"));
+        String refused = refusal;
+        failAll(refused == null ? new IllegalStateException("the engine shut down")
+                : RequestRejectedException.overloaded(refused + "; this request was cut off at the end of the drain",
+                        "server_shutting_down"));
     }
 
     private void drainInbox() {
@@ -216,6 +270,7 @@ public final class EngineCore implements AutoCloseable {
             for (Submit s : waiting) {
                 if (s.id() == id) {
                     waiting.remove(s);
+                    queuedPromptTokens.addAndGet(-s.queuedPromptTokens());
                     pending.decrementAndGet();
                     OutputProcessor.finishEmpty(s.listener(), s.request(), FinishReason.CANCELLED);
                     return;
@@ -242,7 +297,10 @@ public final class EngineCore implements AutoCloseable {
         GenerationRequest r = s.request();
         try {
             OutputProcessor.RequestState a = output.open(s.id(), r, s.listener());
+            a.arrivalNanos = s.arrivalNanos();
+            a.queuedPromptTokens = s.queuedPromptTokens();
             if (r.maxTokens() == 0) {
+                queuedPromptTokens.addAndGet(-s.queuedPromptTokens());
                 pending.decrementAndGet();
                 OutputProcessor.finishEmpty(s.listener(), r, FinishReason.LENGTH);
                 return;
@@ -250,6 +308,7 @@ public final class EngineCore implements AutoCloseable {
             scheduler.add(a.seq());
             active.put(s.id(), a);
         } catch (RuntimeException e) {
+            queuedPromptTokens.addAndGet(-s.queuedPromptTokens());
             pending.decrementAndGet();
             s.listener().onError(e);
         }
@@ -265,7 +324,24 @@ public final class EngineCore implements AutoCloseable {
         for (ScheduledChunk c : out.chunks()) {
             chunks.add(new StepChunk(c.blockTable(), c.tokens(), c.startPos(), c.wantLogits()));
         }
-        float[][] logits = model.runtime().forward(kv, chunks);
+        for (ScheduledChunk c : out.chunks()) start(active.get(c.seq().id()));
+        float[][] logits;
+        long t0 = System.nanoTime();
+        try {
+            logits = model.runtime().forward(kv, chunks);
+        } catch (RuntimeException | Error e) {
+            // A failed forward pass fails the requests in this step only; their blocks are freed and nothing of the
+            // step was published to the prefix cache. Repeated failures open the breaker (503 until it recovers).
+            breaker.failed(System.nanoTime() - t0, e);
+            log.error("forward step over {} sequences failed; failing them, the engine goes on", out.chunks().size(), e);
+            RuntimeException error = e instanceof RuntimeException re ? re : new IllegalStateException(e);
+            for (ScheduledChunk c : out.chunks()) {
+                OutputProcessor.RequestState a = active.get(c.seq().id());
+                if (a != null) fail(a, error);
+            }
+            return;
+        }
+        breaker.succeeded(System.nanoTime() - t0);
         computedTokens += out.totalTokens();
         steps++;
         Map<Long, Integer> sampled = new HashMap<>();
@@ -285,21 +361,64 @@ public final class EngineCore implements AutoCloseable {
         }
     }
 
+    /** A request leaves the queue: its prompt tokens no longer count as waiting. */
+    private void start(OutputProcessor.RequestState a) {
+        if (a == null || a.started) return;
+        a.started = true;
+        queuedPromptTokens.addAndGet(-a.queuedPromptTokens);
+        a.queuedPromptTokens = 0;
+    }
+
+    /** Drops requests that waited longer than {@code maxQueueWait} without starting (checked every 100 ms). */
+    private void dropExpired() {
+        long now = System.nanoTime();
+        if (now - nextDeadlineSweep < 0 || active.isEmpty()) return;
+        nextDeadlineSweep = now + 100_000_000L;
+        long limit = config.maxQueueWait().toNanos();
+        for (OutputProcessor.RequestState a : List.copyOf(active.values())) {
+            if (!a.started && now - a.arrivalNanos > limit) {
+                Duration wait = config.maxQueueWait();
+                fail(a, RequestRejectedException.overloaded("the server is busy: the request waited "
+                        + (wait.toMillis() % 1000 == 0 ? wait.toSeconds() + " s" : wait.toMillis() + " ms")
+                        + " without starting; retry later"));
+            }
+        }
+    }
+
     /** Finishes a request: frees its blocks at once and tells the listener. */
     private void end(OutputProcessor.RequestState a, FinishReason reason) {
-        scheduler.finish(a.seq(), reason);
-        active.remove(a.seq().id());
-        pending.decrementAndGet();
+        retire(a, reason);
         output.finish(a, reason);
     }
 
-    private void failAll(RuntimeException error) {
-        for (OutputProcessor.RequestState a : List.copyOf(active.values())) {
-            scheduler.finish(a.seq(), FinishReason.CANCELLED);
-            active.remove(a.seq().id());
-            pending.decrementAndGet();
-            output.fail(a, error);
+    /** Fails a request (and the samples of it still waiting on its prompt): frees its blocks, tells the listeners. */
+    private void fail(OutputProcessor.RequestState a, RuntimeException error) {
+        retire(a, FinishReason.CANCELLED);
+        output.fail(a, error);
+        List<Submit> samples = deferred.remove(a.seq().id());
+        if (samples != null) samples.forEach(s -> fail(s, error));
+    }
+
+    private void fail(Submit s, RuntimeException error) {
+        queuedPromptTokens.addAndGet(-s.queuedPromptTokens());
+        pending.decrementAndGet();
+        try {
+            s.listener().onError(error);
+        } catch (RuntimeException e) {
+            log.warn("listener of request {} failed", s.id(), e);
         }
+    }
+
+    private void retire(OutputProcessor.RequestState a, FinishReason reason) {
+        scheduler.finish(a.seq(), reason);
+        active.remove(a.seq().id());
+        queuedPromptTokens.addAndGet(-a.queuedPromptTokens);
+        a.queuedPromptTokens = 0;
+        pending.decrementAndGet();
+    }
+
+    private void failAll(RuntimeException error) {
+        for (OutputProcessor.RequestState a : List.copyOf(active.values())) fail(a, error);
         List<Submit> orphans = new ArrayList<>();
         deferred.values().forEach(orphans::addAll);
         deferred.clear();
@@ -308,10 +427,7 @@ public final class EngineCore implements AutoCloseable {
             if (c instanceof Submit s) orphans.add(s);
             if (c instanceof SubmitSamples g) orphans.addAll(g.samples());
         }
-        for (Submit s : orphans) {
-            pending.decrementAndGet();
-            s.listener().onError(error);
-        }
+        for (Submit s : orphans) fail(s, error);
     }
 
     private EngineStats snapshot() {

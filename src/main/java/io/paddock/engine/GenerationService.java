@@ -2,6 +2,7 @@ package io.paddock.engine;
 
 import io.paddock.loading.LoadedModel;
 import io.paddock.sampling.Sample;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -32,6 +33,33 @@ public final class GenerationService implements AutoCloseable {
 
     /** Requests submitted and not yet finished. */
     public int pending() { return core.pending(); }
+
+    /** Prompt tokens of the requests that have not started yet (the admission limit's measure). */
+    public long queuedPromptTokens() { return core.queuedPromptTokens(); }
+
+    /** Whether it takes new requests: not draining, and the runtime not failing step after step. */
+    public boolean ready() { return core.ready(); }
+
+    /** The state of the breaker around the runtime's steps: CLOSED, OPEN or HALF_OPEN. */
+    public String breakerState() { return core.breakerState(); }
+
+    /**
+     * Starts a graceful shutdown: new requests are refused with a 503 naming {@code reason}; queued and running
+     * ones go on. {@link #close()} later cuts off whatever is left, each with an error naming the shutdown.
+     */
+    public void drain(String reason) {
+        core.drain(reason);
+    }
+
+    /** Waits up to {@code timeout} for every submitted request to finish; says whether they all did. */
+    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (core.pending() > 0) {
+            if (System.nanoTime() - deadline >= 0) return false;
+            Thread.sleep(20);
+        }
+        return true;
+    }
 
     /**
      * Streams a request's outputs to {@code listener} (called on the engine thread). Throws

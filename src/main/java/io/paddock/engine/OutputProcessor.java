@@ -34,6 +34,9 @@ final class OutputProcessor {
         final List<Sample> samples = new ArrayList<>(); // (output tokens), kept until emitted
         final boolean logprobs;
         int emitted; // output tokens already turned into text
+        long arrivalNanos; // when it was submitted (System.nanoTime on the caller's thread)
+        long queuedPromptTokens; // its share of the engine's waiting prompt tokens; 0 once it has started
+        boolean started; // scheduled at least once
 
         private RequestState(Sequence seq, EngineListener listener, Sampler sampler,
                 IncrementalDetokenizer detokenizer, StopMatcher stops) {

@@ -37,7 +37,12 @@ public class RequestRejectedException extends RuntimeException {
 
     /** The queue is full: retry later. */
     public static RequestRejectedException overloaded(String message) {
-        return new RequestRejectedException(Reason.OVERLOADED, message, null, "server_overloaded");
+        return overloaded(message, "server_overloaded");
+    }
+
+    /** Not taking work now (busy, recovering, shutting down; {@code code} says which): retry later. */
+    public static RequestRejectedException overloaded(String message, String code) {
+        return new RequestRejectedException(Reason.OVERLOADED, message, null, code);
     }
 
     /** Something the request names does not exist. */
