@@ -10,8 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
+import reactor.core.publisher.Sinks;
 
 /**
  * Bridges the engine's listeners to Reactor: the choices of one request as one {@link Flux}. Cancelling the
@@ -20,20 +21,21 @@ import reactor.core.publisher.Mono;
 final class Generations {
     private Generations() {}
 
+    /**
+     * Submits every choice now, on the caller's thread, so that a refusal (queue full, draining, context too long)
+     * is thrown here and answered with its own status before any response (or stream) begins. The events are
+     * buffered until the returned {@link Flux} is subscribed; it ends when every choice has finished, or with the
+     * first error. Cancelling it, or an error, cancels every choice still running.
+     */
     static Flux<ChoiceEvent> run(GenerationService service, List<GenerationRequest> choices) {
-        return Flux.create(sink -> {
-            AtomicInteger open = new AtomicInteger(choices.size());
-            List<EngineListener> listeners = new ArrayList<>();
-            for (int i = 0; i < choices.size(); i++) listeners.add(listener(i, sink, open));
-            List<RequestHandle> handles;
-            try {
-                handles = service.streamSamples(choices, listeners);
-            } catch (RuntimeException e) {
-                sink.error(e);
-                return;
-            }
-            sink.onCancel(() -> handles.forEach(RequestHandle::cancel));
-        }, FluxSink.OverflowStrategy.BUFFER);
+        Sinks.Many<ChoiceEvent> sink = Sinks.many().unicast().onBackpressureBuffer();
+        AtomicInteger open = new AtomicInteger(choices.size());
+        List<EngineListener> listeners = new ArrayList<>();
+        for (int i = 0; i < choices.size(); i++) listeners.add(listener(i, sink, open));
+        List<RequestHandle> handles = service.streamSamples(choices, listeners);
+        return sink.asFlux().doFinally(signal -> {
+            if (signal != SignalType.ON_COMPLETE) handles.forEach(RequestHandle::cancel);
+        });
     }
 
     /** One finished choice: its result and the per-token samples (logprobs) it produced. */
@@ -54,22 +56,23 @@ final class Generations {
         }));
     }
 
-    private static EngineListener listener(int index, FluxSink<ChoiceEvent> sink, AtomicInteger open) {
+    /** Events of one choice into the request's sink; only the engine thread calls it, so emissions never race. */
+    private static EngineListener listener(int index, Sinks.Many<ChoiceEvent> sink, AtomicInteger open) {
         return new EngineListener() {
             @Override
             public void onText(String delta, int[] tokenIds, List<Sample> samples) {
-                sink.next(new ChoiceEvent(index, delta, tokenIds, samples, null));
+                sink.tryEmitNext(new ChoiceEvent(index, delta, tokenIds, samples, null));
             }
 
             @Override
             public void onFinish(GenerationResult result) {
-                sink.next(new ChoiceEvent(index, "", new int[0], List.of(), result));
-                if (open.decrementAndGet() == 0) sink.complete();
+                sink.tryEmitNext(new ChoiceEvent(index, "", new int[0], List.of(), result));
+                if (open.decrementAndGet() == 0) sink.tryEmitComplete();
             }
 
             @Override
             public void onError(RuntimeException error) {
-                sink.error(error);
+                sink.tryEmitError(error);
             }
         };
     }

@@ -1,12 +1,18 @@
 package io.paddock.cli;
 
 import io.paddock.bench.GptqMatVecBench;
+import io.paddock.bench.LoadTest;
 import io.paddock.bench.MatVecBench;
 import io.paddock.bench.ModelBench;
+import io.paddock.bench.PrometheusText;
 import io.paddock.bench.StreamingBench;
 import io.paddock.format.DType;
 import io.paddock.model.GptqSpec;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -31,10 +37,11 @@ public final class BenchCommand {
             case "gptq-matvec" -> Usage.asksForHelp(rest) ? help(Usage.BENCH_GPTQ_MATVEC, out)
                     : GptqMatVecBench.run(gptqMatvecOptions(rest), out);
             case "streaming" -> StreamingBench.run(streamingOptions(rest), server, out);
+            case "load" -> load(rest, server, out);
             default -> {
                 if (!args[0].startsWith("--")) {
                     throw new CliArgs.UsageException("unknown benchmark '" + args[0]
-                            + "' (known: matvec, gptq-matvec, streaming, --model DIR)");
+                            + "' (known: matvec, gptq-matvec, streaming, load, --model DIR)");
                 }
                 ModelBench.Options o = modelOptions(args);
                 try {
@@ -78,6 +85,39 @@ public final class BenchCommand {
                 .map(Integer::parseInt).toList();
         return new StreamingBench.Options(model, levels, a.integer("tokens", 64), a.integer("prompt-tokens", 16),
                 a.integer("rounds", 5), a.integer("threads", null));
+    }
+
+    /**
+     * {@code bench load}: against {@code --url}, or a server started here on {@code --model}; exit 0 when every
+     * request completed or was refused by design and the server is idle again (no KV block held), else 1.
+     */
+    static int load(String[] argv, StreamingBench.ServerStarter starter, PrintStream out) {
+        CliArgs a = new CliArgs(argv, Set.of("url", "model", "requests", "disconnect", "burst", "max-tokens", "seed",
+                "api-key", "threads"), Set.of());
+        String url = a.string("url", null), model = a.string("model", null);
+        if ((url == null) == (model == null)) throw new CliArgs.UsageException("bench load needs --url URL or --model DIR");
+        int requests = a.integer("requests", 200);
+        StreamingBench.Server server = model == null ? null : starter.start(model, a.integer("threads", null),
+                Math.min(requests, 64));
+        try {
+            URI base = URI.create(server != null ? "http://localhost:" + server.port() : url);
+            var options = new LoadTest.Options(base, requests, a.decimal("disconnect", 0.2f), a.integer("burst", 300),
+                    a.integer("max-tokens", 64), a.integer("seed", 1), a.string("api-key", null));
+            LoadTest.Report report = LoadTest.run(options, out);
+            PrometheusText after = LoadTest.awaitIdle(base, Duration.ofSeconds(30));
+            double used = after.sum("paddock_kv_cache_blocks_used");
+            out.printf(Locale.ROOT, "after: %.0f KV blocks used of %.0f, %.0f requests running, %.0f waiting%n", used,
+                    after.sum("paddock_kv_cache_blocks_total"), after.sum("paddock_requests_running"),
+                    after.sum("paddock_requests_waiting"));
+            return report.clean() && used == 0 ? 0 : 1;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        } finally {
+            if (server != null) server.close();
+        }
     }
 
     private static int help(String usage, PrintStream out) {

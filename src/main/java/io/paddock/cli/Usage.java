@@ -31,6 +31,10 @@ public final class Usage {
                         [--seconds S] [--batches 1,4,16] [--variants 4g128act,4g128,3g128act,2g128,8g128]
                         [--shapes 11008x4096,4096x11008,4096x4096] [--bandwidth-mb M]
               bench     streaming --model DIR [--concurrency 1,16]  streaming clients' tokens/s vs the engine's
+              bench     load (--url URL | --model DIR) [--requests 200] [--disconnect 0.2] [--burst 300]
+                        [--max-tokens 64] [--seed S] [--api-key KEY]
+                                                           overload a server: streams, disconnects, a burst; checks
+                                                           it refuses by design (429/503), no 5xx, KV freed after
             """;
 
     /** {@code paddock bench matvec --help}, and the tail of its usage errors. */
