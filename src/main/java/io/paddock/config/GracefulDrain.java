@@ -21,20 +21,28 @@ class GracefulDrain implements SmartLifecycle {
     private final ModelRegistry models;
     private final Duration timeout;
     private volatile boolean running;
+    private volatile boolean drained;
 
     GracefulDrain(ModelRegistry models, PaddockProperties props) {
         this.models = models;
         this.timeout = props.drainTimeout();
     }
 
+    /**
+     * Starting after a stop (a context stopped and started again, as Spring's test context cache does between test
+     * classes) takes requests again.
+     */
     @Override
     public void start() {
+        if (drained) models.all().forEach(GenerationService::resume);
+        drained = false;
         running = true;
     }
 
     @Override
     public void stop() {
         running = false;
+        drained = true;
         String reason = "the server is shutting down and takes no new requests";
         for (GenerationService s : models.all()) s.drain(reason);
         int pending = models.all().stream().mapToInt(GenerationService::pending).sum();

@@ -193,6 +193,11 @@ public final class EngineCore implements AutoCloseable {
         refusal = reason;
     }
 
+    /** Takes new requests again after {@link #drain} (a stopped application context that is started again). */
+    public void resume() {
+        refusal = null;
+    }
+
     /** Whether the engine takes new requests: not draining, and its step breaker not open. */
     public boolean ready() {
         return refusal == null && breaker.admits();

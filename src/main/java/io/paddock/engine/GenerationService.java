@@ -51,6 +51,11 @@ public final class GenerationService implements AutoCloseable {
         core.drain(reason);
     }
 
+    /** Takes new requests again after {@link #drain}. */
+    public void resume() {
+        core.resume();
+    }
+
     /** Waits up to {@code timeout} for every submitted request to finish; says whether they all did. */
     public boolean awaitIdle(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
