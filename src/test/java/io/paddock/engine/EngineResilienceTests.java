@@ -172,6 +172,9 @@ class EngineResilienceTests {
             assertThat(g.awaitIdle(Duration.ofSeconds(30))).isTrue();
             assertThat(running.get().completionTokens()).isEqualTo(30);
             assertThat(queued.get().completionTokens()).isEqualTo(5);
+            g.resume(); // a stopped context started again
+            assertThat(g.ready()).isTrue();
+            assertThat(g.submit(request(4, 3)).get(30, TimeUnit.SECONDS).completionTokens()).isEqualTo(3);
         }
     }
 
