@@ -52,13 +52,14 @@ class LayeringTests {
             .because("a package cycle makes its packages one unit that can be neither understood nor tested alone");
 
     /**
-     * Top to bottom: the application edge (api, config, cli, the application classes) and bench; engine; loading (the
+     * Top to bottom: the application edge (api, config, cli, security, the application classes) and bench; engine; loading (the
      * one place that opens a backend); the two backends, which never see each other; the runtime SPI with kvcache,
      * sampling, chat and tokenizer; model; format. Benchmarks may time the CPU kernels directly.
      */
     @ArchTest
     static final ArchRule layersOnlyImportDownward = layeredArchitecture().consideringOnlyDependenciesInLayers()
-            .layer("Application").definedBy("io.paddock", "io.paddock.api..", "io.paddock.config..", "io.paddock.cli..")
+            .layer("Application").definedBy("io.paddock", "io.paddock.api..", "io.paddock.config..", "io.paddock.cli..",
+                    "io.paddock.security..")
             .layer("Bench").definedBy("io.paddock.bench..")
             .layer("Engine").definedBy("io.paddock.engine..")
             .layer("Loading").definedBy("io.paddock.loading..")
