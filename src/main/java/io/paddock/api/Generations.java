@@ -6,9 +6,11 @@ import io.paddock.engine.GenerationResult;
 import io.paddock.engine.GenerationService;
 import io.paddock.engine.RequestHandle;
 import io.paddock.sampling.Sample;
+import io.paddock.security.KeyedCall;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
@@ -33,7 +35,11 @@ final class Generations {
         List<EngineListener> listeners = new ArrayList<>();
         for (int i = 0; i < choices.size(); i++) listeners.add(listener(i, sink, open));
         List<RequestHandle> handles = service.streamSamples(choices, listeners);
-        return sink.asFlux().doFinally(signal -> {
+        // A keyed request's token reservation is settled to prompt + completion tokens when it ends, however it ends.
+        long promptTokens = choices.getFirst().promptIds().length;
+        AtomicLong completionTokens = new AtomicLong();
+        Flux<ChoiceEvent> events = sink.asFlux().doOnNext(e -> completionTokens.addAndGet(e.tokenIds().length));
+        return KeyedCall.settleWhenDone(events, () -> promptTokens + completionTokens.get()).doFinally(signal -> {
             if (signal != SignalType.ON_COMPLETE) handles.forEach(RequestHandle::cancel);
         });
     }

@@ -2,6 +2,7 @@ package io.paddock.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.paddock.engine.RequestRejectedException;
+import io.paddock.security.RateLimitExceeded;
 import org.springframework.http.HttpStatus;
 
 /** OpenAI's error body: {@code {"error":{"message","type","param","code"}}}; param and code are strings or null. */
@@ -33,6 +34,7 @@ public record OpenAiError(Body error) {
      * NOT_FOUND                404 invalid_request_error  (e.g. code model_not_found)
      * UNAUTHORIZED             401 invalid_request_error  code invalid_api_key unless given
      * RATE_LIMITED             429 requests               code rate_limit_exceeded unless given, Retry-After: 1
+     *                              (a key's limit: type requests or tokens, Retry-After as the limit says)
      * OVERLOADED               503 server_error           code server_overloaded, Retry-After: 1
      * </pre>
      */
@@ -47,8 +49,10 @@ public record OpenAiError(Body error) {
                     of(m, "invalid_request_error", r.param(), r.code()), null);
             case UNAUTHORIZED -> new Mapped(HttpStatus.UNAUTHORIZED,
                     of(m, "invalid_request_error", r.param(), orElse(r.code(), "invalid_api_key")), null);
-            case RATE_LIMITED -> new Mapped(HttpStatus.TOO_MANY_REQUESTS,
-                    of(m, "requests", r.param(), orElse(r.code(), "rate_limit_exceeded")), "1");
+            case RATE_LIMITED -> r instanceof RateLimitExceeded l
+                    ? new Mapped(HttpStatus.TOO_MANY_REQUESTS, of(m, l.type(), r.param(), r.code()), l.retryAfter())
+                    : new Mapped(HttpStatus.TOO_MANY_REQUESTS,
+                            of(m, "requests", r.param(), orElse(r.code(), "rate_limit_exceeded")), "1");
             case OVERLOADED -> new Mapped(HttpStatus.SERVICE_UNAVAILABLE,
                     of(m, "server_error", r.param(), orElse(r.code(), "server_overloaded")), "1");
         };

@@ -10,6 +10,7 @@ import io.paddock.engine.RequestRejectedException;
 import io.paddock.loading.LoadedModel;
 import io.paddock.model.GenerationConfig;
 import io.paddock.sampling.SamplingParams;
+import io.paddock.security.KeyedCall;
 import java.util.ArrayList;
 import java.lang.reflect.RecordComponent;
 import java.util.HashMap;
@@ -146,6 +147,8 @@ class RequestMapper {
         Admission.Admitted admitted = Admission.admit(service.capacity(), prompt, maxTokensField, defaultMaxTokens,
                 entry);
         int maxTokens = admitted.maxTokens();
+        KeyedCall keyed = KeyedCall.current(); // null without an API key
+        String client = keyed == null ? GenerationRequest.ANONYMOUS : keyed.name();
         List<String> stops = new ArrayList<>(stops(r.stop()));
         for (String s : templateStops) if (!stops.contains(s)) stops.add(s);
         SamplingParams base = sampling(model, r, logprobs);
@@ -156,12 +159,14 @@ class RequestMapper {
         for (int i = 0; i < n; i++) {
             // Each choice draws from its own stream: seed, seed+1, ... so a seeded request stays reproducible.
             SamplingParams p = base.seed() == null || i == 0 ? base : base.toBuilder().seed(base.seed() + i).build();
-            choices.add(new GenerationRequest(prompt, maxTokens, p, stops, Boolean.TRUE.equals(r.ignoreEos())));
+            choices.add(new GenerationRequest(prompt, maxTokens, p, stops, Boolean.TRUE.equals(r.ignoreEos()), client));
         }
         boolean stream = Boolean.TRUE.equals(r.stream());
         if (!stream && r.streamOptions() != null) {
             throw RequestRejectedException.invalid("stream_options", "stream_options is only allowed when stream is true");
         }
+        // Last, once nothing else can refuse the request: Generations.run gives back what goes unused.
+        if (keyed != null) keyed.reserveTokens(prompt.length, (long) maxTokens * n);
         return new Prepared(service, choices, stream, stream && r.streamOptions() != null && r.streamOptions().usage(),
                 logprobs);
     }
