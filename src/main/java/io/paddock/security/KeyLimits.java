@@ -7,6 +7,7 @@ import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import java.time.Duration;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * One key's limits, each absent where its setting is 0:
@@ -28,7 +29,8 @@ final class KeyLimits {
     private final Bulkhead concurrency;
     private final Consumer<RateLimitExceeded.Limit> onRefused;
 
-    KeyLimits(ApiKey key, Duration window, Consumer<RateLimitExceeded.Limit> onRefused) {
+    /** {@code tokenClock}: the token bucket's time (System::nanoTime; tests step it by hand). */
+    KeyLimits(ApiKey key, Duration window, Consumer<RateLimitExceeded.Limit> onRefused, LongSupplier tokenClock) {
         this.key = key;
         this.windowNanos = window.toNanos();
         this.onRefused = onRefused;
@@ -37,7 +39,7 @@ final class KeyLimits {
                 RateLimiterConfig.custom().limitForPeriod(key.requestsPerMinute()).limitRefreshPeriod(window)
                         .timeoutDuration(Duration.ZERO).build());
         this.tokens = key.tokensPerMinute() == 0 ? null
-                : new TokenBucket(key.tokensPerMinute(), windowNanos, System::nanoTime);
+                : new TokenBucket(key.tokensPerMinute(), windowNanos, tokenClock);
         this.concurrency = key.maxConcurrentRequests() == 0 ? null : Bulkhead.of("paddock-" + key.name(),
                 BulkheadConfig.custom().maxConcurrentCalls(key.maxConcurrentRequests()).maxWaitDuration(Duration.ZERO)
                         .build());

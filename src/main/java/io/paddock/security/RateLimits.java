@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * The limits of every configured key, made once at start-up, and the count of refused requests:
@@ -14,6 +15,10 @@ public final class RateLimits {
     private final Map<String, KeyLimits> byName = new LinkedHashMap<>();
 
     public RateLimits(ApiKeys keys, Duration window, MeterRegistry registry) {
+        this(keys, window, registry, System::nanoTime);
+    }
+
+    RateLimits(ApiKeys keys, Duration window, MeterRegistry registry, LongSupplier tokenClock) {
         for (ApiKey key : keys.all()) {
             Map<RateLimitExceeded.Limit, Counter> counters = new LinkedHashMap<>();
             for (RateLimitExceeded.Limit l : RateLimitExceeded.Limit.values()) {
@@ -21,7 +26,7 @@ public final class RateLimits {
                         .description("Requests refused with 429 because a key went over one of its limits")
                         .tag("key", key.name()).tag("limit", l.tag()).register(registry));
             }
-            byName.put(key.name(), new KeyLimits(key, window, l -> counters.get(l).increment()));
+            byName.put(key.name(), new KeyLimits(key, window, l -> counters.get(l).increment(), tokenClock));
         }
     }
 

@@ -11,8 +11,11 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
@@ -116,5 +119,28 @@ class ApiKeysTests {
         assertThat(keys.find(ApiKey.sha256("sk-ci"))).map(ApiKey::requestsPerMinute).contains(7);
         assertThat(p.limitWindow()).isEqualTo(Duration.ofSeconds(2));
         assertThat(p.openPaths()).contains("/health", "/actuator/**");
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @EnableConfigurationProperties(AuthProperties.class)
+    static class Props {}
+
+    @Test
+    void propertiesBindWithDefaults() {
+        new ApplicationContextRunner().withUserConfiguration(Props.class).withPropertyValues(
+                "paddock.auth.keys[0].name=a", "paddock.auth.keys[0].key=sk-a",
+                "paddock.auth.keys[0].max-concurrent-requests=3").run(ctx -> {
+                    AuthProperties p = ctx.getBean(AuthProperties.class);
+                    assertThat(p.limitWindow()).isEqualTo(Duration.ofMinutes(1));
+                    assertThat(p.openPaths()).contains("/health", "/ready", "/metrics", "/actuator/**",
+                            "/v3/api-docs/**", "/swagger-ui*");
+                    assertThat(p.keysFile()).isNull();
+                    ApiKey a = ApiKeys.from(p).all().getFirst();
+                    assertThat(List.of(a.requestsPerMinute(), a.tokensPerMinute(), a.maxConcurrentRequests()))
+                            .containsExactly(0, 0, 3);
+                });
+        new ApplicationContextRunner().withUserConfiguration(Props.class)
+                .withPropertyValues("paddock.auth.limit-window=0s")
+                .run(ctx -> assertThat(ctx).hasFailed());
     }
 }

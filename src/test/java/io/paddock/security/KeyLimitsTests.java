@@ -13,9 +13,10 @@ import org.junit.jupiter.api.Test;
 class KeyLimitsTests {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
+    /** The token bucket's clock stands still: no refill between two lines of a test. */
     private KeyLimits limits(int rpm, int tpm, int concurrent) {
         ApiKey key = new ApiKey("alice", ApiKey.sha256("sk-alice"), rpm, tpm, concurrent);
-        return new RateLimits(new ApiKeys(List.of(key)), Duration.ofMinutes(1), registry).of(key);
+        return new RateLimits(new ApiKeys(List.of(key)), Duration.ofMinutes(1), registry, () -> 0L).of(key);
     }
 
     private double refused(String limit) {
