@@ -10,8 +10,11 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
-/** With no keys configured the server is open, whatever Authorization header a client sends. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+/**
+ * With no keys configured the server is open, whatever Authorization header a client sends and whatever
+ * {@code open-paths} says.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "paddock.auth.open-paths=/health")
 class OpenWithoutKeysIT {
     private final HttpClient http = HttpClient.newHttpClient();
 
