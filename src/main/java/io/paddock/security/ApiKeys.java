@@ -26,7 +26,9 @@ public final class ApiKeys {
         Set<String> names = new HashSet<>();
         List<byte[]> hashes = new ArrayList<>();
         for (ApiKey k : keys) {
-            if (!names.add(k.name())) throw new IllegalArgumentException("API key name '" + k.name() + "' is used twice");
+            if (!names.add(k.name())) {
+                throw new IllegalArgumentException("API key name '" + k.name() + "' is used twice");
+            }
             for (byte[] h : hashes) {
                 if (k.matches(h)) throw new IllegalArgumentException("API key '" + k.name() + "' repeats another key");
             }
@@ -47,7 +49,9 @@ public final class ApiKeys {
      * camel case: bound by Spring's own binder, so both spellings mean the same as in application.yaml.
      */
     static List<AuthProperties.Key> readFile(Path file) {
-        if (!Files.isReadable(file)) throw new IllegalArgumentException("paddock.auth.keys-file " + file + " cannot be read");
+        if (!Files.isReadable(file)) {
+            throw new IllegalArgumentException("paddock.auth.keys-file " + file + " cannot be read");
+        }
         try {
             List<PropertySource<?>> docs = new YamlPropertySourceLoader().load("paddock.auth.keys-file",
                     new FileSystemResource(file));

@@ -93,7 +93,7 @@ public final class KeyedCall {
         if (back > 0) limits.returnTokens(back);
     }
 
-    /** Settles this request's tokens when {@code events} ends (finish, error or cancel), with what {@code used} says. */
+    /** Settles this request's tokens when {@code events} ends (finish, error or cancel) to what {@code used} says. */
     public static <T> Flux<T> settleWhenDone(Flux<T> events, LongSupplier used) {
         return Flux.deferContextual(ctx -> {
             KeyedCall call = from(ctx);

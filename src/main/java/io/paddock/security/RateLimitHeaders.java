@@ -1,6 +1,6 @@
 package io.paddock.security;
 
-/** How OpenAI writes durations in {@code x-ratelimit-reset-*}: Go's format, e.g. {@code 20ms}, {@code 1s}, {@code 6m0s}. */
+/** OpenAI's rate-limit headers, and its durations in {@code x-ratelimit-reset-*}: Go's format, e.g. {@code 6m0s}. */
 final class RateLimitHeaders {
     static final String LIMIT_REQUESTS = "x-ratelimit-limit-requests";
     static final String REMAINING_REQUESTS = "x-ratelimit-remaining-requests";

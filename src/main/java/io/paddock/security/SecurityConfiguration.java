@@ -6,11 +6,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpHeaders;
 import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.authentication.ReactiveAuthenticationManager;
 import org.springframework.security.config.annotation.web.reactive.EnableWebFluxSecurity;
 import org.springframework.security.config.web.server.SecurityWebFiltersOrder;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
+import org.springframework.security.core.Authentication;
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.ServerAuthenticationEntryPoint;
 import org.springframework.security.web.server.authentication.AuthenticationWebFilter;
@@ -20,7 +22,6 @@ import org.springframework.security.web.server.context.NoOpServerSecurityContext
 import org.springframework.security.web.server.savedrequest.NoOpServerRequestCache;
 import org.springframework.security.web.server.util.matcher.NegatedServerWebExchangeMatcher;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
-import org.springframework.http.HttpHeaders;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.ObjectMapper;
 
@@ -56,8 +57,7 @@ class SecurityConfiguration {
     @Bean
     ReactiveAuthenticationManager apiKeyAuthenticationManager(ApiKeys keys) {
         return auth -> auth instanceof ApiKeyAuthentication.Presented p
-                ? Mono.justOrEmpty(keys.find(p.sha256())).<org.springframework.security.core.Authentication>map(
-                        ApiKeyAuthentication.Authenticated::new)
+                ? Mono.justOrEmpty(keys.find(p.sha256())).<Authentication>map(ApiKeyAuthentication.Authenticated::new)
                         .switchIfEmpty(Mono.error(() -> new BadCredentialsException("unknown API key")))
                 : Mono.empty();
     }

@@ -52,9 +52,9 @@ class LayeringTests {
             .because("a package cycle makes its packages one unit that can be neither understood nor tested alone");
 
     /**
-     * Top to bottom: the application edge (api, config, cli, security, the application classes) and bench; engine; loading (the
-     * one place that opens a backend); the two backends, which never see each other; the runtime SPI with kvcache,
-     * sampling, chat and tokenizer; model; format. Benchmarks may time the CPU kernels directly.
+     * Top to bottom: the application edge (api, config, cli, security, the application classes) and bench; engine;
+     * loading (the one place that opens a backend); the two backends, which never see each other; the runtime SPI
+     * with kvcache, sampling, chat and tokenizer; model; format. Benchmarks may time the CPU kernels directly.
      */
     @ArchTest
     static final ArchRule layersOnlyImportDownward = layeredArchitecture().consideringOnlyDependenciesInLayers()
