@@ -7,6 +7,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.paddock.engine.GenerationResult;
 import io.paddock.engine.GenerationService;
+import io.paddock.security.KeyedCall;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,6 +17,7 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
@@ -44,14 +46,14 @@ class ChatCompletionsController {
                 @ApiResponse(responseCode = "400", content = @Content(schema = @Schema(implementation = OpenAiError.class))),
                 @ApiResponse(responseCode = "404", content = @Content(schema = @Schema(implementation = OpenAiError.class)))})
     @PostMapping(path = "/v1/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
-    Mono<ResponseEntity<?>> complete(@RequestBody JsonNode body) {
+    Mono<ResponseEntity<?>> complete(@RequestBody JsonNode body, ServerWebExchange exchange) {
         ChatCompletionRequest r = mapper.bind(body, ChatCompletionRequest.class);
         GenerationService service = mapper.service(r.model());
         ChatSupport.Prompt prompt = chat.render(service.model(), r.messages(), r.chatTemplate());
         Integer max = r.maxCompletionTokens() != null ? r.maxCompletionTokens() : r.maxTokens();
         String maxParam = r.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
         RequestMapper.Prepared p = mapper.prepare(service, r, true, prompt.ids(), max, maxParam, 0,
-                prompt.rendered().stopStrings());
+                prompt.rendered().stopStrings(), KeyedCall.of(exchange));
         ResponseHeader h = ResponseHeader.create("chatcmpl", p.model().id(), p.model().runtime().name());
         Flux<ChoiceEvent> events = Generations.run(p.service(), p.choices());
         if (p.stream()) return Mono.just(SseSupport.stream(chunks(p, h, events), json));

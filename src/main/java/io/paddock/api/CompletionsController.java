@@ -6,6 +6,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.paddock.engine.GenerationResult;
 import io.paddock.tokenizer.Tokenizer;
+import io.paddock.security.KeyedCall;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -15,6 +16,7 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
@@ -41,9 +43,9 @@ class CompletionsController {
                 @ApiResponse(responseCode = "400", content = @Content(schema = @Schema(implementation = OpenAiError.class))),
                 @ApiResponse(responseCode = "404", content = @Content(schema = @Schema(implementation = OpenAiError.class)))})
     @PostMapping(path = "/v1/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
-    Mono<ResponseEntity<?>> complete(@RequestBody JsonNode body) {
+    Mono<ResponseEntity<?>> complete(@RequestBody JsonNode body, ServerWebExchange exchange) {
         CompletionRequest r = mapper.bind(body, CompletionRequest.class);
-        RequestMapper.Prepared p = mapper.completion(r);
+        RequestMapper.Prepared p = mapper.completion(r, KeyedCall.of(exchange));
         ResponseHeader h = ResponseHeader.create("cmpl", p.model().id(), p.model().runtime().name());
         Flux<ChoiceEvent> events = Generations.run(p.service(), p.choices());
         if (p.stream()) return Mono.just(SseSupport.stream(chunks(p, h, events), json));

@@ -118,7 +118,7 @@ class RequestMapper {
                 + "' does not exist", "model_not_found"));
     }
 
-    Prepared completion(CompletionRequest r) {
+    Prepared completion(CompletionRequest r, KeyedCall keyed) {
         GenerationService service = service(r.model());
         if (Boolean.TRUE.equals(r.echo())) throw RequestRejectedException.invalid("echo", "echo is not supported");
         if (r.suffix() != null && !r.suffix().isEmpty()) throw RequestRejectedException.invalid("suffix", "suffix is not supported by LLaMA-family models");
@@ -127,12 +127,17 @@ class RequestMapper {
             throw RequestRejectedException.invalid("best_of", "best_of must equal n (server-side best-of ranking is not supported)");
         }
         int[] prompt = promptIds(service.model(), r.prompt());
-        return prepare(service, r, false, prompt, r.maxTokens(), "max_tokens", props.engine().defaultMaxTokens(), List.of());
+        return prepare(service, r, false, prompt, r.maxTokens(), "max_tokens", props.engine().defaultMaxTokens(), List.of(),
+                keyed);
     }
 
-    /** Shared by both endpoints: sampling, stops, n, limits. */
+    /**
+     * Shared by both endpoints: sampling, stops, n, limits; {@code keyed} is the request's API-key call (null
+     * without a key): it names the client and has prompt + max_tokens reserved against its token limit.
+     */
     Prepared prepare(GenerationService service, SamplingFields r, boolean chat, int[] prompt, Integer maxTokensField,
-            String maxTokensParam, int defaultMaxTokens /* 0: the rest of the context */, List<String> templateStops) {
+            String maxTokensParam, int defaultMaxTokens /* 0: the rest of the context */, List<String> templateStops,
+            KeyedCall keyed) {
         LoadedModel model = service.model();
         int n = r.n() == null ? 1 : r.n();
         if (n < 1 || n > MAX_N) throw RequestRejectedException.invalid("n", "n must be between 1 and " + MAX_N + ", got " + n);
@@ -147,7 +152,6 @@ class RequestMapper {
         Admission.Admitted admitted = Admission.admit(service.capacity(), prompt, maxTokensField, defaultMaxTokens,
                 entry);
         int maxTokens = admitted.maxTokens();
-        KeyedCall keyed = KeyedCall.current(); // null without an API key
         String client = keyed == null ? GenerationRequest.ANONYMOUS : keyed.name();
         List<String> stops = new ArrayList<>(stops(r.stop()));
         for (String s : templateStops) if (!stops.contains(s)) stops.add(s);

@@ -1,21 +1,16 @@
 package io.paddock.security;
 
-import org.springframework.core.io.buffer.DataBuffer;
-import org.springframework.http.server.reactive.ServerHttpRequest;
-import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import org.springframework.security.core.context.ReactiveSecurityContextHolder;
 import org.springframework.security.core.context.SecurityContext;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
  * After authentication: admits a keyed request against its key's concurrency and requests limits (429 here when
  * over), puts OpenAI's {@code x-ratelimit-*} headers on whatever response it gets, and makes the {@link KeyedCall}
- * reachable downstream (bound to the thread while the request body is delivered, exchange attribute, Reactor
- * context). The call ends with the response, streamed or not.
+ * reachable downstream (an exchange attribute for controllers, the Reactor context for the generation's flux). The call ends with the response, streamed or not.
  */
 final class KeyLimitsFilter implements WebFilter {
     static final String ATTRIBUTE = KeyedCall.class.getName();
@@ -50,13 +45,7 @@ final class KeyLimitsFilter implements WebFilter {
             return errors.rateLimited(exchange.getResponse(), e);
         }
         exchange.getAttributes().put(ATTRIBUTE, call);
-        ServerHttpRequest request = new ServerHttpRequestDecorator(exchange.getRequest()) {
-            @Override
-            public Flux<DataBuffer> getBody() {
-                return KeyedCall.bindWhileDelivering(super.getBody(), call);
-            }
-        };
-        return chain.filter(exchange.mutate().request(request).build())
+        return chain.filter(exchange)
                 .contextWrite(ctx -> ctx.put(KeyedCall.class, call))
                 .doFinally(signal -> call.finish());
     }

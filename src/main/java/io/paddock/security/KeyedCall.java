@@ -2,26 +2,16 @@ package io.paddock.security;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 import java.util.function.LongSupplier;
-import org.reactivestreams.Publisher;
-import org.reactivestreams.Subscription;
-import reactor.core.CoreSubscriber;
+import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Operators;
-import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
 /**
  * One request made with a key, from admission to the end of its response: the key, its token reservation and its
- * concurrency permit. The API layer reaches it in two places:
- * <ul>
- * <li>{@link #current()} while a controller runs, to name the client and reserve tokens. Controllers are plain
- *     methods that see neither the exchange nor the Reactor context, but WebFlux calls a controller that reads a
- *     request body on the thread that delivers the body, inside that delivery: the limits filter delivers the body
- *     of a keyed request with the call bound to the thread ({@link #bindWhileDelivering}), and unbinds it after;
- * <li>{@link #settleWhenDone} on the generation's {@link Flux}, whose Reactor context holds the call.
- * </ul>
+ * concurrency permit. The API layer reaches it in two places: {@link #of} from the exchange (an attribute the
+ * limits filter sets), to name the client and reserve tokens; and {@link #settleWhenDone} on the generation's
+ * {@link Flux}, whose Reactor context holds the call.
  */
 public final class KeyedCall {
     private final KeyLimits limits;
@@ -36,48 +26,9 @@ public final class KeyedCall {
     /** The key's configured name (a metrics tag and the {@code client} of its generation requests). */
     public String name() { return limits.key().name(); }
 
-    private static final ThreadLocal<KeyedCall> CURRENT = new ThreadLocal<>();
-
-    /** The keyed call whose controller is running on this thread, or null for a request without a key. */
-    public static KeyedCall current() {
-        return CURRENT.get();
-    }
-
-    /**
-     * {@code body} whose signals reach their subscriber with {@code call} bound to the thread, and unbound when the
-     * subscriber returns: the decoding of the body and the controller call that follows it see {@link #current()}.
-     */
-    static <T> Flux<T> bindWhileDelivering(Flux<T> body, KeyedCall call) {
-        Function<? super Publisher<T>, ? extends Publisher<T>> bind = Operators.<T, T>lift(
-                (scannable, subscriber) -> new Bound<>(subscriber, call));
-        return body.transform(bind);
-    }
-
-    private record Bound<T>(CoreSubscriber<? super T> actual, KeyedCall call) implements CoreSubscriber<T> {
-        @Override
-        public Context currentContext() { return actual.currentContext(); }
-
-        @Override
-        public void onSubscribe(Subscription s) { actual.onSubscribe(s); }
-
-        @Override
-        public void onNext(T t) { bound(() -> actual.onNext(t)); }
-
-        @Override
-        public void onError(Throwable e) { bound(() -> actual.onError(e)); }
-
-        @Override
-        public void onComplete() { bound(actual::onComplete); }
-
-        private void bound(Runnable signal) {
-            KeyedCall before = CURRENT.get();
-            CURRENT.set(call);
-            try {
-                signal.run();
-            } finally {
-                if (before == null) CURRENT.remove(); else CURRENT.set(before);
-            }
-        }
+    /** The keyed call of this exchange (set by the limits filter), or null for a request without a key. */
+    public static KeyedCall of(ServerWebExchange exchange) {
+        return exchange == null ? null : exchange.getAttribute(KeyLimitsFilter.ATTRIBUTE);
     }
 
     /** Reserves prompt + the most completion tokens the request may produce; throws a 429 over the token limit. */

@@ -4,11 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
+import org.springframework.mock.web.server.MockServerWebExchange;
 import reactor.core.publisher.Flux;
 import reactor.test.StepVerifier;
 import reactor.util.context.Context;
@@ -25,14 +26,13 @@ class KeyedCallTests {
     }
 
     @Test
-    void theCallIsBoundOnlyWhileTheBodyIsDelivered() {
+    void theCallIsFoundOnTheExchangeTheFilterAdmittedItOn() {
         KeyedCall call = limits.admit();
-        List<KeyedCall> seen = new ArrayList<>();
-        // Like a decoder: the whole body joined, then the value handed on when the body completes.
-        KeyedCall.bindWhileDelivering(Flux.just("a", "b"), call).doOnNext(s -> seen.add(KeyedCall.current()))
-                .collectList().doOnNext(all -> seen.add(KeyedCall.current())).block();
-        assertThat(seen).hasSize(3).containsOnly(call);
-        assertThat(KeyedCall.current()).isNull();
+        var exchange = MockServerWebExchange.from(MockServerHttpRequest.post("/v1/completions"));
+        assertThat(KeyedCall.of(exchange)).isNull();
+        exchange.getAttributes().put(KeyLimitsFilter.ATTRIBUTE, call);
+        assertThat(KeyedCall.of(exchange)).isSameAs(call);
+        assertThat(KeyedCall.of(null)).isNull();
     }
 
     @Test
