@@ -2,6 +2,7 @@ package io.paddock.runtime;
 
 import io.paddock.model.LlamaConfig;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A backend that owns a model's device-side weights and KV memory and runs one batched forward pass per step.
@@ -31,6 +32,21 @@ public interface ModelRuntime extends AutoCloseable {
      * the model cannot run. A step beyond the reserved limits is a caller bug.
      */
     default void reserveStep(int maxRows, int maxSeqs, int blockSize) {}
+
+    /**
+     * Bytes this runtime's model weights take where it computes from them (host memory or the device): what the
+     * {@code paddock_model_weights_bytes} metric shows.
+     */
+    long weightsBytes();
+
+    /**
+     * The accelerator's memory now and this runtime's share of it, for metrics; empty on the CPU. Called on the
+     * engine thread, like every other method here (a device context may be bound to it); may ask the driver, so
+     * callers sample it rather than call it per step.
+     */
+    default Optional<DeviceMemoryReport> deviceMemory() {
+        return Optional.empty();
+    }
 
     /** Allocates KV memory for {@code numBlocks} blocks of {@code blockSize} tokens, once. */
     KvStore newKvStore(int numBlocks, int blockSize);

@@ -62,6 +62,20 @@ public final class CpuLlama implements ModelRuntime {
 
     @Override public String name() { return "cpu"; }
 
+    /** The weights as loaded (mostly memory-mapped from the checkpoint); a tied lm_head counts once. */
+    @Override
+    public long weightsBytes() {
+        long total = w.embedding().data().byteSize() + (long) w.finalNorm().length * Float.BYTES;
+        for (LayerWeights l : w.layers()) {
+            total += (long) (l.attentionNorm().length + l.mlpNorm().length) * Float.BYTES;
+            for (Linear lin : List.of(l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down())) {
+                total += lin.weightBytes();
+            }
+        }
+        boolean tied = w.lmHead() instanceof DenseLinear d && d.weight() == w.embedding();
+        return tied ? total : total + w.lmHead().weightBytes();
+    }
+
     @Override public long kvBytesPerToken() {
         return PagedKvStore.bytesPerToken(c.numLayers(), c.numKvHeads() * c.headDim());
     }

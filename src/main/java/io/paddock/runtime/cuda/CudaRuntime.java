@@ -1,6 +1,7 @@
 package io.paddock.runtime.cuda;
 
 import io.paddock.model.LlamaConfig;
+import io.paddock.runtime.DeviceMemoryReport;
 import io.paddock.model.LlamaWeights;
 import io.paddock.runtime.KvStore;
 import io.paddock.runtime.ModelRuntime;
@@ -8,6 +9,7 @@ import io.paddock.runtime.RopeTable;
 import io.paddock.runtime.StepChunk;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The LLaMA forward pass on a {@link GpuDevice}, step for step the same as {@code CpuLlama}: fp32 activations,
@@ -29,6 +31,8 @@ public final class CudaRuntime implements ModelRuntime {
     private final GpuMemoryPlan.Model model;
     private GpuMemoryPlan plan;
     private StepScratch scratch;
+    private long weightsBytes;  // device bytes the uploaded weights (and RoPE tables) took
+    private long scratchBytes;  // device bytes the step scratch in force took
     private boolean closed;
 
     /** On CUDA device 0 through the driver, with the PTX options from system properties. */
@@ -55,6 +59,7 @@ public final class CudaRuntime implements ModelRuntime {
             k = new CudaKernels(device);
             RopeTable rope = RopeTable.create(c.headDim(), c.maxPositionEmbeddings(), c.ropeTheta());
             this.weights = new CudaWeights(w, rope, memory);
+            this.weightsBytes = memory.bytes();
             this.scratch = newScratch(plan);
             device.synchronize();
             this.kernels = k;
@@ -78,8 +83,12 @@ public final class CudaRuntime implements ModelRuntime {
                 GpuMemoryPlan.KvPolicy.automatic(blockSize, c.maxPositionEmbeddings(), wantedSequences));
     }
 
+    /** The step scratch for plan {@code p}; the previous one, if any, is already closed. */
     private StepScratch newScratch(GpuMemoryPlan p) {
-        return new StepScratch(memory, c, p.step().maxRows(), p.scratchWanted(), p.tableInts());
+        long before = memory.bytes();
+        StepScratch s = new StepScratch(memory, c, p.step().maxRows(), p.scratchWanted(), p.tableInts());
+        scratchBytes = memory.bytes() - before;
+        return s;
     }
 
     /**
@@ -121,6 +130,24 @@ public final class CudaRuntime implements ModelRuntime {
     /** Free and total device memory now (for KV sizing after the weights are up, and for metrics). */
     public CudaDevices.MemInfo memInfo() {
         return device.memInfo();
+    }
+
+    @Override
+    public long weightsBytes() {
+        return weightsBytes;
+    }
+
+    /**
+     * The driver's free/total (cuMemGetInfo) and what this runtime holds: weights, step scratch, and the rest of its
+     * allocations, which are the KV pools. Device "0": {@link JCudaDevice} opens device 0.
+     */
+    @Override
+    public Optional<DeviceMemoryReport> deviceMemory() {
+        if (closed) return Optional.empty();
+        CudaDevices.MemInfo m = device.memInfo();
+        long held = memory.bytes();
+        return Optional.of(new DeviceMemoryReport("0", m.totalBytes() - m.freeBytes(), m.totalBytes(), weightsBytes,
+                held - weightsBytes - scratchBytes, scratchBytes));
     }
 
     @Override public long kvBytesPerToken() {
