@@ -3,6 +3,7 @@ package io.paddock.engine;
 import io.paddock.kvcache.KvCacheManager;
 import io.paddock.loading.EngineStartException;
 import io.paddock.loading.LoadedModel;
+import io.paddock.runtime.DeviceMemoryReport;
 import io.paddock.runtime.KvStore;
 import io.paddock.runtime.StepChunk;
 import java.time.Duration;
@@ -11,6 +12,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * a queue of commands; outputs leave through each request's {@link EngineListener}. Sequences join and leave the
  * batch between steps (continuous batching), and long prompts are prefilled in budget-sized chunks. The output side
  * of each request (sampling bookkeeping, detokenizing, stop strings, text deltas, finishing) is the
- * {@link OutputProcessor}'s; this loop calls it after each step.
+ * {@link OutputProcessor}'s; this loop calls it after each step. An {@link EngineObserver} hears each request's
+ * progress and each step, for metrics.
  */
 public final class EngineCore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EngineCore.class);
@@ -69,17 +72,27 @@ public final class EngineCore implements AutoCloseable {
     private long nextDeadlineSweep;
     private final AtomicLong nextId = new AtomicLong(1);
     private final OutputProcessor output;
+    private final EngineObserver observer;
+    private final long weightsBytes;
     private final Map<Long, OutputProcessor.RequestState> active = new HashMap<>(); // engine thread only
     private final Map<Long, List<Submit>> deferred = new HashMap<>(); // leader id -> samples waiting on its prompt
     private final Thread thread;
     private volatile boolean closed;
     private volatile EngineStats stats;
+    private volatile Optional<DeviceMemoryReport> deviceMemory; // sampled by the engine thread, about once a second
+    private long deviceMemorySampled;                           // nanoTime of the last sample
     private long computedTokens;
     private long steps;
 
     public EngineCore(LoadedModel model, EngineConfig config) {
+        this(model, config, EngineObserver.NONE);
+    }
+
+    /** An engine whose requests, steps and refusals {@code observer} hears (see {@link EngineObserver}). */
+    public EngineCore(LoadedModel model, EngineConfig config, EngineObserver observer) {
         this.model = model;
         this.config = config;
+        this.observer = observer;
         int budget = config.stepTokenBudget();
         int numBlocks;
         try {
@@ -95,6 +108,9 @@ public final class EngineCore implements AutoCloseable {
         this.output = OutputProcessor.of(model);
         this.breaker = new StepBreaker(model.id());
         this.stats = snapshot();
+        this.weightsBytes = model.runtime().weightsBytes();
+        this.deviceMemory = model.runtime().deviceMemory();
+        this.deviceMemorySampled = System.nanoTime();
         this.thread = new Thread(this::loop, "paddock-engine");
         thread.setDaemon(true);
         thread.start();
@@ -105,6 +121,18 @@ public final class EngineCore implements AutoCloseable {
     public LoadedModel model() { return model; }
 
     public EngineStats stats() { return stats; }
+
+    /** Bytes the model's weights take in the runtime (see {@code ModelRuntime.weightsBytes}). */
+    public long weightsBytes() { return weightsBytes; }
+
+    /** Bytes of the KV pool, allocated once at start. */
+    public long kvCacheBytes() { return kv.bytes(); }
+
+    /**
+     * The accelerator's memory and this engine's share of it, as the engine thread last sampled it (about once a
+     * second); empty on the CPU.
+     */
+    public Optional<DeviceMemoryReport> deviceMemory() { return deviceMemory; }
 
     /** Requests submitted and not yet finished. */
     public int pending() { return pending.get(); }
@@ -118,6 +146,7 @@ public final class EngineCore implements AutoCloseable {
         check(request, 1);
         long id = nextId.getAndIncrement();
         inbox.add(new Submit(id, request, listener, now, request.promptIds().length));
+        observer.queued(request);
         LockSupport.unpark(thread);
         return new Handle(id);
     }
@@ -147,6 +176,7 @@ public final class EngineCore implements AutoCloseable {
             handles.add(new Handle(id));
         }
         inbox.add(new SubmitSamples(List.copyOf(submits)));
+        samples.forEach(observer::queued);
         LockSupport.unpark(thread);
         return handles;
     }
@@ -156,8 +186,18 @@ public final class EngineCore implements AutoCloseable {
      * more KV blocks than the whole pool — and, as OVERLOADED (503, retry later), one that arrives while the engine
      * drains or its step breaker is open, or that would overflow the queue: more than {@code maxQueued} requests or
      * {@code maxQueuedPromptTokens} prompt tokens waiting. Counts {@code count} as pending and the prompt as waiting.
+     * The observer hears each refused sample.
      */
     private void check(GenerationRequest request, int count) {
+        try {
+            admissible(request, count);
+        } catch (RequestRejectedException e) {
+            for (int i = 0; i < count; i++) observer.rejected(request, e);
+            throw e;
+        }
+    }
+
+    private void admissible(GenerationRequest request, int count) {
         validate(request);
         String refused = refusal;
         if (refused != null) throw RequestRejectedException.overloaded(refused, "server_shutting_down");
@@ -232,6 +272,7 @@ public final class EngineCore implements AutoCloseable {
             dropExpired();
             if (!scheduler.hasUnfinished()) {
                 stats = snapshot();
+                sampleDeviceMemory();
                 LockSupport.parkNanos(50_000_000L); // woken by submit/cancel; the timeout guards a lost wake-up
                 continue;
             }
@@ -243,6 +284,7 @@ public final class EngineCore implements AutoCloseable {
                 failAll(e instanceof RuntimeException re ? re : new IllegalStateException(e));
             }
             stats = snapshot();
+            sampleDeviceMemory();
         }
         String refused = refusal;
         failAll(refused == null ? new IllegalStateException("the engine shut down")
@@ -278,6 +320,8 @@ public final class EngineCore implements AutoCloseable {
                     queuedPromptTokens.addAndGet(-s.queuedPromptTokens());
                     pending.decrementAndGet();
                     OutputProcessor.finishEmpty(s.listener(), s.request(), FinishReason.CANCELLED);
+                    observer.finished(s.request(), FinishReason.CANCELLED, s.request().promptIds().length, 0,
+                            System.nanoTime() - s.arrivalNanos());
                     return;
                 }
             }
@@ -308,6 +352,8 @@ public final class EngineCore implements AutoCloseable {
                 queuedPromptTokens.addAndGet(-s.queuedPromptTokens());
                 pending.decrementAndGet();
                 OutputProcessor.finishEmpty(s.listener(), r, FinishReason.LENGTH);
+                observer.finished(r, FinishReason.LENGTH, r.promptIds().length, 0,
+                        System.nanoTime() - s.arrivalNanos());
                 return;
             }
             scheduler.add(a.seq());
@@ -316,20 +362,23 @@ public final class EngineCore implements AutoCloseable {
             queuedPromptTokens.addAndGet(-s.queuedPromptTokens());
             pending.decrementAndGet();
             s.listener().onError(e);
+            observer.failed(r, e, r.promptIds().length, 0, System.nanoTime() - s.arrivalNanos());
         }
     }
 
     private void step() {
+        long stepStart = System.nanoTime();
         SchedulerOutput out = scheduler.schedule();
         if (out.isEmpty()) {
             LockSupport.parkNanos(1_000_000L);
             return;
         }
+        if (!out.preempted().isEmpty()) observer.preempted(out.preempted().size());
         List<StepChunk> chunks = new ArrayList<>(out.chunks().size());
         for (ScheduledChunk c : out.chunks()) {
             chunks.add(new StepChunk(c.blockTable(), c.tokens(), c.startPos(), c.wantLogits()));
         }
-        for (ScheduledChunk c : out.chunks()) start(active.get(c.seq().id()));
+        for (ScheduledChunk c : out.chunks()) start(active.get(c.seq().id()), stepStart);
         float[][] logits;
         long t0 = System.nanoTime();
         try {
@@ -358,20 +407,36 @@ public final class EngineCore implements AutoCloseable {
         List<Sequence> finished = scheduler.update(out, s -> sampled.get(s.id()));
         for (ScheduledChunk c : out.chunks()) {
             OutputProcessor.RequestState a = active.get(c.seq().id());
-            if (a != null && c.wantLogits() && output.emit(a)) end(a, FinishReason.STOP); // a stop string
+            if (a != null && c.wantLogits() && emit(a)) end(a, FinishReason.STOP); // a stop string
         }
         for (Sequence s : finished) {
             OutputProcessor.RequestState a = active.get(s.id());
             if (a != null) end(a, s.finishReason());
         }
+        observer.step(System.nanoTime() - stepStart, out.batchSize(), out.totalTokens());
+    }
+
+    /** {@link OutputProcessor#emit}, telling the observer how many tokens went out and when. */
+    private boolean emit(OutputProcessor.RequestState a) {
+        int before = a.emitted();
+        boolean stopped = output.emit(a);
+        int count = a.emitted() - before;
+        if (count > 0) {
+            long now = System.nanoTime();
+            if (before == 0) observer.firstToken(a.request, count, now - a.arrivalNanos);
+            else observer.tokens(a.request, count, now - a.lastEmitNanos);
+            a.lastEmitNanos = now;
+        }
+        return stopped;
     }
 
     /** A request leaves the queue: its prompt tokens no longer count as waiting. */
-    private void start(OutputProcessor.RequestState a) {
+    private void start(OutputProcessor.RequestState a, long now) {
         if (a == null || a.started) return;
         a.started = true;
         queuedPromptTokens.addAndGet(-a.queuedPromptTokens);
         a.queuedPromptTokens = 0;
+        observer.scheduled(a.request, now - a.arrivalNanos);
     }
 
     /** Drops requests that waited longer than {@code maxQueueWait} without starting (checked every 100 ms). */
@@ -394,12 +459,15 @@ public final class EngineCore implements AutoCloseable {
     private void end(OutputProcessor.RequestState a, FinishReason reason) {
         retire(a, reason);
         output.finish(a, reason);
+        observer.finished(a.request, reason, a.seq().promptLength(), a.emitted(),
+                System.nanoTime() - a.arrivalNanos);
     }
 
     /** Fails a request (and the samples of it still waiting on its prompt): frees its blocks, tells the listeners. */
     private void fail(OutputProcessor.RequestState a, RuntimeException error) {
         retire(a, FinishReason.CANCELLED);
         output.fail(a, error);
+        observer.failed(a.request, error, a.seq().promptLength(), a.emitted(), System.nanoTime() - a.arrivalNanos);
         List<Submit> samples = deferred.remove(a.seq().id());
         if (samples != null) samples.forEach(s -> fail(s, error));
     }
@@ -412,6 +480,7 @@ public final class EngineCore implements AutoCloseable {
         } catch (RuntimeException e) {
             log.warn("listener of request {} failed", s.id(), e);
         }
+        observer.failed(s.request(), error, s.request().promptIds().length, 0, System.nanoTime() - s.arrivalNanos());
     }
 
     private void retire(OutputProcessor.RequestState a, FinishReason reason) {
@@ -433,6 +502,18 @@ public final class EngineCore implements AutoCloseable {
             if (c instanceof SubmitSamples g) orphans.addAll(g.samples());
         }
         for (Submit s : orphans) fail(s, error);
+    }
+
+    /** Refreshes {@link #deviceMemory()} when the last sample is a second old (the driver call is not free). */
+    private void sampleDeviceMemory() {
+        long now = System.nanoTime();
+        if (now - deviceMemorySampled < 1_000_000_000L) return;
+        deviceMemorySampled = now;
+        try {
+            deviceMemory = model.runtime().deviceMemory();
+        } catch (RuntimeException e) {
+            log.debug("device memory report failed", e);
+        }
     }
 
     private EngineStats snapshot() {

@@ -1,9 +1,11 @@
 package io.paddock.engine;
 
 import io.paddock.loading.LoadedModel;
+import io.paddock.runtime.DeviceMemoryReport;
 import io.paddock.sampling.Sample;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -18,9 +20,14 @@ public final class GenerationService implements AutoCloseable {
     private final EngineCore core;
 
     public GenerationService(LoadedModel model, EngineConfig config) {
+        this(model, config, EngineObserver.NONE);
+    }
+
+    /** A service whose engine reports its requests, steps and refusals to {@code observer}. */
+    public GenerationService(LoadedModel model, EngineConfig config, EngineObserver observer) {
         this.model = model;
         try {
-            this.core = new EngineCore(model, config);
+            this.core = new EngineCore(model, config, observer);
         } catch (RuntimeException | OutOfMemoryError e) {
             model.close();
             throw e;
@@ -30,6 +37,15 @@ public final class GenerationService implements AutoCloseable {
     public LoadedModel model() { return model; }
 
     public EngineStats stats() { return core.stats(); }
+
+    /** Bytes the model's weights take in its runtime. */
+    public long weightsBytes() { return core.weightsBytes(); }
+
+    /** Bytes of the engine's KV pool. */
+    public long kvCacheBytes() { return core.kvCacheBytes(); }
+
+    /** The accelerator's memory and the engine's share, sampled about once a second; empty on the CPU. */
+    public Optional<DeviceMemoryReport> deviceMemory() { return core.deviceMemory(); }
 
     /** Requests submitted and not yet finished. */
     public int pending() { return core.pending(); }

@@ -27,6 +27,7 @@ final class OutputProcessor {
     /** Per-request output state, kept beside the scheduler's {@link Sequence}. */
     static final class RequestState {
         final Sequence seq;
+        final GenerationRequest request;
         final EngineListener listener;
         final Sampler sampler;
         final IncrementalDetokenizer detokenizer;
@@ -37,10 +38,12 @@ final class OutputProcessor {
         long arrivalNanos; // when it was submitted (System.nanoTime on the caller's thread)
         long queuedPromptTokens; // its share of the engine's waiting prompt tokens; 0 once it has started
         boolean started; // scheduled at least once
+        long lastEmitNanos; // when output tokens last went to the listener (for the engine's observer)
 
-        private RequestState(Sequence seq, EngineListener listener, Sampler sampler,
+        private RequestState(Sequence seq, GenerationRequest request, EngineListener listener, Sampler sampler,
                 IncrementalDetokenizer detokenizer, StopMatcher stops) {
             this.seq = seq;
+            this.request = request;
             this.listener = listener;
             this.sampler = sampler;
             this.detokenizer = detokenizer;
@@ -83,7 +86,7 @@ final class OutputProcessor {
                 contextLength);
         Sampler sampler = new Sampler(r.sampling(), vocabSize);
         sampler.acceptPrompt(r.promptIds());
-        return new RequestState(seq, listener, sampler, new IncrementalDetokenizer(tokenizer),
+        return new RequestState(seq, r, listener, sampler, new IncrementalDetokenizer(tokenizer),
                 new StopMatcher(r.stop()));
     }
 
