@@ -20,7 +20,8 @@ class LayeringTests {
     static final ArchRule coreHasNoSpring = noClasses()
             .that().resideInAnyPackage("io.paddock.engine..", "io.paddock.model..", "io.paddock.format..",
                     "io.paddock.tokenizer..", "io.paddock.sampling..", "io.paddock.runtime..", "io.paddock.cli..",
-                    "io.paddock.chat..", "io.paddock.kvcache..", "io.paddock.bench..")
+                    "io.paddock.chat..", "io.paddock.kvcache..", "io.paddock.bench..",
+                    "io.paddock.metrics..")
             .should().dependOnClassesThat().resideInAnyPackage("org.springframework..", "reactor..")
             .because("the engine core must run from a CLI, a benchmark or a test without a Spring context");
 
@@ -52,15 +53,17 @@ class LayeringTests {
             .because("a package cycle makes its packages one unit that can be neither understood nor tested alone");
 
     /**
-     * Top to bottom: the application edge (api, config, cli, security, the application classes) and bench; engine;
-     * loading (the one place that opens a backend); the two backends, which never see each other; the runtime SPI
-     * with kvcache, sampling, chat and tokenizer; model; format. Benchmarks may time the CPU kernels directly.
+     * Top to bottom: the application edge (api, config, cli, security, the application classes) and bench; metrics (Micrometer
+     * meters fed by the engine's observer, wired by config); engine; loading (the
+     * one place that opens a backend); the two backends, which never see each other; the runtime SPI with kvcache,
+     * sampling, chat and tokenizer; model; format. Benchmarks may time the CPU kernels directly.
      */
     @ArchTest
     static final ArchRule layersOnlyImportDownward = layeredArchitecture().consideringOnlyDependenciesInLayers()
             .layer("Application").definedBy("io.paddock", "io.paddock.api..", "io.paddock.config..", "io.paddock.cli..",
                     "io.paddock.security..")
             .layer("Bench").definedBy("io.paddock.bench..")
+            .layer("Metrics").definedBy("io.paddock.metrics..")
             .layer("Engine").definedBy("io.paddock.engine..")
             .layer("Loading").definedBy("io.paddock.loading..")
             .layer("CpuBackend").definedBy("io.paddock.runtime.cpu..")
@@ -71,16 +74,17 @@ class LayeringTests {
             .layer("Format").definedBy("io.paddock.format..")
             .whereLayer("Application").mayOnlyBeAccessedByLayers("Bench")
             .whereLayer("Bench").mayOnlyBeAccessedByLayers("Application")
-            .whereLayer("Engine").mayOnlyBeAccessedByLayers("Application", "Bench")
-            .whereLayer("Loading").mayOnlyBeAccessedByLayers("Application", "Bench", "Engine")
+            .whereLayer("Metrics").mayOnlyBeAccessedByLayers("Application")
+            .whereLayer("Engine").mayOnlyBeAccessedByLayers("Application", "Bench", "Metrics")
+            .whereLayer("Loading").mayOnlyBeAccessedByLayers("Application", "Bench", "Engine", "Metrics")
             .whereLayer("CpuBackend").mayOnlyBeAccessedByLayers("Loading", "Bench")
             .whereLayer("CudaBackend").mayOnlyBeAccessedByLayers("Loading")
-            .whereLayer("Components").mayOnlyBeAccessedByLayers("Application", "Bench", "Engine", "Loading",
-                    "CpuBackend", "CudaBackend")
-            .whereLayer("Model").mayOnlyBeAccessedByLayers("Application", "Bench", "Engine", "Loading", "CpuBackend",
-                    "CudaBackend", "Components")
-            .whereLayer("Format").mayOnlyBeAccessedByLayers("Application", "Bench", "Engine", "Loading", "CpuBackend",
-                    "CudaBackend", "Components", "Model")
+            .whereLayer("Components").mayOnlyBeAccessedByLayers("Application", "Bench", "Metrics", "Engine",
+                    "Loading", "CpuBackend", "CudaBackend")
+            .whereLayer("Model").mayOnlyBeAccessedByLayers("Application", "Bench", "Metrics", "Engine", "Loading",
+                    "CpuBackend", "CudaBackend", "Components")
+            .whereLayer("Format").mayOnlyBeAccessedByLayers("Application", "Bench", "Metrics", "Engine", "Loading",
+                    "CpuBackend", "CudaBackend", "Components", "Model")
             .because("the engine sees only the runtime SPI, one place opens a backend, and each layer builds on the"
                     + " ones below it");
 }
