@@ -1,11 +1,12 @@
 package io.paddock.config;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.paddock.metrics.PaddockMetrics;
 import org.springframework.boot.actuate.autoconfigure.web.server.ConditionalOnManagementPort;
 import org.springframework.boot.actuate.autoconfigure.web.server.ManagementPortType;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpHeaders;
@@ -28,18 +29,23 @@ public class MetricsConfiguration {
     static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     static final String OPENMETRICS_TEXT = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+    /** On the application's registry (actuator's); in memory only where a context has none. */
     @Bean
-    @ConditionalOnBean(MeterRegistry.class)
-    PaddockMetrics paddockMetrics(MeterRegistry registry) {
-        return new PaddockMetrics(registry);
+    PaddockMetrics paddockMetrics(ObjectProvider<MeterRegistry> registry) {
+        return new PaddockMetrics(registry.getIfAvailable(SimpleMeterRegistry::new));
     }
 
-    /** {@code GET /metrics} on the API port, unless the management server has a port of its own. */
+    /**
+     * {@code GET /metrics} on the API port, unless the management server has a port of its own; 404 where Prometheus
+     * export is off ({@code management.prometheus.metrics.export.enabled=false}). The registry is looked up per
+     * scrape because actuator's auto-configuration defines it after this class.
+     */
     @Bean
-    @ConditionalOnBean(PrometheusMeterRegistry.class)
     @ConditionalOnManagementPort(ManagementPortType.SAME)
-    RouterFunction<ServerResponse> prometheusMetricsRoute(PrometheusMeterRegistry registry) {
+    RouterFunction<ServerResponse> prometheusMetricsRoute(ObjectProvider<PrometheusMeterRegistry> registries) {
         return RouterFunctions.route().GET("/metrics", request -> {
+            PrometheusMeterRegistry registry = registries.getIfAvailable();
+            if (registry == null) return ServerResponse.notFound().build();
             boolean openMetrics = request.headers().accept().stream()
                     .anyMatch(t -> "application".equals(t.getType()) && "openmetrics-text".equals(t.getSubtype()));
             String contentType = openMetrics ? OPENMETRICS_TEXT : PROMETHEUS_TEXT;
