@@ -100,7 +100,11 @@ final class ModelMetrics implements EngineObserver {
     private KeyMeters keyMeters(String key) {
         KeyMeters m = keys.get(key);
         if (m != null) return m;
-        if (keys.size() >= MAX_KEYS) key = OTHER_KEY;
+        if (keys.size() >= MAX_KEYS) {
+            m = keys.get(OTHER_KEY); // a plain read: computeIfAbsent may lock a bin even when the key is there
+            if (m != null) return m;
+            key = OTHER_KEY;
+        }
         return keys.computeIfAbsent(key, this::register);
     }
 
