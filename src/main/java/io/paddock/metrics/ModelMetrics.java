@@ -44,7 +44,7 @@ final class ModelMetrics implements EngineObserver {
     private final Tags tags;
     private final Map<String, KeyMeters> keys = new ConcurrentHashMap<>();
     private final Timer timeToFirstToken, interTokenLatency, queueWait, stepDuration;
-    private final Timer[] requestDuration; // by Outcome ordinal; REJECTED unused (a refused request never ran)
+    private final Timer[] requestDuration; // by Outcome ordinal; REJECTED only for requests the engine queued
     private final DistributionSummary promptTokens, generationTokens, batchSize;
     private final Counter preemptions;
     private final SlidingRate decodeRate;
@@ -63,7 +63,6 @@ final class ModelMetrics implements EngineObserver {
                 "Engine step time: schedule, forward pass, sampling and output", Buckets.STEP);
         this.requestDuration = new Timer[Outcome.values().length];
         for (Outcome o : Outcome.values()) {
-            if (o == Outcome.REJECTED) continue;
             requestDuration[o.ordinal()] = Timer.builder("paddock.request.duration")
                     .description("End-to-end request time from submission to its end")
                     .tags(tags).tag("finish_reason", o.tag).serviceLevelObjectives(Buckets.LATENCY)
@@ -206,9 +205,12 @@ final class ModelMetrics implements EngineObserver {
         ended(request, Outcome.of(reason), prompt, generated, totalNanos);
     }
 
+    /** A late refusal by the engine (queue deadline, end of a drain) is {@code rejected}; anything else an error. */
     @Override
-    public void failed(GenerationRequest request, int prompt, int generated, long totalNanos) {
-        ended(request, Outcome.ERROR, prompt, generated, totalNanos);
+    public void failed(GenerationRequest request, RuntimeException error, int prompt, int generated,
+            long totalNanos) {
+        Outcome outcome = error instanceof RequestRejectedException ? Outcome.REJECTED : Outcome.ERROR;
+        ended(request, outcome, prompt, generated, totalNanos);
     }
 
     private void ended(GenerationRequest request, Outcome outcome, int prompt, int generated, long totalNanos) {

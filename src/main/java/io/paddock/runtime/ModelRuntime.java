@@ -35,9 +35,11 @@ public interface ModelRuntime extends AutoCloseable {
 
     /**
      * Bytes this runtime's model weights take where it computes from them (host memory or the device): what the
-     * {@code paddock_model_weights_bytes} metric shows.
+     * {@code paddock_model_weights_bytes} metric shows. Both backends report it; 0 is for test doubles that wrap one.
      */
-    long weightsBytes();
+    default long weightsBytes() {
+        return 0;
+    }
 
     /**
      * The accelerator's memory now and this runtime's share of it, for metrics; empty on the CPU. Called on the

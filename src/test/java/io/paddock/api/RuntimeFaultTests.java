@@ -35,7 +35,6 @@ class RuntimeFaultTests {
         @Override public String name() { return "failing"; }
         @Override public long kvBytesPerToken() { return delegate.kvBytesPerToken(); }
         @Override public long defaultKvBudgetBytes() { return delegate.defaultKvBudgetBytes(); }
-        @Override public long weightsBytes() { return delegate.weightsBytes(); }
         @Override public void reserveStep(int maxRows, int maxSeqs, int blockSize) {
             delegate.reserveStep(maxRows, maxSeqs, blockSize);
         }

@@ -84,7 +84,8 @@ class PaddockMetricsTests {
         EngineObserver o = metrics.observer("m");
         GenerationRequest r = request("k", 3);
         o.queued(r);
-        o.failed(r, 3, 1, 5 * MS);
+        o.failed(r, new IllegalStateException("kernel fault"), 3, 1, 5 * MS);
+        o.failed(r, RequestRejectedException.overloaded("waited too long"), 3, 0, 7 * MS); // the queue deadline
         o.finished(r, FinishReason.CANCELLED, 3, 0, 5 * MS);
         o.rejected(r, RequestRejectedException.overloaded("busy"));
         metrics.rejected("m", "k");
@@ -95,7 +96,9 @@ class PaddockMetricsTests {
 
         assertThat(requests("m", "k", "error")).isEqualTo(1);
         assertThat(requests("m", "k", "cancelled")).isEqualTo(1);
-        assertThat(requests("m", "k", "rejected")).isEqualTo(2);
+        assertThat(requests("m", "k", "rejected")).isEqualTo(3);
+        assertThat(registry.get("paddock.request.duration").tags("model", "m", "finish_reason", "rejected").timer()
+                .count()).isEqualTo(1);
         assertThat(requests(PaddockMetrics.UNKNOWN_MODEL, GenerationRequest.ANONYMOUS, "rejected")).isEqualTo(1);
         assertThat(registry.get("paddock.request.duration").tags("model", "m", "finish_reason", "error").timer()
                 .count()).isEqualTo(1);
