@@ -18,8 +18,9 @@ public interface EngineObserver {
     default void queued(GenerationRequest request) {}
 
     /**
-     * Refused when submitted, before it was queued (submitting thread): a full queue, or a request the engine could
-     * never take. Called once per sample of a refused multi-sample request.
+     * Refused when submitted, before it was queued (submitting thread): a full queue, a draining engine, an open step
+     * breaker, or a request the engine could never take. Called once per sample of a refused multi-sample request.
+     * A queued request the engine refuses later (queue deadline) ends in {@link #failed} instead.
      */
     default void rejected(GenerationRequest request, RequestRejectedException reason) {}
 

@@ -3,7 +3,8 @@ package io.paddock.runtime.cuda;
 import static io.paddock.testing.EngineTesting.awaitIdle;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.paddock.engine.EngineConfig;
 import io.paddock.engine.GenerationRequest;
 import io.paddock.engine.GenerationService;
@@ -48,7 +49,7 @@ class GpuMemoryMetricsTests {
 
     @Test
     void gpuGaugesAppearForAnEngineOnTheDevice() throws Exception {
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         PaddockMetrics metrics = new PaddockMetrics(registry);
         LoadedModel m = LoadedModel.load(MODEL, "test", SharedModels.require(MODEL), GptqOverrides.NONE, 1,
                 (weights, parallel) -> CudaTesting.runtime(weights));
@@ -71,6 +72,11 @@ class GpuMemoryMetricsTests {
                     .value()).isPositive();
             assertThat(registry.get("paddock.model.weights.bytes").tag("model", MODEL).gauge().value())
                     .isEqualTo(g.weightsBytes());
+            assertThat(registry.scrape()).contains("paddock_gpu_memory_used_bytes{device=\"0\"}",
+                    "paddock_gpu_memory_total_bytes{device=\"0\"}",
+                    "paddock_gpu_memory_paddock_bytes{device=\"0\",use=\"weights\"}",
+                    "paddock_gpu_memory_paddock_bytes{device=\"0\",use=\"kv_cache\"}",
+                    "paddock_gpu_memory_paddock_bytes{device=\"0\",use=\"scratch\"}");
         }
     }
 }
