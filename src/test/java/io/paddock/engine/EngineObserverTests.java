@@ -9,10 +9,12 @@ import io.paddock.model.DemoModel;
 import io.paddock.sampling.Sample;
 import io.paddock.sampling.SamplingParams;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,6 +40,7 @@ class EngineObserverTests {
                 maxBatch = new AtomicLong();
         final Map<FinishReason, AtomicInteger> finished = new ConcurrentHashMap<>();
         final Map<String, String> threads = new ConcurrentHashMap<>();
+        final List<RuntimeException> errors = new CopyOnWriteArrayList<>();
         volatile long minTtft = Long.MAX_VALUE, minTotal = Long.MAX_VALUE;
 
         @Override public void queued(GenerationRequest r) { queued.incrementAndGet(); thread("queued"); }
@@ -70,6 +73,7 @@ class EngineObserverTests {
         @Override public void failed(GenerationRequest r, RuntimeException e, int prompt, int generated,
                 long total) {
             failed.incrementAndGet();
+            errors.add(e);
         }
         @Override public void step(long nanos, int batchSize, int tokens) {
             assertThat(nanos).isPositive();
@@ -166,6 +170,36 @@ class EngineObserverTests {
             assertThat(seen.rejected).hasValue(1);
             assertThat(seen.threads).containsEntry("rejected", Thread.currentThread().getName());
             assertThat(seen.queued).hasValue(1);
+        }
+    }
+
+    @Test
+    void aRequestPastTheQueueDeadlineEndsAsALateRefusal() throws Exception {
+        Recording seen = new Recording();
+        EngineConfig config = new EngineConfig(16, 0, 1, 512, true, 8, EngineConfig.DEFAULT_MAX_QUEUED_PROMPT_TOKENS,
+                Duration.ofMillis(200));
+        try (GenerationService g = new GenerationService(demo(), config, seen)) {
+            CompletableFuture<GenerationResult> slow = new CompletableFuture<>();
+            g.stream(request(g.model(), "once upon a time", 40), new EngineListener() {
+                @Override public void onText(String d, int[] ids, List<Sample> s) {
+                    try {
+                        Thread.sleep(20); // keeps the only batch slot busy for about a second
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                @Override public void onFinish(GenerationResult r) { slow.complete(r); }
+                @Override public void onError(RuntimeException e) { slow.completeExceptionally(e); }
+            });
+            var late = g.submit(request(g.model(), "hello", 4));
+            assertThatThrownBy(() -> late.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(RequestRejectedException.class);
+            slow.get(30, TimeUnit.SECONDS);
+            awaitIdle(g);
+            assertThat(seen.queued).hasValue(2);
+            assertThat(seen.rejected).hasValue(0); // it was queued: the refusal came later
+            assertThat(seen.failed).hasValue(1);
+            assertThat(seen.errors).singleElement().isInstanceOf(RequestRejectedException.class);
+            assertThat(seen.finished(FinishReason.LENGTH)).isEqualTo(1);
         }
     }
 }
