@@ -47,17 +47,21 @@ class ChatCompletionsController {
                 @ApiResponse(responseCode = "404", content = @Content(schema = @Schema(implementation = OpenAiError.class)))})
     @PostMapping(path = "/v1/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
     Mono<ResponseEntity<?>> complete(@RequestBody JsonNode body, ServerWebExchange exchange) {
+        KeyedCall keyed = KeyedCall.of(exchange);
+        RequestMapper.Prepared p = mapper.counted(body, keyed, () -> prepare(body, keyed));
+        ResponseHeader h = ResponseHeader.create("chatcmpl", p.model().id(), p.model().runtime().name());
+        Flux<ChoiceEvent> events = Generations.run(p.service(), p.choices());
+        if (p.stream()) return Mono.just(SseSupport.stream(chunks(p, h, events), json));
+        return collect(p, h, events).map(ResponseEntity::ok);
+    }
+
+    private RequestMapper.Prepared prepare(JsonNode body, KeyedCall keyed) {
         ChatCompletionRequest r = mapper.bind(body, ChatCompletionRequest.class);
         GenerationService service = mapper.service(r.model());
         ChatSupport.Prompt prompt = chat.render(service.model(), r.messages(), r.chatTemplate());
         Integer max = r.maxCompletionTokens() != null ? r.maxCompletionTokens() : r.maxTokens();
         String maxParam = r.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
-        RequestMapper.Prepared p = mapper.prepare(service, r, true, prompt.ids(), max, maxParam, 0,
-                prompt.rendered().stopStrings(), KeyedCall.of(exchange));
-        ResponseHeader h = ResponseHeader.create("chatcmpl", p.model().id(), p.model().runtime().name());
-        Flux<ChoiceEvent> events = Generations.run(p.service(), p.choices());
-        if (p.stream()) return Mono.just(SseSupport.stream(chunks(p, h, events), json));
-        return collect(p, h, events).map(ResponseEntity::ok);
+        return mapper.prepare(service, r, true, prompt.ids(), max, maxParam, 0, prompt.rendered().stopStrings(), keyed);
     }
 
     /** What a chat request renders to: the prompt text and token ids, the template, the stop strings it adds. */

@@ -44,8 +44,9 @@ class CompletionsController {
                 @ApiResponse(responseCode = "404", content = @Content(schema = @Schema(implementation = OpenAiError.class)))})
     @PostMapping(path = "/v1/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
     Mono<ResponseEntity<?>> complete(@RequestBody JsonNode body, ServerWebExchange exchange) {
-        CompletionRequest r = mapper.bind(body, CompletionRequest.class);
-        RequestMapper.Prepared p = mapper.completion(r, KeyedCall.of(exchange));
+        KeyedCall keyed = KeyedCall.of(exchange);
+        RequestMapper.Prepared p = mapper.counted(body, keyed,
+                () -> mapper.completion(mapper.bind(body, CompletionRequest.class), keyed));
         ResponseHeader h = ResponseHeader.create("cmpl", p.model().id(), p.model().runtime().name());
         Flux<ChoiceEvent> events = Generations.run(p.service(), p.choices());
         if (p.stream()) return Mono.just(SseSupport.stream(chunks(p, h, events), json));

@@ -8,6 +8,7 @@ import io.paddock.engine.GenerationService;
 import io.paddock.engine.ModelRegistry;
 import io.paddock.engine.RequestRejectedException;
 import io.paddock.loading.LoadedModel;
+import io.paddock.metrics.PaddockMetrics;
 import io.paddock.model.GenerationConfig;
 import io.paddock.sampling.SamplingParams;
 import io.paddock.security.KeyedCall;
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.springframework.stereotype.Component;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -59,10 +61,30 @@ class RequestMapper {
     private final PaddockProperties props;
     private final ObjectMapper json;
 
-    RequestMapper(ModelRegistry models, PaddockProperties props, ObjectMapper json) {
+    private final PaddockMetrics metrics;
+
+    RequestMapper(ModelRegistry models, PaddockProperties props, ObjectMapper json, PaddockMetrics metrics) {
         this.models = models;
         this.props = props;
         this.json = json;
+        this.metrics = metrics;
+    }
+
+    /**
+     * Runs what a generation endpoint checks before it hands the request to an engine; a refusal there (bad field,
+     * unknown model, context overflow, a key's token limit) is counted as {@code finish_reason="rejected"} for the
+     * requested model and rethrown. Refusals by the engine itself (queue full, draining) count themselves.
+     */
+    <T> T counted(JsonNode body, KeyedCall keyed, Supplier<T> checks) {
+        try {
+            return checks.get();
+        } catch (RequestRejectedException e) {
+            JsonNode model = body == null ? null : body.get("model");
+            String id = model == null || model.isNull() ? models.defaultService().model().id()
+                    : model.isString() ? model.asString() : null;
+            metrics.rejected(id, keyed == null ? null : keyed.name());
+            throw e;
+        }
     }
 
     /**

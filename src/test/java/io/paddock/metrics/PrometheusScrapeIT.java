@@ -24,7 +24,8 @@ import tools.jackson.databind.json.JsonMapper;
  * The real server on the demo model: a plain and a streamed completion, then {@code GET /metrics} shows every
  * documented engine metric with values that agree with what the clients were told.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+// Its own application context (the property is otherwise unused): the counters start at zero for these assertions.
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "spring.application.name=paddock-scrape-it")
 class PrometheusScrapeIT {
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{([^}]*)})? (\\S+)$");
     private static final String MODEL = "paddock-demo-random";
@@ -152,5 +153,21 @@ class PrometheusScrapeIT {
         assertThat(openMetrics.headers().firstValue("Content-Type").orElse(""))
                 .startsWith("application/openmetrics-text");
         assertThat(openMetrics.body()).contains("paddock_kv_cache_blocks_total{").endsWith("# EOF\n");
+    }
+
+    @Test
+    void refusalsOfTheHttpLayerCountAsRejectedOnce() throws Exception {
+        Map<String, String> rejected = Map.of("model", MODEL, "finish_reason", "rejected");
+        Map<String, String> unknown = Map.of("model", "unknown", "finish_reason", "rejected");
+        List<Sample> before = parse(get("/metrics").body());
+        assertThat(post("/v1/completions", "{\"prompt\":\"a\",\"max_tokenz\":2}").statusCode()).isEqualTo(400);
+        assertThat(post("/v1/chat/completions", "{\"model\":\"" + MODEL + "\",\"messages\":[]}").statusCode())
+                .isEqualTo(400);
+        assertThat(post("/v1/completions", "{\"model\":\"nope\",\"prompt\":\"a\"}").statusCode()).isEqualTo(404);
+        List<Sample> after = parse(get("/metrics").body());
+        assertThat(sum(after, "paddock_requests_total", rejected) - sum(before, "paddock_requests_total", rejected))
+                .isEqualTo(2);
+        assertThat(sum(after, "paddock_requests_total", unknown) - sum(before, "paddock_requests_total", unknown))
+                .isEqualTo(1);
     }
 }
