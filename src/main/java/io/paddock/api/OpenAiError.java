@@ -21,9 +21,28 @@ public record OpenAiError(Body error) {
      * from a kernel included) is a 500 server_error.
      */
     static Mapped from(Throwable e) {
+        return from(e, null);
+    }
+
+    /**
+     * As {@link #from(Throwable)}, and a 500's message ends with the request id ("... (request id req_...)") so that a
+     * client's report leads to the server's log line; null or "-" when there is none.
+     */
+    static Mapped from(Throwable e, String requestId) {
         if (e instanceof RequestRejectedException r) return rejected(r);
-        return new Mapped(HttpStatus.INTERNAL_SERVER_ERROR,
-                of("internal error: " + e.getMessage(), "server_error", null, null), null);
+        return internal("internal error: " + e.getMessage(), requestId);
+    }
+
+    /** A 500 server_error whose message names the request id when there is one. */
+    static Mapped internal(String message, String requestId) {
+        String m = requestId == null || requestId.equals("-") ? message : message + " (request id " + requestId + ")";
+        return new Mapped(HttpStatus.INTERNAL_SERVER_ERROR, of(m, "server_error", null, null), null);
+    }
+
+    /** An error of the HTTP layer itself (unknown path, wrong method, ...): invalid_request_error for 4xx, else server_error. */
+    static Mapped http(HttpStatus status, String message, String code) {
+        String type = status.is4xxClientError() ? "invalid_request_error" : "server_error";
+        return new Mapped(status, of(message, type, null, code), null);
     }
 
     /**

@@ -25,7 +25,7 @@ final class SseSupport {
                 .map(c -> ServerSentEvent.<String>builder(" " + json.writeValueAsString(c)).build())
                 .concatWith(Mono.just(ServerSentEvent.<String>builder(" [DONE]").build()))
                 .onErrorResume(e -> Mono.deferContextual(ctx -> {
-                    var m = OpenAiError.from(e);
+                    var m = OpenAiError.from(e, RequestIds.of(ctx));
                     if (m.serverFault()) log.error("request {} failed while streaming", RequestIds.of(ctx), e);
                     return Mono.just(ServerSentEvent.<String>builder(" " + json.writeValueAsString(m.error()))
                             .event("error").build());
