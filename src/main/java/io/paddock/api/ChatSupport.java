@@ -112,10 +112,13 @@ class ChatSupport {
         if (c.isArray()) {
             StringBuilder sb = new StringBuilder();
             for (JsonNode part : c) {
-                String type = part.has("type") ? part.get("type").asString() : "";
-                if (!type.equals("text") || !part.has("text")) {
+                String type = part.path("type").isString() ? part.path("type").asString() : "";
+                if (!type.equals("text")) {
                     throw RequestRejectedException.invalid("messages", where + ".content: only text parts are supported, got '"
                             + type + "'");
+                }
+                if (!part.path("text").isString()) {
+                    throw RequestRejectedException.invalid("messages", where + ".content: a text part's text must be a string");
                 }
                 sb.append(part.get("text").asString());
             }

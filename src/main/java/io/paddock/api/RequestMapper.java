@@ -207,9 +207,10 @@ class RequestMapper {
             int[] ids = new int[prompt.size()];
             int vocab = model.checkpoint().config().vocabSize();
             for (int i = 0; i < ids.length; i++) {
-                ids[i] = prompt.get(i).asInt();
+                JsonNode id = prompt.get(i);
+                ids[i] = id.canConvertToInt() ? id.asInt() : -1;
                 if (ids[i] < 0 || ids[i] >= vocab) {
-                    throw RequestRejectedException.invalid("prompt", "token id " + ids[i] + " is outside the vocabulary (0.."
+                    throw RequestRejectedException.invalid("prompt", "token id " + id + " is outside the vocabulary (0.."
                             + (vocab - 1) + ")");
                 }
             }
@@ -247,6 +248,7 @@ class RequestMapper {
         Map<Integer, Float> bias = new HashMap<>();
         if (r.logitBias() != null) {
             for (var e : r.logitBias().entrySet()) {
+                if (e.getValue() == null) throw RequestRejectedException.invalid("logit_bias", "logit_bias values must be numbers");
                 try {
                     bias.put(Integer.parseInt(e.getKey().trim()), e.getValue());
                 } catch (NumberFormatException ex) {

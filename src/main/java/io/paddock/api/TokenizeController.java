@@ -64,7 +64,7 @@ class TokenizeController {
         int[] ids = new int[tokens.size()];
         for (int i = 0; i < ids.length; i++) {
             JsonNode id = tokens.get(i);
-            if (!id.isIntegralNumber() || id.asInt() < 0 || id.asInt() >= t.vocabSize()) {
+            if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0 || id.asInt() >= t.vocabSize()) {
                 throw RequestRejectedException.invalid("tokens", "tokens[" + i + "] is not a token id of this model (0.."
                         + (t.vocabSize() - 1) + ")");
             }
