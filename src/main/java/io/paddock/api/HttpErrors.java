@@ -56,10 +56,13 @@ final class HttpErrors {
     /**
      * Writes the answer as JSON whatever the client accepts (an error body must reach a client that asked for
      * something else, 406 included), with its request id; headers of an earlier, abandoned answer are dropped.
+     * Once the status line is out (a stream under way) nothing can be said, and a client that has gone is no one to
+     * answer (nor a server fault): the failure goes on, and the connection ends.
      */
     static Mono<Void> write(ServerWebExchange exchange, Throwable e, ObjectMapper json) {
-        OpenAiError.Mapped m = map(e, exchange);
         ServerHttpResponse response = exchange.getResponse();
+        if (response.isCommitted() || DisconnectedClientHelper.isClientDisconnectedException(e)) return Mono.error(e);
+        OpenAiError.Mapped m = map(e, exchange);
         byte[] body = json.writeValueAsBytes(m.error());
         response.setStatusCode(m.status());
         HttpHeaders h = response.getHeaders();

@@ -4,7 +4,6 @@ import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebExceptionHandler;
-import org.springframework.web.util.DisconnectedClientHelper;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.ObjectMapper;
 
@@ -24,11 +23,6 @@ class OpenAiErrorWebExceptionHandler implements WebExceptionHandler {
 
     @Override
     public Mono<Void> handle(ServerWebExchange exchange, Throwable ex) {
-        // Once the status line is out (a stream under way) nothing can be said: the connection ends instead. A client
-        // that has gone is not a server fault, and there is no one to answer.
-        if (exchange.getResponse().isCommitted() || DisconnectedClientHelper.isClientDisconnectedException(ex)) {
-            return Mono.error(ex);
-        }
         return HttpErrors.write(exchange, ex, json);
     }
 }

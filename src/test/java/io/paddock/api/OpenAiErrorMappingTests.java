@@ -10,10 +10,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.ResponseEntity;
+import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
+import org.springframework.mock.http.server.reactive.MockServerHttpResponse;
+import org.springframework.mock.web.server.MockServerWebExchange;
+import tools.jackson.databind.json.JsonMapper;
 
 /** The one mapping from failures to HTTP status + OpenAI error, reason by reason; untyped failures are 500s. */
 class OpenAiErrorMappingTests {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** The answer the controllers' exception handler writes for a failure. */
+    private static MockServerHttpResponse handled(Exception e) {
+        var exchange = MockServerWebExchange.from(MockServerHttpRequest.post("/v1/completions"));
+        new ApiExceptionHandler(JSON).handle(e, exchange).block();
+        return exchange.getResponse();
+    }
 
     @ParameterizedTest
     @CsvSource(nullValues = "-", value = {
@@ -35,10 +46,10 @@ class OpenAiErrorMappingTests {
         assertThat(m.retryAfter()).isEqualTo(retryAfter);
         assertThat(m.serverFault()).isFalse();
 
-        ResponseEntity<OpenAiError> response = new ApiExceptionHandler().rejected(e);
+        MockServerHttpResponse response = handled(e);
         assertThat(response.getStatusCode().value()).isEqualTo(status);
         assertThat(response.getHeaders().getFirst("Retry-After")).isEqualTo(retryAfter);
-        assertThat(response.getBody()).isEqualTo(m.error());
+        assertThat(JSON.readValue(response.getBodyAsString().block(), OpenAiError.class)).isEqualTo(m.error());
     }
 
     @Test
@@ -66,8 +77,9 @@ class OpenAiErrorMappingTests {
         assertThat(m.status()).isEqualTo(HttpStatus.INTERNAL_SERVER_ERROR);
         assertThat(m.error().error().type()).isEqualTo("server_error");
         assertThat(m.serverFault()).isTrue();
-        ResponseEntity<OpenAiError> response = new ApiExceptionHandler().unexpected(fault, null);
+        MockServerHttpResponse response = handled(fault);
         assertThat(response.getStatusCode()).isEqualTo(HttpStatus.INTERNAL_SERVER_ERROR);
-        assertThat(response.getBody().error().type()).isEqualTo("server_error");
+        assertThat(JSON.readValue(response.getBodyAsString().block(), OpenAiError.class).error().type())
+                .isEqualTo("server_error");
     }
 }

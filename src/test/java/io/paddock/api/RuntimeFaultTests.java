@@ -22,6 +22,9 @@ import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.http.HttpStatus;
+import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
+import org.springframework.mock.web.server.MockServerWebExchange;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A runtime that throws {@link IllegalArgumentException} mid-request (as CpuLlama does for a bad position) is an
@@ -63,8 +66,9 @@ class RuntimeFaultTests {
             assertThat(mapped.status()).isEqualTo(HttpStatus.INTERNAL_SERVER_ERROR);
             assertThat(mapped.error().error().type()).isEqualTo("server_error");
             assertThat(mapped.error().error().param()).isNull();
-            var response = new ApiExceptionHandler().unexpected((Exception) fault, null);
-            assertThat(response.getStatusCode()).isEqualTo(HttpStatus.INTERNAL_SERVER_ERROR);
+            var exchange = MockServerWebExchange.from(MockServerHttpRequest.post("/v1/completions"));
+            new ApiExceptionHandler(JsonMapper.builder().build()).handle((Exception) fault, exchange).block();
+            assertThat(exchange.getResponse().getStatusCode()).isEqualTo(HttpStatus.INTERNAL_SERVER_ERROR);
         }
     }
 
