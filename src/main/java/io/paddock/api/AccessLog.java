@@ -15,6 +15,8 @@ import org.springframework.web.server.WebFilterChain;
 import org.springframework.web.util.DisconnectedClientHelper;
 import org.springframework.web.util.pattern.PathPattern;
 import reactor.core.publisher.Mono;
+import reactor.util.context.Context;
+import reactor.util.context.ContextView;
 
 /**
  * One line per request on the {@code paddock.access} logger (INFO), written when the answer is complete:
@@ -29,6 +31,7 @@ import reactor.core.publisher.Mono;
 class AccessLog implements WebFilter {
     static final Logger log = LoggerFactory.getLogger("paddock.access");
     private static final int MAX_PATH = 128;
+    private static final String OUTCOME = AccessLog.class.getName() + ".outcome";
 
     private final OpenAiErrorWebExceptionHandler errors;
 
@@ -40,6 +43,7 @@ class AccessLog implements WebFilter {
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
         long start = System.nanoTime();
         AtomicReference<Throwable> unanswered = new AtomicReference<>();
+        AtomicReference<String> streamOutcome = new AtomicReference<>();
         return chain.filter(exchange)
                 .onErrorResume(e -> errors.handle(exchange, e))
                 .doOnError(unanswered::set)
@@ -50,11 +54,18 @@ class AccessLog implements WebFilter {
                         case CANCEL -> "cancelled";
                         case ON_ERROR -> DisconnectedClientHelper.isClientDisconnectedException(unanswered.get())
                                 ? "aborted" : "failed";
-                        default -> null;
+                        default -> streamOutcome.get();
                     };
                     log.info(line(exchange.getRequest().getMethod().name(), path(exchange), status == null ? 200 : status.value(),
                             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), RequestIds.of(exchange), outcome));
-                });
+                })
+                .contextWrite(Context.of(OUTCOME, streamOutcome));
+    }
+
+    /** A stream's events were cancelled: the client left before the end (the chain itself may still complete). */
+    static void cancelled(ContextView ctx) {
+        AtomicReference<String> outcome = ctx.getOrDefault(OUTCOME, null);
+        if (outcome != null) outcome.set("cancelled");
     }
 
     static String line(String method, String path, int status, long millis, String requestId, String outcome) {

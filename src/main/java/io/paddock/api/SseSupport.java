@@ -29,7 +29,9 @@ final class SseSupport {
                     if (m.serverFault()) log.error("request {} failed while streaming", RequestIds.of(ctx), e);
                     return Mono.just(ServerSentEvent.<String>builder(" " + json.writeValueAsString(m.error()))
                             .event("error").build());
-                }));
+                }))
+                // A client that leaves mid-stream cancels the events: the access log says so.
+                .transformDeferredContextual((flux, ctx) -> flux.doOnCancel(() -> AccessLog.cancelled(ctx)));
         return ResponseEntity.ok().contentType(MediaType.TEXT_EVENT_STREAM)
                 .header("Cache-Control", "no-cache").header("X-Accel-Buffering", "no").body(events);
     }
