@@ -39,7 +39,7 @@ class HttpEdgeIT {
         "request line too long | 414 | Request line too long",
         "bad percent-encoding  | 400 | Malformed request URI: Malformed escape pair",
         "headers too large     | 431 | Request headers too large",
-        "model not a string    | 400 | model must be a string",
+        "model not a string    | 400 | Invalid value for 'model'",
         "empty body            | 400 | the body is empty",
         "bad chunk size        | 400 | Malformed HTTP request body",
     })
