@@ -2,6 +2,10 @@ package io.paddock.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.netty.util.ResourceLeakDetector;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -9,6 +13,7 @@ import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
@@ -16,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
@@ -25,7 +31,7 @@ import tools.jackson.databind.json.JsonMapper;
  * Over a thousand malformed requests ({@link HttpFuzzCases}) against a real server on the demo model, then clients
  * that misbehave on a stream. None may get a 500, an empty or non-OpenAI error body, no x-request-id, or a dropped
  * connection; afterwards the server must be healthy: /health answers, a completion works, /ready shows nothing
- * running and every KV block free. The random part is seeded: {@code -Dfuzz.seed=N} replays a run.
+ * running and every KV block free, and no Netty buffer leaked (paranoid leak detection). The random part is seeded: {@code -Dfuzz.seed=N} replays a run.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class HttpFuzzIT {
@@ -67,6 +73,30 @@ class HttpFuzzIT {
 
         badStreamingClients();
         assertHealthy(freeBefore, replay);
+        noBufferLeaks(cases, replay);
+    }
+
+    /**
+     * The requests answered below the controllers (Netty refusals, framework statuses, unreadable bodies) once more
+     * with every buffer tracked (paranoid leak detection, too slow for the whole run): none may leak.
+     */
+    private void noBufferLeaks(List<HttpFuzzCases.Case> cases, String replay) throws Exception {
+        ResourceLeakDetector.Level leakLevel = ResourceLeakDetector.getLevel();
+        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
+        ListAppender<ILoggingEvent> leaks = new ListAppender<>();
+        leaks.start();
+        Logger leakLog = (Logger) LoggerFactory.getLogger("io.netty.util.ResourceLeakDetector");
+        leakLog.addAppender(leaks);
+        Set<String> edge = Set.of("url", "header", "request-id", "method", "size", "bytes", "content-type", "nesting");
+        for (var c : cases) if (edge.contains(c.category())) RawHttp.send(port, c.request(), TIMEOUT_MS);
+        System.gc();
+        Thread.sleep(500);
+        // Paranoid detection reports a leaked buffer when the next buffers are allocated: drive a few requests.
+        for (int i = 0; i < 20; i++) RawHttp.send(port, RawHttp.request("GET", "/v1/%zz", Map.of(), null), TIMEOUT_MS);
+        for (int i = 0; i < 20; i++) RawHttp.send(port, RawHttp.json("POST", "/tokenize", "{\"prompt\":1}"), TIMEOUT_MS);
+        leakLog.detachAppender(leaks);
+        ResourceLeakDetector.setLevel(leakLevel);
+        assertThat(leaks.list).as("Netty buffer leaks, " + replay).isEmpty();
     }
 
     /** What is wrong with an answer, or null. */
