@@ -7,6 +7,9 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpStatus;
+import org.springframework.security.web.server.firewall.ServerExchangeRejectedHandler;
+import org.springframework.web.server.ResponseStatusException;
 import reactor.netty.NettyPipeline;
 import tools.jackson.databind.ObjectMapper;
 
@@ -20,6 +23,16 @@ class HttpEdge {
     CodecCustomizer bodyLimitForCodecs(HttpProperties props) {
         int max = Math.toIntExact(props.maxBodyBytes().toBytes());
         return codecs -> codecs.defaultCodecs().maxInMemorySize(max);
+    }
+
+    /**
+     * Spring Security's firewall (an encoded slash or NUL, "..", "//", a method such as TRACE) refuses with an empty 400
+     * of its own; with this it answers with the OpenAI body, the request id and an access-log line like any other 400.
+     */
+    @Bean
+    ServerExchangeRejectedHandler firewallRejections(ObjectMapper json) {
+        return (exchange, e) -> HttpErrors.write(exchange,
+                new ResponseStatusException(HttpStatus.BAD_REQUEST, e.getMessage()), json);
     }
 
     /**
