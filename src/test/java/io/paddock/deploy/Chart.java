@@ -2,7 +2,9 @@ package io.paddock.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.marcnuri.helm.DryRun;
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.InstallCommand;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import java.io.IOException;
@@ -43,6 +45,14 @@ final class Chart {
         if (valuesFile != null) t = t.withValuesFile(valuesFile);
         for (int i = 0; i < setPairs.length; i += 2) t = t.set((String) setPairs[i], setPairs[i + 1]);
         return t.call();
+    }
+
+    /** What helm install prints (a client-side dry run: no cluster), NOTES.txt included. */
+    static String installDryRunOutput(Path valuesFile) {
+        InstallCommand i = new Helm(DIR).install().withName(RELEASE).withNamespace(NAMESPACE)
+                .withKubeVersion(KUBE_VERSION).clientOnly().withDryRunOption(DryRun.CLIENT);
+        if (valuesFile != null) i = i.withValuesFile(valuesFile);
+        return i.call().getOutput();
     }
 
     static List<Map<String, Object>> render(Path valuesFile, Object... setPairs) {

@@ -183,6 +183,43 @@ class HelmChartTests {
     }
 
     @Test
+    void notesShowHowToCallItWithCurlAndTheOpenAiSdks() {
+        String notes = Chart.installDryRunOutput(null);
+        assertThat(notes).contains("kubectl -n llm port-forward svc/paddock 8000:8000")
+                .contains("http://paddock.llm.svc:8000/v1")
+                .contains("curl http://localhost:8000/v1/chat/completions")
+                .contains("OpenAI(base_url=\"http://localhost:8000/v1\", api_key=\"unused\")")
+                .contains("new OpenAI({ baseURL: \"http://localhost:8000/v1\"")
+                .contains("\"model\": \"model\"").doesNotContain("Authorization");
+        String withKeys = Chart.installDryRunOutput(Chart.DIR.resolve("ci/keys-values.yaml"));
+        assertThat(withKeys).contains("-H \"Authorization: Bearer $PADDOCK_API_KEY\"")
+                .contains("import os\n  from openai import OpenAI")
+                .contains("api_key=os.environ[\"PADDOCK_API_KEY\"]").contains("apiKey: process.env.PADDOCK_API_KEY");
+    }
+
+    @Test
+    void packagedChartCarriesTheMonitoringFilesAndNotCi(@TempDir Path out) throws Exception {
+        new com.marcnuri.helm.Helm(Chart.DIR).packageIt().withDestination(out).call();
+        Path tgz = out.resolve("paddock-0.1.0.tgz");
+        assertThat(tgz).exists();
+        List<String> entries = new ArrayList<>();
+        try (var in = new java.util.zip.GZIPInputStream(java.nio.file.Files.newInputStream(tgz))) {
+            byte[] all = in.readAllBytes();
+            // ustar: a 512-byte header per entry, the name in its first 100 bytes, the size (octal) at 124
+            for (int off = 0; off + 512 <= all.length && all[off] != 0; ) {
+                String entry = new String(all, off, 100, java.nio.charset.StandardCharsets.US_ASCII).replace("\0", "");
+                long size = Long.parseLong(new String(all, off + 124, 11, java.nio.charset.StandardCharsets.US_ASCII)
+                        .replace("\0", "").trim(), 8);
+                entries.add(entry);
+                off += 512 + (int) ((size + 511) / 512 * 512);
+            }
+        }
+        assertThat(entries).contains("paddock/files/paddock-dashboard.json", "paddock/files/paddock-alerts.yml",
+                "paddock/values.schema.json", "paddock/templates/NOTES.txt")
+                .noneMatch(e -> e.startsWith("paddock/ci/"));
+    }
+
+    @Test
     void extraConfigIsMergedIntoApplicationYaml() {
         Map<String, Object> app = Chart.applicationYaml(Chart.render(null, "paddock.extraConfig.paddock.chat-template.model",
                 "guanaco", "paddock.extraConfig.logging.level.io\\.paddock", "DEBUG"));
