@@ -22,7 +22,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Rendered Kubernetes manifests: parsing, schema validation with the npm {@code kubernetes-models} package (through
- * src/test/js/k8s-validate.mjs) and hand-written checks of the Prometheus operator's custom resources, which that
+ * src/test/js/k8s-validate.mjs: its schemas, and its type declarations for fields the API does not define) and
+ * hand-written checks of the Prometheus operator's custom resources, which that
  * package does not model.
  */
 final class K8sObjects {

@@ -36,6 +36,36 @@ class K8sValidatorTests {
     }
 
     @Test
+    void fieldsTheApiDoesNotDefineFail() {
+        List<Map<String, Object>> typos = K8sObjects.parse("""
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: x}
+                spec:
+                  selector: {matchLabels: {a: b}}
+                  template:
+                    metadata: {labels: {a: b}}
+                    spec:
+                      containers:
+                        - name: c
+                          image: i
+                          readinessProbe: {httpGet: {path: /ready, port: http}}
+                          env: [{name: A, valu: b}]
+                        - name: d
+                          image: i
+                          resources: {limits: {cpu: "1"}}
+                          securityContext: {readOnlyRootFilesystem: true}
+                      readinessProbe: {httpGet: {path: /ready, port: http}}
+                      volumes: [{name: v, emptyDir: {medium: Memory, size: 1Gi}}]
+                """);
+        assertThatThrownBy(() -> K8sObjects.validate("misplaced fields", typos))
+                .hasMessageContaining("/spec/template/spec/containers/0/env/0/valu: not a field")
+                .hasMessageContaining("/spec/template/spec/readinessProbe: not a field")
+                .hasMessageContaining("/spec/template/spec/volumes/0/emptyDir/size: not a field")
+                .hasMessageNotContaining("containers/1");
+    }
+
+    @Test
     void validObjectsPass() {
         K8sObjects.validate("service", K8sObjects.parse("""
                 apiVersion: v1
