@@ -90,7 +90,9 @@ app.kubernetes.io/component: server
       "spring" (dict "lifecycle" (dict "timeout-per-shutdown-phase" (printf "%ds" (int .Values.paddock.drainTimeoutSeconds))))
       "paddock" $paddock }}
 {{- with .Values.metrics.port }}
-{{- $_ := set $config "management" (dict "server" (dict "port" (int .))) }}
+{{- /* actuator's Prometheus endpoint as /metrics on the management port (docs/metrics.md) */}}
+{{- $_ := set $config "management" (dict "server" (dict "port" (int .))
+      "endpoints" (dict "web" (dict "base-path" "/" "path-mapping" (dict "prometheus" "metrics")))) }}
 {{- end }}
 {{- $merged := mustMergeOverwrite $config (deepCopy .Values.paddock.extraConfig) }}
 {{- toYaml $merged }}

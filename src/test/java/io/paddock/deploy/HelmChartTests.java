@@ -121,9 +121,11 @@ class HelmChartTests {
     void monitoringValuesAddServiceMonitorAlertRulesDashboardAndQueueDepthAutoscaling() throws Exception {
         List<Map<String, Object>> objects = Chart.render(Chart.DIR.resolve("ci/monitoring-values.yaml"));
         Map<String, Object> app = Chart.applicationYaml(objects);
-        assertThat(at(app, "management", "server", "port")).as("metrics on their own port").isEqualTo(9090);
+        assertThat(at(app, "management", "server", "port")).as("metrics on their own port").isEqualTo(9464);
+        assertThat(at(app, "management", "endpoints", "web", "base-path")).as("docs/metrics.md").isEqualTo("/");
+        assertThat(at(app, "management", "endpoints", "web", "path-mapping", "prometheus")).isEqualTo("metrics");
         assertThat(list(one(objects, "Service"), "spec", "ports"))
-                .anySatisfy(p -> assertThat(p).containsEntry("name", "metrics").containsEntry("port", 9090));
+                .anySatisfy(p -> assertThat(p).containsEntry("name", "metrics").containsEntry("port", 9464));
 
         Map<String, Object> sm = one(objects, "ServiceMonitor");
         assertThat(list(sm, "spec", "endpoints")).singleElement().satisfies(e -> assertThat(e)
@@ -131,8 +133,15 @@ class HelmChartTests {
         assertThat(map(sm, "metadata", "labels")).containsEntry("release", "kube-prometheus-stack");
 
         Map<String, Object> rule = one(objects, "PrometheusRule");
-        assertThat(at(rule, "spec", "groups")).as("the chart's alert rule file, unchanged")
-                .isEqualTo(Chart.loadYaml(Chart.DIR.resolve("files/paddock-alerts.yml")).get("groups"));
+        List<Object> groups = new ArrayList<>();
+        for (String f : List.of("files/paddock-recording.yml", "files/paddock-alerts.yml")) {
+            groups.addAll((List<?>) Chart.loadYaml(Chart.DIR.resolve(f)).get("groups"));
+        }
+        assertThat(at(rule, "spec", "groups")).as("the chart's recording and alert rule files, unchanged")
+                .isEqualTo(groups);
+        assertThat(sm).as("job=\"paddock\" (what the alerts select) for any release name")
+                .satisfies(s -> assertThat(at(s, "spec", "jobLabel")).isEqualTo("app.kubernetes.io/name"));
+        assertThat(map(one(objects, "Service"), "metadata", "labels")).containsEntry("app.kubernetes.io/name", "paddock");
 
         Map<String, Object> dashboard = ofKind(objects, "ConfigMap").stream()
                 .filter(o -> map(o, "data").containsKey("paddock-dashboard.json")).findFirst().orElseThrow();
