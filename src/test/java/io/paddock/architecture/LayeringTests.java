@@ -21,7 +21,7 @@ class LayeringTests {
             .that().resideInAnyPackage("io.paddock.engine..", "io.paddock.model..", "io.paddock.format..",
                     "io.paddock.tokenizer..", "io.paddock.sampling..", "io.paddock.runtime..", "io.paddock.cli..",
                     "io.paddock.chat..", "io.paddock.kvcache..", "io.paddock.bench..",
-                    "io.paddock.metrics..")
+                    "io.paddock.metrics..", "io.paddock.hub..")
             .should().dependOnClassesThat().resideInAnyPackage("org.springframework..", "reactor..")
             .because("the engine core must run from a CLI, a benchmark or a test without a Spring context");
 
@@ -55,7 +55,8 @@ class LayeringTests {
     /**
      * Top to bottom: the application edge (api, config, cli, security, the application classes) and bench; metrics (Micrometer
      * meters fed by the engine's observer, wired by config); engine; loading (the
-     * one place that opens a backend); the two backends, which never see each other; the runtime SPI with kvcache,
+     * one place that opens a backend); hub (downloads into the Hugging Face cache, below loading, which resolves
+     * {@code ORG/NAME} through it); the two backends, which never see each other; the runtime SPI with kvcache,
      * sampling, chat and tokenizer; model; format. Benchmarks may time the CPU kernels directly.
      */
     @ArchTest
@@ -66,6 +67,7 @@ class LayeringTests {
             .layer("Metrics").definedBy("io.paddock.metrics..")
             .layer("Engine").definedBy("io.paddock.engine..")
             .layer("Loading").definedBy("io.paddock.loading..")
+            .layer("Hub").definedBy("io.paddock.hub..")
             .layer("CpuBackend").definedBy("io.paddock.runtime.cpu..")
             .layer("CudaBackend").definedBy("io.paddock.runtime.cuda..")
             .layer("Components").definedBy("io.paddock.runtime", "io.paddock.kvcache..", "io.paddock.sampling..",
@@ -77,6 +79,7 @@ class LayeringTests {
             .whereLayer("Metrics").mayOnlyBeAccessedByLayers("Application")
             .whereLayer("Engine").mayOnlyBeAccessedByLayers("Application", "Bench", "Metrics")
             .whereLayer("Loading").mayOnlyBeAccessedByLayers("Application", "Bench", "Engine", "Metrics")
+            .whereLayer("Hub").mayOnlyBeAccessedByLayers("Application", "Bench", "Engine", "Loading", "Metrics")
             .whereLayer("CpuBackend").mayOnlyBeAccessedByLayers("Loading", "Bench")
             .whereLayer("CudaBackend").mayOnlyBeAccessedByLayers("Loading")
             .whereLayer("Components").mayOnlyBeAccessedByLayers("Application", "Bench", "Metrics", "Engine",
