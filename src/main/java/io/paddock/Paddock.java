@@ -3,17 +3,19 @@ package io.paddock;
 import io.paddock.cli.BenchCommand;
 import io.paddock.cli.CliArgs;
 import io.paddock.cli.GenerateCommand;
+import io.paddock.cli.PullCommand;
 import io.paddock.cli.SynthCommand;
 import io.paddock.cli.TokenizeCommand;
 import io.paddock.cli.Usage;
 import io.paddock.format.ModelLoadException;
+import io.paddock.hub.HubException;
 import io.paddock.tokenizer.TokenizerLoadException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The command line: {@code serve} starts the HTTP server; {@code generate}, {@code tokenize} and {@code bench}
+ * The command line: {@code serve} starts the HTTP server; {@code pull} downloads a hub model; {@code generate}, {@code tokenize} and {@code bench}
  * run the engine directly, without Spring, and print results on stdout and everything else on stderr.
  */
 public final class Paddock {
@@ -40,6 +42,7 @@ public final class Paddock {
             code = switch (args[0]) {
                 case "serve" -> serve(rest);
                 case "generate" -> GenerateCommand.run(rest, out, err);
+                case "pull" -> PullCommand.run(rest, out, err);
                 case "tokenize" -> TokenizeCommand.run(rest, out);
                 case "synth" -> SynthCommand.run(rest, out);
                 case "bench" -> BenchCommand.run(rest, out, err, PaddockApplication::benchServer);
@@ -48,6 +51,10 @@ public final class Paddock {
         } catch (CliArgs.UsageException e) {
             err.println("paddock: " + e.getMessage());
             code = 2;
+        } catch (HubException e) {
+            err.println("paddock: " + e.getMessage());
+            if (System.getenv("PADDOCK_DEBUG") != null) e.printStackTrace(err);
+            code = 1;
         } catch (ModelLoadException | TokenizerLoadException e) {
             err.println("paddock: cannot load the model: " + e.getMessage());
             code = 1;

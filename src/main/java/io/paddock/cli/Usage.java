@@ -5,11 +5,21 @@ import java.util.Map;
 /** The usage text: all commands ({@code paddock --help}), or one ({@code paddock <command> --help}). */
 public final class Usage {
     private static final String SERVE = """
-              serve     [--model DIR] [--port N] [--runtime auto|cpu|cuda]
+              serve     [--model DIR|ORG/NAME[:REVISION]] [--port N] [--runtime auto|cpu|cuda]
                                                            start the OpenAI-compatible server (demo model if no --model)
             """;
+    private static final String PULL = """
+              pull      ORG/NAME[:REVISION] [--include GLOB]... [--dir DIR]
+                                                           download a model from the Hugging Face hub into its cache
+                                                           (default --include *.json *.safetensors tokenizer.model);
+                                                           prints the snapshot directory, or DIR with the files in it
+            """;
+    private static final String HUB = """
+            --model ORG/NAME[:REVISION] (not an existing directory) is a hub model, from the cache or pulled;
+            HF_TOKEN, HF_ENDPOINT, HF_HOME, HF_HUB_CACHE and HF_HUB_OFFLINE=1 as in huggingface_hub (docs/models.md)
+            """;
     private static final String GENERATE = """
-              generate  --model DIR --prompt TEXT --max-tokens N [--temperature T] [--top-p P] [--top-k K]
+              generate  --model DIR|ORG/NAME[:REVISION] --prompt TEXT --max-tokens N [--temperature T] [--top-p P] [--top-k K]
                         [--min-p P] [--seed S] [--repetition-penalty R] [--stop TEXT] [--threads N]
             """;
     private static final String TOKENIZE = """
@@ -57,10 +67,11 @@ public final class Usage {
             """;
 
     /** Every command, as {@code paddock --help} prints it. */
-    public static final String ALL = "usage: paddock <command> [options]\n" + SERVE + GENERATE + TOKENIZE + SYNTH + GPTQ
-            + BENCH;
+    public static final String ALL = "usage: paddock <command> [options]\n" + SERVE + GENERATE + PULL + TOKENIZE + SYNTH
+            + GPTQ + HUB + BENCH;
 
-    private static final Map<String, String> BY_COMMAND = Map.of("serve", SERVE + GPTQ, "generate", GENERATE + GPTQ,
+    private static final Map<String, String> BY_COMMAND = Map.of("serve", SERVE + GPTQ + HUB, "generate", GENERATE + GPTQ + HUB,
+            "pull", PULL + HUB,
             "tokenize", TOKENIZE, "synth", SYNTH, "bench", BENCH + GPTQ);
 
     private Usage() {}

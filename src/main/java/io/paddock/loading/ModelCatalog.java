@@ -1,11 +1,19 @@
 package io.paddock.loading;
 
+import io.paddock.hub.HubPuller;
+import io.paddock.hub.HubRef;
+import io.paddock.hub.HubSettings;
+import io.paddock.hub.PullProgress;
 import io.paddock.model.DemoModel;
 import io.paddock.model.GptqOverrides;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.function.Supplier;
 
-/** Resolves what to serve: a model directory given by the user, or the embedded demo model. */
+/**
+ * Resolves what to serve: a model directory given by the user, a hub model ({@code ORG/NAME[:REVISION]}, from the hub
+ * cache or pulled into it), or the embedded demo model.
+ */
 public final class ModelCatalog {
     private ModelCatalog() {}
 
@@ -31,6 +39,22 @@ public final class ModelCatalog {
 
     /** As above, on the backend {@code runtimeMode} selects ({@code auto}, {@code cpu} or {@code cuda}). */
     public static LoadedModel open(String modelDir, int threads, GptqOverrides gptq, String runtimeMode, PrintStream log) {
+        return open(modelDir, threads, gptq, runtimeMode, log, HubSettings::fromEnvironment);
+    }
+
+    /**
+     * As above, with the hub settings given (the environment's by default). An existing directory is always a directory;
+     * {@code ORG/NAME[:REVISION]} that is no path is a hub model, served under that name.
+     */
+    public static LoadedModel open(String modelDir, int threads, GptqOverrides gptq, String runtimeMode, PrintStream log,
+            Supplier<HubSettings> hub) {
+        if (HubRef.isHubModel(modelDir)) {
+            HubRef ref = HubRef.parse(modelDir);
+            Path snapshot = new HubPuller(hub.get(), PullProgress.forStream(log, PullProgress.onTerminal())).resolve(ref);
+            log.println(ref + ": " + snapshot);
+            return LoadedModel.load(ref.toString(), "LLaMA-family model " + ref + " from the Hugging Face hub cache ("
+                    + snapshot.getFileName() + ")", snapshot, threads, gptq, runtimeMode, log);
+        }
         if (modelDir == null || modelDir.isBlank()) {
             log.println("no model configured: serving the embedded demo model (random weights, meaningless"
                     + " output); use --model DIR to serve a real model");
