@@ -142,6 +142,25 @@ class HubPullTests {
     }
 
     @Test
+    void aDroppedConnectionLeavesTheIncompleteFileAndTheNextPullResumesIt() throws IOException {
+        byte[] weights = Files.readAllBytes(main64g.resolve("model.safetensors"));
+        String sha = MockHub.sha256(weights);
+        hub.breakAfter(weights, 65_536);
+        assertThatThrownBy(() -> puller(settings()).pull(HubRef.parse(REPO), IncludeGlobs.DEFAULT))
+                .isInstanceOf(HubException.class).hasMessageContaining("download of model.safetensors broke off")
+                .hasMessageContaining("run the pull again to resume");
+        Path partial = cache.resolve("models--paddock-test--stories260K-GPTQ/blobs/" + sha + ".incomplete");
+        assertThat(partial).exists();
+        long kept = Files.size(partial);
+        assertThat(kept).isPositive().isLessThan(weights.length);
+
+        Path snap = puller(settings()).pull(HubRef.parse(REPO), IncludeGlobs.DEFAULT).snapshot();
+        assertThat(hub.ranges).containsExactly("bytes=" + kept + "-");
+        assertThat(Files.readAllBytes(snap.resolve("model.safetensors"))).isEqualTo(weights);
+        assertThat(partial).doesNotExist();
+    }
+
+    @Test
     void aCorruptDownloadIsDeletedAndReported() throws IOException {
         byte[] weights = Files.readAllBytes(main64g.resolve("model.safetensors"));
         String sha = MockHub.sha256(weights);

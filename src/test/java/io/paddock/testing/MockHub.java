@@ -48,6 +48,7 @@ public final class MockHub implements AutoCloseable {
     private final Map<String, Repo> repos = new ConcurrentHashMap<>();
     private final Map<String, byte[]> blobsBySha256 = new ConcurrentHashMap<>();
     private final Set<String> corrupt = ConcurrentHashMap.newKeySet();
+    private final Map<String, Integer> breaks = new ConcurrentHashMap<>();
     private final HttpServer hub, cdn;
 
     /** Every request line the hub and the CDN saw, e.g. {@code GET /api/models/o/n/revision/main}. */
@@ -101,6 +102,12 @@ public final class MockHub implements AutoCloseable {
 
     /** From now on the CDN serves {@code content} with one byte flipped (the etag stays the true hash). */
     public void corrupt(byte[] content) { corrupt.add(hex("SHA-256", content)); }
+
+    /**
+     * The next download of {@code content} from the CDN stops after {@code bytes} bytes and drops the connection, as a
+     * network failure would (the {@code Content-Length} still announces the whole file).
+     */
+    public void breakAfter(byte[] content, int bytes) { breaks.put(hex("SHA-256", content), bytes); }
 
     /** How many times the bytes of a file were requested (a GET on the CDN, or a GET of a small file). */
     public long downloads() {
@@ -252,6 +259,13 @@ public final class MockHub implements AutoCloseable {
                 return;
             }
             ex.sendResponseHeaders(range == null ? 200 : 206, length);
+            Integer cut = breaks.remove(sha);
+            if (cut != null) {
+                OutputStream out = ex.getResponseBody();
+                out.write(content, (int) from, Math.min(cut, length));
+                out.flush();
+                throw new IOException("connection dropped on purpose"); // the server closes it, short of its length
+            }
             try (OutputStream out = ex.getResponseBody()) {
                 out.write(content, (int) from, length);
             }
