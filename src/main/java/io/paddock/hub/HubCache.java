@@ -16,6 +16,7 @@ import java.util.Optional;
  *                         /blobs/{etag}.incomplete       a download in progress, resumed from its length
  *                         /snapshots/{commit}/{path}     relative symlinks to ../../blobs/{etag}
  *                         /refs/{revision}               the commit a branch or tag pointed at when last pulled
+ * {root}/.locks/models--ORG--NAME/{etag}.lock             held while that blob downloads
  * </pre>
  */
 public record HubCache(Path root) {
@@ -25,6 +26,15 @@ public record HubCache(Path root) {
     public Path blob(String repo, String etag) { return repoDir(repo).resolve("blobs").resolve(etag); }
 
     public Path incomplete(String repo, String etag) { return repoDir(repo).resolve("blobs").resolve(etag + ".incomplete"); }
+
+    /**
+     * The lock file a download of blob {@code etag} holds, where {@code huggingface_hub} keeps its own
+     * ({@code {root}/.locks/models--ORG--NAME/{etag}.lock}), so that two processes sharing a cache (two replicas on one
+     * volume, paddock and a Python tool) never write one blob at once.
+     */
+    public Path lockFile(String repo, String etag) {
+        return root.resolve(".locks").resolve(repoDir(repo).getFileName()).resolve(etag + ".lock");
+    }
 
     public Path snapshot(String repo, String commit) { return repoDir(repo).resolve("snapshots").resolve(commit); }
 

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,12 +35,13 @@ public final class HubPuller {
     public static final int PARALLEL_FILES = 4;
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern SHA1 = Pattern.compile("[0-9a-f]{40}");
+    /** One monitor per blob lock file, for every puller in this JVM. */
+    private static final ConcurrentHashMap<String, Object> BLOB_MONITORS = new ConcurrentHashMap<>();
 
     private final HubSettings settings;
     private final HubCache cache;
     private final HubClient client;
     private final PullProgress progress;
-    private final ConcurrentHashMap<String, Object> blobLocks = new ConcurrentHashMap<>();
 
     public HubPuller(HubSettings settings, PullProgress progress) {
         this.settings = settings;
@@ -175,9 +178,16 @@ public final class HubPuller {
         if (etag.contains("/") || etag.contains("\\") || etag.startsWith(".")) {
             throw new HubException(ref + ": " + path + ": unusable etag '" + etag + "'");
         }
-        synchronized (blobLocks.computeIfAbsent(etag, k -> new Object())) { // two paths may share one blob
-            Path blob = cache.blob(ref.repo(), etag);
-            if (!Files.exists(blob)) fetchBlob(ref, path, meta, blob);
+        // Two paths may share one blob, two pulls may share one cache: one writer per blob, in this JVM by a monitor
+        // (a file lock is held per JVM, not per thread), across processes by the lock file.
+        Path lockFile = cache.lockFile(ref.repo(), etag);
+        synchronized (BLOB_MONITORS.computeIfAbsent(lockFile.toAbsolutePath().toString(), k -> new Object())) {
+            Files.createDirectories(lockFile.getParent());
+            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                    FileLock lock = channel.lock()) {
+                Path blob = cache.blob(ref.repo(), etag);
+                if (!Files.exists(blob)) fetchBlob(ref, path, meta, blob);
+            }
         }
         cache.link(ref.repo(), commit, path, etag);
         progress.finished(path);

@@ -110,6 +110,18 @@ class HubPullTests {
     }
 
     @Test
+    void twoPullsIntoOneCacheDownloadEachFileOnce() throws Exception {
+        HubRef ref = HubRef.parse(REPO + ":" + ACT_ORDER);
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(2)) {
+            var a = pool.submit(() -> puller(settings()).pull(ref, IncludeGlobs.DEFAULT));
+            var b = pool.submit(() -> puller(settings()).pull(ref, IncludeGlobs.DEFAULT));
+            assertThat(a.get().snapshot()).isEqualTo(b.get().snapshot());
+        }
+        assertThat(hub.downloads()).isEqualTo(MockHub.filesOf(actOrder).size());
+        assertThat(cache.resolve(".locks/models--paddock-test--stories260K-GPTQ")).isDirectory();
+    }
+
+    @Test
     void branchesWithCharactersToEscapeResolveToTheirOwnCommits() throws IOException {
         HubPuller p = puller(settings());
         Path pr = p.pull(HubRef.parse(REPO + ":" + PR), IncludeGlobs.DEFAULT).snapshot();
