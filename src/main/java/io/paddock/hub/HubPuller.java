@@ -56,12 +56,13 @@ public final class HubPuller {
     public record Result(Path snapshot, String commit, List<String> downloaded, List<String> cached) {}
 
     /**
-     * The snapshot of {@code ref} for serving: the cached one without a request when the cache has it with weights,
-     * else a pull with the default globs. Offline ({@code HF_HUB_OFFLINE=1}) only the cache is consulted.
+     * The snapshot of {@code ref} for serving: the cached one without a request when the cache has a loadable model
+     * there (config, weights, a tokenizer; not the leftovers of a {@code --include '*.json'} pull), else a pull with the
+     * default globs. Offline ({@code HF_HUB_OFFLINE=1}) only the cache is consulted.
      */
     public Path resolve(HubRef ref) {
         var cached = cache.cachedSnapshot(ref);
-        if (cached.isPresent() && hasSafetensors(cached.get())) return cached.get();
+        if (cached.isPresent() && isModel(cached.get())) return cached.get();
         return pull(ref, IncludeGlobs.DEFAULT).snapshot();
     }
 
@@ -109,6 +110,11 @@ public final class HubPuller {
                     + " HF_HUB_OFFLINE is set: pull it while online first");
         }
         return new Result(snapshot, snapshot.getFileName().toString(), List.of(), files);
+    }
+
+    private static boolean isModel(Path dir) {
+        return hasSafetensors(dir) && Files.exists(dir.resolve("config.json"))
+                && (Files.exists(dir.resolve("tokenizer.model")) || Files.exists(dir.resolve("tokenizer.json")));
     }
 
     private static boolean hasSafetensors(Path dir) {

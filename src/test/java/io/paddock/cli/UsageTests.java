@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 class UsageTests {
     @Test
     void everyCommandHasItsOwnUsage() {
-        for (String command : new String[] {"serve", "generate", "tokenize", "synth", "bench"}) {
+        for (String command : new String[] {"serve", "generate", "pull", "tokenize", "synth", "bench"}) {
             assertThat(Usage.of(command)).startsWith("usage: paddock " + command).contains("  " + command + " ");
             assertThat(Usage.ALL).contains("  " + command + " ");
         }

@@ -100,11 +100,17 @@ class HubPullTests {
         assertThat(puller(settings()).resolve(HubRef.parse(REPO + ":" + ACT_ORDER))).isEqualTo(again.snapshot());
         assertThat(hub.requests).hasSize(before);
 
+        // a snapshot holding only what an --include '*.json' pull fetched is completed first
+        puller(settings()).pull(HubRef.parse(REPO), IncludeGlobs.of(List.of("*.json")));
+        Path full = puller(settings()).resolve(HubRef.parse(REPO));
+        assertThat(full.resolve("model.safetensors")).exists();
+        assertThat(full.resolve("tokenizer.model")).exists();
+
         HubSettings offline = new HubSettings(closedPort(), null, cache, true);
         assertThat(puller(offline).pull(HubRef.parse(REPO + ":" + ACT_ORDER), IncludeGlobs.DEFAULT).snapshot())
                 .isEqualTo(again.snapshot());
         assertThat(puller(offline).resolve(HubRef.parse(REPO + ":" + actOrderCommit))).isEqualTo(again.snapshot());
-        assertThatThrownBy(() -> puller(offline).resolve(HubRef.parse(REPO)))
+        assertThatThrownBy(() -> puller(offline).resolve(HubRef.parse(REPO + ":" + PR)))
                 .isInstanceOf(HubException.class).hasMessageContaining("HF_HUB_OFFLINE")
                 .hasMessageContaining("not in the hub cache");
     }
