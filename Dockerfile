@@ -10,7 +10,8 @@
 
 # JDK 25 to build and to jlink the runtime; the runtime stage has no JDK.
 ARG BUILD_IMAGE=eclipse-temurin:25-jdk
-# Slim glibc base. CUDA comes from the host driver through the NVIDIA container toolkit, so no CUDA base.
+# Slim glibc base: CUDA's driver library comes from the host through the NVIDIA container toolkit (see
+# docs/deployment.md for NVRTC, which the driver does not bring, and an nvidia/cuda base instead).
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${BUILD_IMAGE} AS build
@@ -49,8 +50,9 @@ ENV JAVA_HOME=/opt/java \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
 # Fixed flags: the Vector API (incubator), FFM/JNI without warnings, the throughput GC the CPU runtime is
-# measured with. The heap holds requests and sampling state only: weights are mmapped and the KV cache lies
-# off-heap, so the heap gets a modest share of the container's memory limit and the rest stays for those.
+# measured with. Weights are mmapped: they live in the page cache outside the heap and must stay resident, so
+# the heap (requests, and on the CPU runtime the KV cache, a quarter of the heap by default) gets a quarter of
+# the container's memory limit. More heap for a small model: JAVA_OPTS=-XX:MaxRAMPercentage=50.
 ENV PADDOCK_JVM_FLAGS="--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -XX:MaxRAMPercentage=25 -XX:+ExitOnOutOfMemoryError"
 
 COPY --from=build /javaruntime /opt/java
