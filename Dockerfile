@@ -22,7 +22,7 @@ ARG MAVEN_FLAGS="-B -ntp -q -Daether.dependencyCollector.impl=bf"
 COPY mvnw pom.xml ./
 COPY .mvn/ .mvn/
 RUN ./mvnw $MAVEN_FLAGS dependency:resolve -DincludeScope=runtime
-COPY src/ src/
+COPY src/main/ src/main/
 # The package phase's goals for the main code only: `package` would also resolve the test-scope dependencies
 # (~200 MB from Maven Central), even with the tests skipped. Same jar as `./mvnw -DskipTests package`.
 RUN ./mvnw $MAVEN_FLAGS resources:resources compiler:compile jar:jar spring-boot:repackage
