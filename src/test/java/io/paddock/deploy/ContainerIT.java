@@ -101,16 +101,25 @@ class ContainerIT {
             assertThat(first).as("the first chunk of the stream").isNotNull();
             data.add(first);
             // docker stop: SIGTERM, then SIGKILL only after a grace period well beyond the drain timeout.
+            long[] stopAt = {0};
             stopped = CompletableFuture.supplyAsync(() -> {
                 long t0 = System.nanoTime();
+                stopAt[0] = t0;
                 c.getDockerClient().stopContainerCmd(c.getContainerId()).withTimeout((int) DRAIN.toSeconds() * 3).exec();
                 return (System.nanoTime() - t0) / 1_000_000;
             });
             for (String d; (d = nextData(r)) != null; ) data.add(d);
+            long endedAt = System.nanoTime();
+            System.out.println("ContainerIT drain: the stream ended " + (stopAt[0] == 0 ? "before docker stop began"
+                    : (endedAt - stopAt[0]) / 1_000_000 + " ms after docker stop began"));
         }
         long stopMillis = stopped.get();
         System.out.println("ContainerIT drain: stream of " + data.size() + " events, container stopped in " + stopMillis + " ms");
         assertThat(data.getLast()).as("the in-flight stream ends normally").isEqualTo("[DONE]");
+        assertThat(data).as("no chunk is an error (a stream cut by the shutdown would end with one)")
+                .noneMatch(d -> d.startsWith("{\"error\""));
+        assertThat(data.get(data.size() - 2)).as("the last chunk before [DONE] finishes the choice")
+                .containsAnyOf("\"finish_reason\":\"length\"", "\"finish_reason\":\"stop\"");
         assertThat(stopMillis).as("stopped within the drain timeout").isLessThan(DRAIN.toMillis() + 5_000);
         var state = c.getDockerClient().inspectContainerCmd(c.getContainerId()).exec().getState();
         assertThat(state.getRunning()).isFalse();
