@@ -46,10 +46,10 @@ final class PaddockImage {
     private static String build() {
         // Testcontainers reads these from the environment only: Ryuk and the start-up checks pull images.
         if (!"true".equalsIgnoreCase(System.getenv("TESTCONTAINERS_RYUK_DISABLED"))) {
-            return "TESTCONTAINERS_RYUK_DISABLED=true is not set (Ryuk's image would be pulled; .ci/run sets it)";
+            return "TESTCONTAINERS_RYUK_DISABLED=true is not set (Ryuk's image would be pulled; the failsafe configuration in pom.xml sets it)";
         }
         if (!"true".equalsIgnoreCase(System.getenv("TESTCONTAINERS_CHECKS_DISABLE"))) {
-            return "TESTCONTAINERS_CHECKS_DISABLE=true is not set (the start-up checks pull an image; .ci/run sets it)";
+            return "TESTCONTAINERS_CHECKS_DISABLE=true is not set (the start-up checks pull an image; the failsafe configuration in pom.xml sets it)";
         }
         try {
             if (!DockerClientFactory.instance().isDockerAvailable()) return "no Docker engine answers";
