@@ -5,14 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.paddock.engine.Stories260KExpected;
 import io.paddock.testing.MockHub;
 import io.paddock.testing.SharedModels;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,45 +15,27 @@ import org.junit.jupiter.api.io.TempDir;
 class HubLauncherIT {
     private static final String REPO = "paddock-test/stories260K-GPTQ";
 
-    record Run(int code, String out, String err) {}
-
-    static Run paddock(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("./paddock"));
-        cmd.addAll(List.of(args));
-        Path errFile = Files.createTempFile("paddock-err", ".txt");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(errFile.toFile());
-        pb.environment().keySet().removeIf(k -> k.startsWith("HF_") || k.equals("HUGGING_FACE_HUB_TOKEN"));
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        String err = Files.readString(errFile);
-        Files.delete(errFile);
-        return new Run(p.exitValue(), out, err);
-    }
-
     @Test
     void pullThenGenerateFromTheCacheAndOffline(@TempDir Path home) throws Exception {
         Path fp32 = SharedModels.require("stories260K");
         try (MockHub hub = new MockHub()) {
             String commit = hub.add(REPO, "refs/pr/1", fp32, Map.of(), null);
             var env = Map.of("HF_ENDPOINT", hub.endpoint().toString(), "HF_HOME", home.toString());
-            Run pull = paddock(env, "pull", REPO + ":refs/pr/1");
+            LauncherIT.Run pull = LauncherIT.paddock(env, "pull", REPO + ":refs/pr/1");
             assertThat(pull.code()).as(pull.err()).isZero();
             assertThat(pull.out().trim()).isEqualTo(home.resolve("hub/models--paddock-test--stories260K-GPTQ/snapshots")
                     .resolve(commit).toString());
             assertThat(pull.err()).contains("  model.safetensors done");
             long downloads = hub.downloads();
 
-            Run gen = paddock(env, "generate", "--model", REPO + ":refs/pr/1", "--prompt", "", "--max-tokens", "200",
+            LauncherIT.Run gen = LauncherIT.paddock(env, "generate", "--model", REPO + ":refs/pr/1", "--prompt", "", "--max-tokens", "200",
                     "--temperature", "0");
             assertThat(gen.code()).as(gen.err()).isZero();
             assertThat(gen.out()).isEqualTo(Stories260KExpected.GREEDY_200);
             assertThat(hub.downloads()).isEqualTo(downloads);
 
             var offline = Map.of("HF_ENDPOINT", "http://127.0.0.1:9", "HF_HOME", home.toString(), "HF_HUB_OFFLINE", "1");
-            Run off = paddock(offline, "generate", "--model", REPO + ":refs/pr/1", "--prompt", "", "--max-tokens", "20",
+            LauncherIT.Run off = LauncherIT.paddock(offline, "generate", "--model", REPO + ":refs/pr/1", "--prompt", "", "--max-tokens", "20",
                     "--temperature", "0");
             assertThat(off.code()).as(off.err()).isZero();
             assertThat(Stories260KExpected.GREEDY_200).startsWith(off.out());
@@ -69,16 +46,16 @@ class HubLauncherIT {
     void hubFailuresAreOneLine(@TempDir Path home) throws Exception {
         try (MockHub hub = new MockHub()) {
             var env = Map.of("HF_ENDPOINT", hub.endpoint().toString(), "HF_HOME", home.toString());
-            Run gen = paddock(env, "generate", "--model", "nobody/nothing", "--prompt", "", "--max-tokens", "1");
+            LauncherIT.Run gen = LauncherIT.paddock(env, "generate", "--model", "nobody/nothing", "--prompt", "", "--max-tokens", "1");
             assertThat(gen.code()).isEqualTo(1);
             assertThat(gen.err()).contains("paddock: repository nobody/nothing not found").doesNotContain("\tat ");
 
-            Run pull = paddock(env, "pull", "nobody/nothing:v2");
+            LauncherIT.Run pull = LauncherIT.paddock(env, "pull", "nobody/nothing:v2");
             assertThat(pull.code()).isEqualTo(1);
             List<String> lines = pull.err().lines().filter(l -> !l.startsWith("WARNING: Using incubator")).toList();
             assertThat(lines).singleElement().asString().startsWith("paddock: repository nobody/nothing not found");
 
-            Run serve = paddock(env, "serve", "--model", "nobody/nothing", "--port", "0");
+            LauncherIT.Run serve = LauncherIT.paddock(env, "serve", "--model", "nobody/nothing", "--port", "0");
             assertThat(serve.code()).isEqualTo(1);
             assertThat(serve.out() + serve.err()).contains("The hub model could not be pulled: repository nobody/nothing")
                     .doesNotContain("\tat ");

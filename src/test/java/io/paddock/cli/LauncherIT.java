@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,10 +21,21 @@ class LauncherIT {
     record Run(int code, String out, String err) {}
 
     static Run paddock(String... args) throws IOException, InterruptedException {
+        return paddock(Map.of(), args);
+    }
+
+    /**
+     * Runs the launcher with {@code env} added to this process's environment, minus the Hugging Face hub settings
+     * (a developer's own HF_* must not reach the tests).
+     */
+    static Run paddock(Map<String, String> env, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("./paddock"));
         cmd.addAll(List.of(args));
         Path errFile = Files.createTempFile("paddock-err", ".txt");
-        Process p = new ProcessBuilder(cmd).redirectError(errFile.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(errFile.toFile());
+        pb.environment().keySet().removeIf(k -> k.startsWith("HF_") || k.equals("HUGGING_FACE_HUB_TOKEN"));
+        pb.environment().putAll(env);
+        Process p = pb.start();
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
