@@ -126,10 +126,12 @@ public final class LoadTest {
         do {
             HttpResponse<String> res = http.send(HttpRequest.newBuilder(base.resolve("/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString());
+            if (res.statusCode() != 200) {
+                throw new IOException("no metrics at " + base.resolve("/metrics") + " (status " + res.statusCode() + ")");
+            }
             last = PrometheusText.parse(res.body());
-            if (res.statusCode() != 200 || !last.has("paddock_kv_cache_blocks_total")) {
-                throw new IOException("no paddock metrics at " + base.resolve("/metrics") + " (status "
-                        + res.statusCode() + ")");
+            if (!last.has("paddock_kv_cache_blocks_total")) {
+                throw new IOException("no paddock metrics at " + base.resolve("/metrics"));
             }
             if (last.sum("paddock_kv_cache_blocks_used") == 0 && last.sum("paddock_requests_running") == 0
                     && last.sum("paddock_requests_waiting") == 0) {

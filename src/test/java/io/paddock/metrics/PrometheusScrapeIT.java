@@ -2,17 +2,16 @@ package io.paddock.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.paddock.bench.PrometheusText;
+import io.paddock.bench.PrometheusText.Sample;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -25,9 +24,9 @@ import tools.jackson.databind.json.JsonMapper;
  * documented engine metric with values that agree with what the clients were told.
  */
 // Its own application context (the property is otherwise unused): the counters start at zero for these assertions.
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "spring.application.name=paddock-scrape-it")
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = "spring.application.name=paddock-scrape-it")
 class PrometheusScrapeIT {
-    private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{([^}]*)})? (\\S+)$");
     private static final String MODEL = "paddock-demo-random";
 
     private final HttpClient http = HttpClient.newHttpClient();
@@ -35,9 +34,6 @@ class PrometheusScrapeIT {
 
     @LocalServerPort
     int port;
-
-    /** One exposition sample: name, labels, value. */
-    record Sample(String name, Map<String, String> labels, double value) {}
 
     private HttpResponse<String> get(String path) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(),
@@ -50,25 +46,12 @@ class PrometheusScrapeIT {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    static List<Sample> parse(String text) {
-        return text.lines().filter(l -> !l.startsWith("#") && !l.isBlank()).map(l -> {
-            Matcher m = SAMPLE.matcher(l);
-            assertThat(m.matches()).as(l).isTrue();
-            Map<String, String> labels = new HashMap<>();
-            if (m.group(3) != null) {
-                for (String kv : m.group(3).split(",(?=[a-zA-Z_]+=\")")) {
-                    int eq = kv.indexOf('=');
-                    labels.put(kv.substring(0, eq), kv.substring(eq + 2, kv.length() - 1));
-                }
-            }
-            return new Sample(m.group(1), labels, Double.parseDouble(m.group(4)));
-        }).toList();
+    private static List<Sample> parse(String text) {
+        return PrometheusText.parse(text).samples();
     }
 
-    /** Sum of the samples named {@code name} whose labels include {@code match}. */
-    static double sum(List<Sample> samples, String name, Map<String, String> match) {
-        return samples.stream().filter(s -> s.name().equals(name))
-                .filter(s -> s.labels().entrySet().containsAll(match.entrySet())).mapToDouble(Sample::value).sum();
+    private static double sum(List<Sample> samples, String name, Map<String, String> match) {
+        return new PrometheusText(samples).sum(name, match);
     }
 
     @Test
