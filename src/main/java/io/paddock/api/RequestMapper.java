@@ -248,7 +248,6 @@ class RequestMapper {
         Map<Integer, Float> bias = new HashMap<>();
         if (r.logitBias() != null) {
             for (var e : r.logitBias().entrySet()) {
-                if (e.getValue() == null) throw RequestRejectedException.invalid("logit_bias", "logit_bias values must be numbers");
                 try {
                     bias.put(Integer.parseInt(e.getKey().trim()), e.getValue());
                 } catch (NumberFormatException ex) {

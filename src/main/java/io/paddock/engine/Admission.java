@@ -120,21 +120,21 @@ public final class Admission {
      * A bad value is refused as INVALID_REQUEST naming its field (the wire name, e.g. {@code top_p}).
      */
     public static SamplingParams sampling(GenerationConfig gc, RequestedSampling r, int vocabSize) {
-        SamplingParams params = SamplingParams.builder()
-                .temperature(pick(r.temperature(), gc.temperature(), 1.0f))
-                .topP(pick(r.topP(), gc.topP(), 1.0f))
-                .topK(r.topK() != null ? r.topK() : gc.topK() != null ? gc.topK() : 0)
-                .minP(pick(r.minP(), null, 0f))
-                .repetitionPenalty(pick(r.repetitionPenalty(), gc.repetitionPenalty(), 1.0f))
-                .presencePenalty(pick(r.presencePenalty(), null, 0f))
-                .frequencyPenalty(pick(r.frequencyPenalty(), null, 0f))
-                .logitBias(r.logitBias() == null ? Map.of() : r.logitBias())
-                .seed(r.seed())
-                .logprobs(r.logprobs())
-                .build();
         try {
-            return params.validate(vocabSize);
-        } catch (SamplingParamException e) {
+            return SamplingParams.builder()
+                    .temperature(pick(r.temperature(), gc.temperature(), 1.0f))
+                    .topP(pick(r.topP(), gc.topP(), 1.0f))
+                    .topK(r.topK() != null ? r.topK() : gc.topK() != null ? gc.topK() : 0)
+                    .minP(pick(r.minP(), null, 0f))
+                    .repetitionPenalty(pick(r.repetitionPenalty(), gc.repetitionPenalty(), 1.0f))
+                    .presencePenalty(pick(r.presencePenalty(), null, 0f))
+                    .frequencyPenalty(pick(r.frequencyPenalty(), null, 0f))
+                    .logitBias(r.logitBias() == null ? Map.of() : r.logitBias())
+                    .seed(r.seed())
+                    .logprobs(r.logprobs())
+                    .build()
+                    .validate(vocabSize);
+        } catch (SamplingParamException e) { // from build (e.g. a null logit_bias value) or validate
             throw RequestRejectedException.invalid(e.param(), e.getMessage());
         }
     }

@@ -7,6 +7,7 @@ import io.paddock.engine.RequestRejectedException.Reason;
 import io.paddock.model.GenerationConfig;
 import io.paddock.sampling.SamplingParams;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -144,5 +145,14 @@ class AdmissionTests {
         var hot = new Admission.RequestedSampling(7f, null, null, null, null, null, null, null, null, -1);
         rejected(() -> Admission.sampling(GenerationConfig.empty(), hot, 100),
                 Reason.INVALID_REQUEST, "temperature", null, "temperature");
+    }
+
+    @Test
+    void aNullLogitBiasValueIsInvalidNotAServerFault() {
+        Map<Integer, Float> bias = new HashMap<>();
+        bias.put(5, null);
+        var nulled = new Admission.RequestedSampling(null, null, null, null, null, null, null, bias, null, -1);
+        rejected(() -> Admission.sampling(GenerationConfig.empty(), nulled, 100),
+                Reason.INVALID_REQUEST, "logit_bias", null, "logit_bias");
     }
 }
