@@ -56,14 +56,21 @@ public record HubCache(Path root) {
         }
     }
 
-    /** Records that {@code revision} points at {@code commit} (written whole, then renamed: never half a hash). */
+    /**
+     * Records that {@code revision} points at {@code commit}: written whole under a name of its own, then renamed, so a
+     * reader never sees half a hash and two pulls of one revision (threads or processes) never share a temporary file.
+     */
     public void writeRef(String repo, String revision, String commit) throws IOException {
         if (revision.equals(commit)) return;
         Path f = refFile(repo, revision);
         Files.createDirectories(f.getParent());
-        Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
-        Files.writeString(tmp, commit, StandardCharsets.UTF_8);
-        Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Path tmp = Files.createTempFile(f.getParent(), "." + f.getFileName(), ".tmp");
+        try {
+            Files.writeString(tmp, commit, StandardCharsets.UTF_8);
+            Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
     }
 
     /**
@@ -77,11 +84,19 @@ public record HubCache(Path root) {
         Files.createDirectories(target.getParent());
         Path blob = blob(repo, etag);
         Path relative = target.getParent().relativize(blob);
-        Files.deleteIfExists(target);
+        // made under a name of its own and renamed over the target, so two pulls of one snapshot never race
+        Path tmp = target.resolveSibling("." + target.getFileName() + "." + ProcessHandle.current().pid() + "."
+                + Thread.currentThread().threadId() + ".tmp");
+        Files.deleteIfExists(tmp);
         try {
-            Files.createSymbolicLink(target, relative);
-        } catch (UnsupportedOperationException | FileSystemException e) {
-            Files.copy(blob, target, StandardCopyOption.REPLACE_EXISTING);
+            try {
+                Files.createSymbolicLink(tmp, relative);
+            } catch (UnsupportedOperationException | FileSystemException e) {
+                Files.copy(blob, tmp, StandardCopyOption.REPLACE_EXISTING);
+            }
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
         }
         return target;
     }

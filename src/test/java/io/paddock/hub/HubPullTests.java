@@ -118,10 +118,17 @@ class HubPullTests {
     @Test
     void twoPullsIntoOneCacheDownloadEachFileOnce() throws Exception {
         HubRef ref = HubRef.parse(REPO + ":" + ACT_ORDER);
-        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(2)) {
-            var a = pool.submit(() -> puller(settings()).pull(ref, IncludeGlobs.DEFAULT));
-            var b = pool.submit(() -> puller(settings()).pull(ref, IncludeGlobs.DEFAULT));
-            assertThat(a.get().snapshot()).isEqualTo(b.get().snapshot());
+        int pulls = 4;
+        var start = new java.util.concurrent.CyclicBarrier(pulls);
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(pulls)) {
+            var results = new java.util.ArrayList<java.util.concurrent.Future<Path>>();
+            for (int i = 0; i < pulls; i++) {
+                results.add(pool.submit(() -> {
+                    start.await(); // all at once: the same ref, links and blobs written side by side
+                    return puller(settings()).pull(ref, IncludeGlobs.DEFAULT).snapshot();
+                }));
+            }
+            for (var r : results) assertThat(r.get()).isEqualTo(results.getFirst().get());
         }
         assertThat(hub.downloads()).isEqualTo(MockHub.filesOf(actOrder).size());
         assertThat(cache.resolve(".locks/models--paddock-test--stories260K-GPTQ")).isDirectory();
