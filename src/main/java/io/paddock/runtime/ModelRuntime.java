@@ -1,5 +1,6 @@
 package io.paddock.runtime;
 
+import io.paddock.lora.LoraAdapter;
 import io.paddock.model.LlamaConfig;
 import java.util.List;
 import java.util.Optional;
@@ -49,6 +50,27 @@ public interface ModelRuntime extends AutoCloseable {
     default Optional<DeviceMemoryReport> deviceMemory() {
         return Optional.empty();
     }
+
+    /**
+     * Prepares {@code slots} LoRA adapter slots (numbered 1..slots) for adapters of rank up to {@code maxRank}; called
+     * once, after {@link #reserveStep} and before the KV pool is sized, so a GPU takes the slots' memory first. Zero
+     * slots (the default) serve the base model only. A backend without LoRA support refuses any slot.
+     */
+    default void reserveAdapters(int slots, int maxRank) {
+        if (slots > 0) throw new UnsupportedOperationException("the " + name() + " runtime does not serve LoRA adapters");
+    }
+
+    /**
+     * Puts {@code adapter} into {@code slot} (1..slots reserved), replacing the one there; from the next step, chunks
+     * with that {@link StepChunk#adapterSlot} run with it. Fails where the adapter does not fit the model or the
+     * reserved rank, naming the layer and shapes.
+     */
+    default void loadAdapter(int slot, LoraAdapter adapter) {
+        throw new UnsupportedOperationException("the " + name() + " runtime does not serve LoRA adapters");
+    }
+
+    /** Empties {@code slot}; a step that names an empty slot is a caller bug. */
+    default void unloadAdapter(int slot) {}
 
     /** Allocates KV memory for {@code numBlocks} blocks of {@code blockSize} tokens, once. */
     KvStore newKvStore(int numBlocks, int blockSize);

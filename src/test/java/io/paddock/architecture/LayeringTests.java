@@ -72,7 +72,7 @@ class LayeringTests {
             .layer("CudaBackend").definedBy("io.paddock.runtime.cuda..")
             .layer("Components").definedBy("io.paddock.runtime", "io.paddock.kvcache..", "io.paddock.sampling..",
                     "io.paddock.chat..", "io.paddock.tokenizer..")
-            .layer("Model").definedBy("io.paddock.model..")
+            .layer("Model").definedBy("io.paddock.model..", "io.paddock.lora..")
             .layer("Format").definedBy("io.paddock.format..")
             .whereLayer("Application").mayOnlyBeAccessedByLayers("Bench")
             .whereLayer("Bench").mayOnlyBeAccessedByLayers("Application")
