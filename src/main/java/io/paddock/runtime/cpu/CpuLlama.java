@@ -1,5 +1,8 @@
 package io.paddock.runtime.cpu;
 
+import io.paddock.lora.LoraAdapter;
+import io.paddock.lora.LoraModule;
+import io.paddock.lora.LoraPair;
 import io.paddock.model.DenseLinear;
 import io.paddock.model.GptqLinear;
 import io.paddock.model.LayerWeights;
@@ -31,6 +34,9 @@ public final class CpuLlama implements ModelRuntime {
     private final RopeTable rope;
     private Workspace ws;
     private final Map<Linear, GptqMatrix> gptq = new IdentityHashMap<>(); // prepared once
+    /** LoRA slots: {@code slots[slot][layer][module]}, slot 0 (the bare base) always null. */
+    private LoraWeights[][][] slots = new LoraWeights[1][][];
+    private int maxRank;
 
     public CpuLlama(LlamaWeights weights, Parallel parallel) {
         this.c = weights.config();
@@ -111,11 +117,20 @@ public final class CpuLlama implements ModelRuntime {
         int h = c.hiddenSize(), qDim = c.numHeads() * c.headDim(), kvDim = c.numKvHeads() * c.headDim();
         int ff = c.intermediateSize();
 
-        // Row bookkeeping: which cache and position each row belongs to.
+        // Row bookkeeping: which cache and position each row belongs to, and which adapter slot applies to it.
         int[][] rowTable = new int[rows][];
         int[] rowPos = new int[rows];
+        int[] rowSlot = new int[rows];
+        boolean anyAdapter = false;
         int r = 0;
         for (StepChunk ch : chunks) {
+            int slot = ch.adapterSlot();
+            if (slot != StepChunk.NO_ADAPTER) {
+                if (slot >= slots.length || slots[slot] == null) {
+                    throw new IllegalArgumentException("adapter slot " + slot + " holds no adapter");
+                }
+                anyAdapter = true;
+            }
             for (int t = 0; t < ch.tokens().length; t++, r++) {
                 int token = ch.tokens()[t];
                 if (token < 0 || token >= c.vocabSize()) {
@@ -127,10 +142,12 @@ public final class CpuLlama implements ModelRuntime {
                 }
                 rowTable[r] = ch.blockTable();
                 rowPos[r] = ch.startPos() + t;
+                rowSlot[r] = slot;
                 w.embedding().copyRow(token, ws.x, r * h);
             }
         }
 
+        Lora lora = anyAdapter ? new Lora(rowSlot) : null;
         for (int layer = 0; layer < c.numLayers(); layer++) {
             LayerWeights lw = w.layers().get(layer);
             // Attention block.
@@ -138,6 +155,11 @@ public final class CpuLlama implements ModelRuntime {
             matmul(lw.q(), ws.xb, ws.q, rows);
             matmul(lw.k(), ws.xb, ws.k, rows);
             matmul(lw.v(), ws.xb, ws.v, rows);
+            if (lora != null) {
+                lora.apply(layer, LoraModule.Q, ws.xb, ws.q);
+                lora.apply(layer, LoraModule.K, ws.xb, ws.k);
+                lora.apply(layer, LoraModule.V, ws.xb, ws.v);
+            }
             for (int i = 0; i < rows; i++) {
                 Kernels.ropeRotateHalf(ws.q, i * qDim, c.numHeads(), c.headDim(), rowPos[i], rope);
                 Kernels.ropeRotateHalf(ws.k, i * kvDim, c.numKvHeads(), c.headDim(), rowPos[i], rope);
@@ -156,13 +178,19 @@ public final class CpuLlama implements ModelRuntime {
                 }
             });
             matmul(lw.o(), ws.att, ws.xb, rows);
+            if (lora != null) lora.apply(layer, LoraModule.O, ws.att, ws.xb);
             Kernels.addInPlace(ws.x, 0, ws.xb, 0, rows * h);
             // Feed-forward block (SwiGLU).
             for (int i = 0; i < rows; i++) Kernels.rmsnorm(ws.xb, i * h, ws.x, i * h, lw.mlpNorm(), h, c.rmsNormEps());
             matmul(lw.gate(), ws.xb, ws.gate, rows);
             matmul(lw.up(), ws.xb, ws.up, rows);
+            if (lora != null) {
+                lora.apply(layer, LoraModule.GATE, ws.xb, ws.gate);
+                lora.apply(layer, LoraModule.UP, ws.xb, ws.up);
+            }
             Kernels.swiglu(ws.gate, 0, ws.up, 0, rows * ff);
             matmul(lw.down(), ws.gate, ws.xb, rows);
+            if (lora != null) lora.apply(layer, LoraModule.DOWN, ws.gate, ws.xb);
             Kernels.addInPlace(ws.x, 0, ws.xb, 0, rows * h);
         }
 
@@ -187,6 +215,87 @@ public final class CpuLlama implements ModelRuntime {
             }
         }
         return result;
+    }
+
+    /** Adapter slots; see {@link ModelRuntime#reserveAdapters}. */
+    @Override
+    public void reserveAdapters(int count, int maxRank) {
+        if (count < 0 || maxRank < 0 || (count > 0 && maxRank < 1)) {
+            throw new IllegalArgumentException("adapter slots need count >= 0 and rank >= 1, got " + count + ", " + maxRank);
+        }
+        this.slots = new LoraWeights[count + 1][][];
+        this.maxRank = maxRank;
+    }
+
+    @Override
+    public void loadAdapter(int slot, LoraAdapter adapter) {
+        checkSlot(slot);
+        if (adapter.numLayers() != c.numLayers()) {
+            throw new IllegalArgumentException("adapter '" + adapter.name() + "' has " + adapter.numLayers()
+                    + " layers; the model has " + c.numLayers());
+        }
+        if (adapter.maxRank() > maxRank) {
+            throw new IllegalArgumentException("adapter '" + adapter.name() + "' has rank " + adapter.maxRank()
+                    + "; the runtime's adapter slots hold rank " + maxRank + " at most (paddock.lora.max-rank)");
+        }
+        LoraWeights[][] byLayer = new LoraWeights[c.numLayers()][LoraModule.values().length];
+        for (int l = 0; l < c.numLayers(); l++) {
+            LayerWeights lw = w.layers().get(l);
+            for (LoraModule m : LoraModule.values()) {
+                LoraPair p = adapter.pair(l, m);
+                if (p == null) continue;
+                Linear base = m.of(lw);
+                if (p.in() != base.inFeatures() || p.out() != base.outFeatures()) {
+                    throw new IllegalArgumentException("adapter '" + adapter.name() + "' layer " + l + " "
+                            + m.peftName() + ": lora_A [" + p.rank() + ", " + p.in() + "], lora_B [" + p.out() + ", "
+                            + p.rank() + "] do not fit the base weight [" + base.outFeatures() + ", "
+                            + base.inFeatures() + "]");
+                }
+                byLayer[l][m.ordinal()] = LoraWeights.of(p);
+            }
+        }
+        slots[slot] = byLayer;
+    }
+
+    @Override
+    public void unloadAdapter(int slot) {
+        checkSlot(slot);
+        slots[slot] = null;
+    }
+
+    private void checkSlot(int slot) {
+        if (slot < 1 || slot >= slots.length) {
+            throw new IllegalArgumentException("adapter slot " + slot + " is not one of the " + (slots.length - 1)
+                    + " reserved");
+        }
+    }
+
+    /** One step's LoRA work: the adapted rows of each layer and module, gathered once per call. */
+    private final class Lora {
+        private final int[] rowSlot;
+        private final int[] rows;
+        private final LoraWeights[] weights;
+        private final float[] t;
+
+        Lora(int[] rowSlot) {
+            this.rowSlot = rowSlot;
+            this.rows = new int[rowSlot.length];
+            this.weights = new LoraWeights[rowSlot.length];
+            this.t = new float[rowSlot.length * maxRank];
+        }
+
+        void apply(int layer, LoraModule m, float[] x, float[] y) {
+            int n = 0;
+            for (int i = 0; i < rowSlot.length; i++) {
+                if (rowSlot[i] == StepChunk.NO_ADAPTER) continue;
+                LoraWeights lw = slots[rowSlot[i]][layer][m.ordinal()];
+                if (lw == null) continue;
+                rows[n] = i;
+                weights[n++] = lw;
+            }
+            if (n == 0) return;
+            LoraKernels.apply(parallel, rows, weights, n, x, weights[0].in(), y, weights[0].out(), t, maxRank);
+        }
     }
 
     private static int maxPos(int[] rowPos, int from, int to) {

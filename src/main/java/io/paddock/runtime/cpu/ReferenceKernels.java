@@ -1,5 +1,6 @@
 package io.paddock.runtime.cpu;
 
+import io.paddock.lora.LoraPair;
 import io.paddock.runtime.RopeTable;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -104,6 +105,25 @@ public final class ReferenceKernels {
                 double acc = 0;
                 for (int t = 0; t < seqLen; t++) acc += (double) scratch[t] * values[kvh + t * kvDim + d];
                 out[outOff + h * headDim + d] = (float) acc;
+            }
+        }
+    }
+
+    /**
+     * Scalar twin of {@link LoraKernels#apply}, from the adapter's own layout ({@code b} as [out][rank]), in double:
+     * {@code y[row] += scale · B·(A·x[row])} for each listed row.
+     */
+    public static void lora(int[] rows, LoraPair[] pairs, int count, float[] x, float[] y) {
+        for (int i = 0; i < count; i++) {
+            LoraPair p = pairs[i];
+            double[] t = new double[p.rank()];
+            for (int j = 0; j < p.rank(); j++) {
+                for (int k = 0; k < p.in(); k++) t[j] += (double) p.a()[j * p.in() + k] * x[rows[i] * p.in() + k];
+            }
+            for (int o = 0; o < p.out(); o++) {
+                double acc = 0;
+                for (int j = 0; j < p.rank(); j++) acc += p.b()[o * p.rank() + j] * t[j];
+                y[rows[i] * p.out() + o] = (float) (y[rows[i] * p.out() + o] + p.scale() * acc);
             }
         }
     }

@@ -1,0 +1,59 @@
+package io.paddock.runtime.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.paddock.lora.LoraPair;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** {@link LoraKernels#apply} against its scalar double-precision twin {@link ReferenceKernels#lora}. */
+class LoraKernelsTests {
+
+    @ParameterizedTest(name = "{0} rows of {1}, in {2}, out {3}, ranks {4}/{5}, {6} threads")
+    @CsvSource({"1, 1, 64, 64, 8, 8, 1", "5, 9, 64, 32, 8, 4, 2", "16, 16, 192, 64, 64, 16, 3",
+            "7, 20, 37, 300, 3, 1, 2", "3, 3, 4096, 11, 64, 64, 4"})
+    void batchedShrinkExpandEqualsScalarReference(int adapted, int stepRows, int in, int out, int rank1, int rank2,
+            int threads) {
+        Random rnd = new Random(adapted * 31L + in);
+        LoraPair p1 = pair(rnd, rank1, in, out, 2f), p2 = pair(rnd, rank2, in, out, 0.5f);
+        int[] rows = new int[adapted];
+        LoraPair[] pairs = new LoraPair[adapted];
+        LoraWeights[] weights = new LoraWeights[adapted];
+        // rows spread over the step, the two adapters interleaved (one step mixes adapters row by row)
+        for (int i = 0; i < adapted; i++) {
+            rows[i] = (int) ((long) i * stepRows / adapted);
+            pairs[i] = rnd.nextBoolean() ? p1 : p2;
+            weights[i] = LoraWeights.of(pairs[i]);
+        }
+        float[] x = random(rnd, stepRows * in), y = random(rnd, stepRows * out);
+        float[] before = y.clone(), expected = y.clone();
+        ReferenceKernels.lora(rows, pairs, adapted, x, expected);
+        int maxRank = Math.max(rank1, rank2);
+        try (Parallel p = new Parallel(threads)) {
+            LoraKernels.apply(p, rows, weights, adapted, x, in, y, out, new float[adapted * maxRank], maxRank);
+        }
+        float max = 0;
+        for (float v : expected) max = Math.max(max, Math.abs(v));
+        for (int i = 0; i < y.length; i++) {
+            assertThat(Math.abs(y[i] - expected[i])).as("y[%d]", i).isLessThanOrEqualTo(1e-5f * (1 + max));
+        }
+        // rows that are not listed keep the base output exactly
+        java.util.Set<Integer> listed = new java.util.HashSet<>();
+        for (int r : rows) listed.add(r);
+        for (int r = 0; r < stepRows; r++) {
+            if (listed.contains(r)) continue;
+            for (int o = 0; o < out; o++) assertThat(y[r * out + o]).isEqualTo(before[r * out + o]);
+        }
+    }
+
+    private static LoraPair pair(Random rnd, int rank, int in, int out, float scale) {
+        return new LoraPair(rank, in, out, random(rnd, rank * in), random(rnd, out * rank), scale);
+    }
+
+    private static float[] random(Random rnd, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) rnd.nextGaussian();
+        return v;
+    }
+}
