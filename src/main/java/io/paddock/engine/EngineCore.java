@@ -10,9 +10,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,11 +51,17 @@ public final class EngineCore implements AutoCloseable {
         }
     }
 
-    private sealed interface Command permits Submit, SubmitSamples, Cancel {}
+    private sealed interface Command permits Submit, SubmitSamples, Cancel, Evict {}
 
-    /** {@code queuedPromptTokens}: what this submission added to the waiting prompt tokens (0 for extra samples). */
+    /**
+     * {@code queuedPromptTokens}: what this submission added to the waiting prompt tokens (0 for extra samples);
+     * {@code adapter}: the LoRA adapter it runs with (taken for it), or null.
+     */
     private record Submit(long id, GenerationRequest request, EngineListener listener, long arrivalNanos,
-            long queuedPromptTokens) implements Command {}
+            long queuedPromptTokens, ServedAdapter adapter) implements Command {}
+
+    /** Empties the runtime slot of an adapter that was unloaded and has drained. */
+    private record Evict(ServedAdapter adapter, CompletableFuture<Void> done) implements Command {}
 
     /** Several samples of one prompt (OpenAI's {@code n}): the first computes the prompt, the others reuse it. */
     private record SubmitSamples(List<Submit> samples) implements Command {}
@@ -64,6 +73,8 @@ public final class EngineCore implements AutoCloseable {
     private final KvCacheManager kvManager;
     private final Scheduler scheduler;
     private final KvStore kv;
+    private final AdapterRegistry adapters;
+    private final AdapterSlots slots; // null where adapters are off
     private final ConcurrentLinkedQueue<Command> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicInteger pending = new AtomicInteger(); // submitted, not yet finished
     private final AtomicLong queuedPromptTokens = new AtomicLong(); // prompt tokens of requests not yet started
@@ -90,13 +101,26 @@ public final class EngineCore implements AutoCloseable {
 
     /** An engine whose requests, steps and refusals {@code observer} hears (see {@link EngineObserver}). */
     public EngineCore(LoadedModel model, EngineConfig config, EngineObserver observer) {
+        this(model, config, observer, new AdapterRegistry(LoraConfig.NONE, (name, dir) -> {
+            throw new IllegalStateException("LoRA adapters are off");
+        }));
+    }
+
+    /**
+     * An engine that also serves the LoRA adapters of {@code adapters} (reserving the runtime's adapter slots its
+     * configuration asks for before the KV pool is sized).
+     */
+    public EngineCore(LoadedModel model, EngineConfig config, EngineObserver observer, AdapterRegistry adapters) {
         this.model = model;
         this.config = config;
         this.observer = observer;
+        this.adapters = adapters;
+        LoraConfig lora = adapters.config();
         int budget = config.stepTokenBudget();
         int numBlocks;
         try {
             model.runtime().reserveStep(budget, config.maxNumSeqs(), config.blockSize());
+            if (lora.enabled()) model.runtime().reserveAdapters(lora.maxLoras(), lora.maxLoraRank());
             numBlocks = config.numBlocks(model.runtime().kvBytesPerToken(), model.contextLength(),
                     model.runtime().defaultKvBudgetBytes());
             this.kv = model.runtime().newKvStore(numBlocks, config.blockSize());
@@ -104,7 +128,9 @@ public final class EngineCore implements AutoCloseable {
             throw new EngineStartException(e.getMessage(), e);
         }
         this.kvManager = new KvCacheManager(numBlocks, config.blockSize(), config.prefixCaching());
-        this.scheduler = new Scheduler(config.schedulerConfig(model.contextLength(), numBlocks), kvManager);
+        this.scheduler = new Scheduler(config.schedulerConfig(model.contextLength(), numBlocks), kvManager,
+                lora.maxLoras());
+        this.slots = lora.enabled() ? new AdapterSlots(model.runtime(), adapters) : null;
         this.output = OutputProcessor.of(model);
         this.breaker = new StepBreaker(model.id());
         this.stats = snapshot();
@@ -119,6 +145,29 @@ public final class EngineCore implements AutoCloseable {
     }
 
     public LoadedModel model() { return model; }
+
+    /** The LoRA adapters this engine serves (empty and refusing additions where adapters are off). */
+    public AdapterRegistry adapters() { return adapters; }
+
+    /**
+     * Stops serving adapter {@code name}: new requests naming it are refused at once (404, as an unknown model); the
+     * future completes once the requests already in flight with it have finished and its runtime slot is empty.
+     * Throws {@link RequestRejectedException} (not found) where no such adapter is served.
+     */
+    public CompletableFuture<Void> unloadAdapter(String name) {
+        ServedAdapter a = adapters.retire(name).orElseThrow(() -> RequestRejectedException.notFound("lora_name",
+                "The lora adapter '" + name + "' cannot be found.", "lora_adapter_not_found"));
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        a.retire().thenRun(() -> {
+            if (closed) {
+                done.complete(null);
+            } else {
+                inbox.add(new Evict(a, done));
+                LockSupport.unpark(thread);
+            }
+        });
+        return done;
+    }
 
     public EngineStats stats() { return stats; }
 
@@ -143,9 +192,9 @@ public final class EngineCore implements AutoCloseable {
      */
     public RequestHandle submit(GenerationRequest request, EngineListener listener) {
         long now = System.nanoTime();
-        check(request, 1);
+        ServedAdapter adapter = check(request, 1);
         long id = nextId.getAndIncrement();
-        inbox.add(new Submit(id, request, listener, now, request.promptIds().length));
+        inbox.add(new Submit(id, request, listener, now, request.promptIds().length, adapter));
         observer.queued(request);
         LockSupport.unpark(thread);
         return new Handle(id);
@@ -166,13 +215,13 @@ public final class EngineCore implements AutoCloseable {
             }
         }
         long now = System.nanoTime();
-        check(samples.getFirst(), samples.size());
+        ServedAdapter adapter = check(samples.getFirst(), samples.size());
         List<Submit> submits = new ArrayList<>();
         List<RequestHandle> handles = new ArrayList<>();
         for (int i = 0; i < samples.size(); i++) {
             long id = nextId.getAndIncrement();
             long queued = i == 0 ? samples.getFirst().promptIds().length : 0; // the prompt is computed once
-            submits.add(new Submit(id, samples.get(i), listeners.get(i), now, queued));
+            submits.add(new Submit(id, samples.get(i), listeners.get(i), now, queued, adapter));
             handles.add(new Handle(id));
         }
         inbox.add(new SubmitSamples(List.copyOf(submits)));
@@ -188,13 +237,33 @@ public final class EngineCore implements AutoCloseable {
      * {@code maxQueuedPromptTokens} prompt tokens waiting. Counts {@code count} as pending and the prompt as waiting.
      * The observer hears each refused sample.
      */
-    private void check(GenerationRequest request, int count) {
+    private ServedAdapter check(GenerationRequest request, int count) {
+        ServedAdapter adapter = null;
+        int taken = 0;
         try {
+            if (request.adapter() != null) {
+                adapter = adapters.find(request.adapter()).orElseThrow(() -> RequestRejectedException.notFound("model",
+                        "The model '" + request.adapter() + "' does not exist", "model_not_found"));
+                for (; taken < count; taken++) {
+                    if (!adapter.acquire()) {
+                        throw RequestRejectedException.notFound("model", "The model '" + request.adapter()
+                                + "' is being unloaded", "model_not_found");
+                    }
+                }
+            }
             admissible(request, count);
+            return adapter;
         } catch (RequestRejectedException e) {
+            for (int i = 0; i < taken; i++) adapter.release();
             for (int i = 0; i < count; i++) observer.rejected(request, e);
             throw e;
         }
+    }
+
+    /** A request leaves the engine (finished, failed, cancelled): it no longer counts as pending or as its adapter's. */
+    private void left(ServedAdapter adapter) {
+        pending.decrementAndGet();
+        if (adapter != null) adapter.release();
     }
 
     private void admissible(GenerationRequest request, int count) {
@@ -303,6 +372,13 @@ public final class EngineCore implements AutoCloseable {
                     if (!rest.isEmpty()) deferred.put(g.samples().getFirst().id(), new ArrayList<>(rest));
                 }
                 case Cancel x -> cancel(x.id());
+                case Evict e -> {
+                    try {
+                        slots.evict(e.adapter());
+                    } finally {
+                        e.done().complete(null);
+                    }
+                }
             }
         }
     }
@@ -318,7 +394,7 @@ public final class EngineCore implements AutoCloseable {
                 if (s.id() == id) {
                     waiting.remove(s);
                     queuedPromptTokens.addAndGet(-s.queuedPromptTokens());
-                    pending.decrementAndGet();
+                    left(s.adapter());
                     OutputProcessor.finishEmpty(s.listener(), s.request(), FinishReason.CANCELLED);
                     observer.finished(s.request(), FinishReason.CANCELLED, s.request().promptIds().length, 0,
                             System.nanoTime() - s.arrivalNanos());
@@ -348,9 +424,10 @@ public final class EngineCore implements AutoCloseable {
             OutputProcessor.RequestState a = output.open(s.id(), r, s.listener());
             a.arrivalNanos = s.arrivalNanos();
             a.queuedPromptTokens = s.queuedPromptTokens();
+            a.seq().setAdapter(s.adapter());
             if (r.maxTokens() == 0) {
                 queuedPromptTokens.addAndGet(-s.queuedPromptTokens());
-                pending.decrementAndGet();
+                left(s.adapter());
                 OutputProcessor.finishEmpty(s.listener(), r, FinishReason.LENGTH);
                 observer.finished(r, FinishReason.LENGTH, r.promptIds().length, 0,
                         System.nanoTime() - s.arrivalNanos());
@@ -360,7 +437,7 @@ public final class EngineCore implements AutoCloseable {
             active.put(s.id(), a);
         } catch (RuntimeException e) {
             queuedPromptTokens.addAndGet(-s.queuedPromptTokens());
-            pending.decrementAndGet();
+            left(s.adapter());
             s.listener().onError(e);
             observer.failed(r, e, r.promptIds().length, 0, System.nanoTime() - s.arrivalNanos());
         }
@@ -374,15 +451,11 @@ public final class EngineCore implements AutoCloseable {
             return;
         }
         if (!out.preempted().isEmpty()) observer.preempted(out.preempted().size());
-        List<StepChunk> chunks = new ArrayList<>(out.chunks().size());
-        for (ScheduledChunk c : out.chunks()) {
-            chunks.add(new StepChunk(c.blockTable(), c.tokens(), c.startPos(), c.wantLogits()));
-        }
         for (ScheduledChunk c : out.chunks()) start(active.get(c.seq().id()), stepStart);
         float[][] logits;
         long t0 = System.nanoTime();
         try {
-            logits = model.runtime().forward(kv, chunks);
+            logits = model.runtime().forward(kv, stepChunks(out));
         } catch (RuntimeException | Error e) {
             // A failed forward pass fails the requests in this step only; their blocks are freed and nothing of the
             // step was published to the prefix cache. Repeated failures open the breaker (503 until it recovers).
@@ -414,6 +487,18 @@ public final class EngineCore implements AutoCloseable {
             if (a != null) end(a, s.finishReason());
         }
         observer.step(System.nanoTime() - stepStart, out.batchSize(), out.totalTokens());
+    }
+
+    /** The runtime's view of a step, with each chunk's adapter slot (adapters missing from the slots are loaded). */
+    private List<StepChunk> stepChunks(SchedulerOutput out) {
+        Set<ServedAdapter> inStep = new HashSet<>();
+        for (ScheduledChunk c : out.chunks()) if (c.seq().adapter() != null) inStep.add(c.seq().adapter());
+        List<StepChunk> chunks = new ArrayList<>(out.chunks().size());
+        for (ScheduledChunk c : out.chunks()) {
+            int slot = inStep.isEmpty() ? StepChunk.NO_ADAPTER : slots.slotFor(c.seq().adapter(), inStep);
+            chunks.add(new StepChunk(c.blockTable(), c.tokens(), c.startPos(), c.wantLogits(), slot));
+        }
+        return chunks;
     }
 
     /** {@link OutputProcessor#emit}, telling the observer how many tokens went out and when. */
@@ -474,7 +559,7 @@ public final class EngineCore implements AutoCloseable {
 
     private void fail(Submit s, RuntimeException error) {
         queuedPromptTokens.addAndGet(-s.queuedPromptTokens());
-        pending.decrementAndGet();
+        left(s.adapter());
         try {
             s.listener().onError(error);
         } catch (RuntimeException e) {
@@ -488,7 +573,7 @@ public final class EngineCore implements AutoCloseable {
         active.remove(a.seq().id());
         queuedPromptTokens.addAndGet(-a.queuedPromptTokens);
         a.queuedPromptTokens = 0;
-        pending.decrementAndGet();
+        left(a.seq().adapter());
     }
 
     private void failAll(RuntimeException error) {
@@ -500,6 +585,7 @@ public final class EngineCore implements AutoCloseable {
         while ((c = inbox.poll()) != null) {
             if (c instanceof Submit s) orphans.add(s);
             if (c instanceof SubmitSamples g) orphans.addAll(g.samples());
+            if (c instanceof Evict e) e.done().complete(null);
         }
         for (Submit s : orphans) fail(s, error);
     }

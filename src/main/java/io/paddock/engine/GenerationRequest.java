@@ -5,12 +5,13 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A generation request: prompt ids, a token budget, sampling and stop conditions, and the client it is for (the
- * configured name of its API key, {@link #ANONYMOUS} without one: a metrics tag, never a secret). Whether it fits a
- * model is decided by {@link Admission}; the checks here refuse values no model could take.
+ * A generation request: prompt ids, a token budget, sampling and stop conditions, the client it is for (the
+ * configured name of its API key, {@link #ANONYMOUS} without one: a metrics tag, never a secret) and the LoRA adapter
+ * to run it with (its served name; null for the bare base model). Whether it fits a model is decided by
+ * {@link Admission}; the checks here refuse values no model could take.
  */
 public record GenerationRequest(int[] promptIds, int maxTokens, SamplingParams sampling, List<String> stop,
-        boolean ignoreEos, String client) {
+        boolean ignoreEos, String client, String adapter) {
     /** The client of a request that came without an API key (or from the command line and benchmarks). */
     public static final String ANONYMOUS = "anonymous";
 
@@ -21,7 +22,23 @@ public record GenerationRequest(int[] promptIds, int maxTokens, SamplingParams s
         Objects.requireNonNull(client, "client");
     }
 
-    /** An anonymous request. */
+    /** A request on the bare base model. */
+    public GenerationRequest(int[] promptIds, int maxTokens, SamplingParams sampling, List<String> stop,
+            boolean ignoreEos, String client) {
+        this(promptIds, maxTokens, sampling, stop, ignoreEos, client, null);
+    }
+
+    /** The same request run with {@code adapterName} (null: the bare base model). */
+    public GenerationRequest withAdapter(String adapterName) {
+        return new GenerationRequest(promptIds, maxTokens, sampling, stop, ignoreEos, client, adapterName);
+    }
+
+    /** The {@code model} a client named: the adapter's name, or {@code baseModel} for the bare base. */
+    public String modelName(String baseModel) {
+        return adapter == null ? baseModel : adapter;
+    }
+
+    /** An anonymous request on the bare base model. */
     public GenerationRequest(int[] promptIds, int maxTokens, SamplingParams sampling, List<String> stop,
             boolean ignoreEos) {
         this(promptIds, maxTokens, sampling, stop, ignoreEos, ANONYMOUS);

@@ -25,9 +25,16 @@ public final class GenerationService implements AutoCloseable {
 
     /** A service whose engine reports its requests, steps and refusals to {@code observer}. */
     public GenerationService(LoadedModel model, EngineConfig config, EngineObserver observer) {
+        this(model, config, observer, null);
+    }
+
+    /** A service that also serves the LoRA adapters of {@code adapters} (null: none). */
+    public GenerationService(LoadedModel model, EngineConfig config, EngineObserver observer,
+            AdapterRegistry adapters) {
         this.model = model;
         try {
-            this.core = new EngineCore(model, config, observer);
+            this.core = adapters == null ? new EngineCore(model, config, observer)
+                    : new EngineCore(model, config, observer, adapters);
         } catch (RuntimeException | OutOfMemoryError e) {
             model.close();
             throw e;
@@ -37,6 +44,12 @@ public final class GenerationService implements AutoCloseable {
     public LoadedModel model() { return model; }
 
     public EngineStats stats() { return core.stats(); }
+
+    /** The LoRA adapters served on this model (each is a model of its own to clients). */
+    public AdapterRegistry adapters() { return core.adapters(); }
+
+    /** See {@link EngineCore#unloadAdapter}. */
+    public CompletableFuture<Void> unloadAdapter(String name) { return core.unloadAdapter(name); }
 
     /** Bytes the model's weights take in its runtime. */
     public long weightsBytes() { return core.weightsBytes(); }

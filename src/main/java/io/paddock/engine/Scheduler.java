@@ -6,9 +6,12 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.ToIntFunction;
 
 /**
@@ -22,6 +25,7 @@ public final class Scheduler {
 
     private final SchedulerConfig config;
     private final KvCacheManager kv;
+    private final int maxLoras;
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>(); // preempted ones at the front
     private final List<Sequence> running = new ArrayList<>();        // sorted by arrival
     private final Map<Long, Sequence> live = new HashMap<>();        // added and not finished, by id
@@ -31,6 +35,17 @@ public final class Scheduler {
     private int lastBatchTokens;
 
     public Scheduler(SchedulerConfig config, KvCacheManager kv) {
+        this(config, kv, Integer.MAX_VALUE);
+    }
+
+    /**
+     * A scheduler that keeps at most {@code maxLoras} distinct LoRA adapters among the running sequences (so every
+     * step fits the runtime's adapter slots): a waiting sequence with another adapter waits until one drains, while
+     * later arrivals on the base or on a running adapter go ahead of it.
+     */
+    public Scheduler(SchedulerConfig config, KvCacheManager kv, int maxLoras) {
+        if (maxLoras < 0) throw new IllegalArgumentException("maxLoras must be >= 0, got " + maxLoras);
+        this.maxLoras = maxLoras;
         if (config.blockSize() != kv.blockSize() || config.numBlocks() != kv.numBlocks()
                 || config.prefixCaching() != kv.prefixCaching()) {
             throw new IllegalArgumentException("scheduler config " + config + " does not match the KV cache ("
@@ -98,12 +113,19 @@ public final class Scheduler {
 
         // Admit from the queue in order; skipped in a step that preempted, which would only thrash.
         if (preempted.isEmpty()) {
-            while (budget > 0 && running.size() < config.maxNumSeqs() && !waiting.isEmpty()) {
-                Sequence s = waiting.peekFirst();
+            Set<ServedAdapter> adapters = new HashSet<>();
+            for (Sequence s : running) if (s.adapter() != null) adapters.add(s.adapter());
+            Iterator<Sequence> queue = waiting.iterator();
+            while (budget > 0 && running.size() < config.maxNumSeqs() && queue.hasNext()) {
+                Sequence s = queue.next();
+                if (s.adapter() != null && !adapters.contains(s.adapter()) && adapters.size() >= maxLoras) {
+                    continue; // every adapter slot is taken by running sequences
+                }
                 int cached = kv.findCachedPrefixTokens(s);
                 int n = Math.min(s.numTokens() - cached, budget);
                 if (!kv.allocateSlots(s, n)) break; // head-of-line: later arrivals do not jump the queue
-                waiting.pollFirst();
+                queue.remove();
+                if (s.adapter() != null) adapters.add(s.adapter());
                 if (s.status() == SequenceStatus.WAITING) {
                     s.setNumCachedPromptTokens(Math.min(cached, s.promptLength()));
                 }

@@ -26,6 +26,7 @@ public final class Sequence implements KvSequence {
     private FinishReason finishReason;
     private int numPreemptions;
     private int numCachedPromptTokens;
+    private ServedAdapter adapter; // null: the bare base model
 
     /**
      * @param stopTokenIds ids that end the sequence without being emitted: EOS unless ignore_eos, see
@@ -53,7 +54,20 @@ public final class Sequence implements KvSequence {
         return Set.copyOf(ids);
     }
 
+    /** Runs this sequence with {@code a} (null: the bare base); set before the scheduler sees it. */
+    void setAdapter(ServedAdapter a) {
+        if (arrival >= 0) throw new IllegalStateException("sequence " + id + " is already scheduled");
+        this.adapter = a;
+    }
+
     // ---- reads ----
+
+    /** The LoRA adapter it runs with, or null for the bare base model. */
+    public ServedAdapter adapter() { return adapter; }
+
+    /** KV computed under an adapter is kept apart from every other adapter's and the base's. */
+    @Override
+    public long cacheSalt() { return adapter == null ? 0 : adapter.salt(); }
 
     @Override
     public long id() { return id; }

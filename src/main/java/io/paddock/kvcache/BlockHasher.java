@@ -13,6 +13,20 @@ public interface BlockHasher {
 
     long hash(long parentHash, int[] blockTokens);
 
+    /**
+     * Parent hash of the first block of a sequence with cache salt {@code salt} ({@link KvSequence#cacheSalt}); the
+     * pool also keys the first block by the salt itself, so salts never share blocks even when hashes collide.
+     */
+    static long rootHash(long salt) {
+        return salt == 0 ? ROOT_HASH : mix64(ROOT_HASH, new int[] {(int) salt, (int) (salt >>> 32)});
+    }
+
+    /** The parent serial the pool records for the first block of a sequence with {@code salt} (block serials are > 0). */
+    static long rootSerial(long salt) {
+        if (salt < 0) throw new IllegalArgumentException("cache salt must be >= 0, got " + salt);
+        return -salt;
+    }
+
     /** 64-bit hash: an xxHash64-style multiply-rotate round per token, then the murmur3 finaliser. */
     static BlockHasher standard() {
         return BlockHasher::mix64;

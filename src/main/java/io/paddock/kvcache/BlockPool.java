@@ -31,7 +31,7 @@ public final class BlockPool {
 
     private final long[] hash;         // (numBlocks) valid while serial != 0
     private final long[] serial;       // (numBlocks) 0 = not cached
-    private final long[] parentSerial; // (numBlocks) 0 = first block of a sequence
+    private final long[] parentSerial; // (numBlocks) <= 0 = first block of a sequence (minus its cache salt)
     private final int[][] tokens;      // (numBlocks)(blockSize) token ids of a cached block, kept to verify hits
     private final Map<Long, Integer> byHash = new HashMap<>();
     private long nextSerial = 1;

@@ -15,7 +15,7 @@ final class BlockTable implements AutoCloseable {
     // identify the cached block (possibly another sequence's copy) that the next full block chains to.
     int hashedBlocks;
     long parentHash = BlockHasher.ROOT_HASH;
-    long parentSerial;     // 0 = root
+    long parentSerial;     // <= 0 = root (minus the cache salt)
     int parentBlock = -1;  // -1 = root
 
     BlockTable(BlockPool pool) {

@@ -42,8 +42,8 @@ public final class KvCacheManager {
         int maxBlocks = (s.numTokens() - 1) / blockSize;
         int[] found = new int[maxBlocks];
         int n = 0;
-        long parentHash = BlockHasher.ROOT_HASH;
-        long parentSerial = 0;
+        long parentHash = BlockHasher.rootHash(s.cacheSalt());
+        long parentSerial = BlockHasher.rootSerial(s.cacheSalt());
         for (; n < maxBlocks; n++) {
             int[] blockTokens = blockTokens(s, n);
             long h = hasher.hash(parentHash, blockTokens);
@@ -102,6 +102,9 @@ public final class KvCacheManager {
             table.parentHash = pool.hashOf(last);
             table.parentSerial = pool.serial(last);
             table.parentBlock = last;
+        } else {
+            table.parentHash = BlockHasher.rootHash(s.cacheSalt());
+            table.parentSerial = BlockHasher.rootSerial(s.cacheSalt());
         }
         for (int i = 0; i < needNew; i++) table.add(pool.allocate());
         tables.put(s.id(), table);

@@ -15,4 +15,12 @@ public interface KvSequence {
     int numComputedTokens();
 
     int tokenAt(int index);
+
+    /**
+     * The namespace of the KV this sequence computes: blocks are shared only between sequences of the same salt, so
+     * KV computed under one LoRA adapter is never reused by another adapter or by the bare base (0).
+     */
+    default long cacheSalt() {
+        return 0;
+    }
 }
