@@ -2,6 +2,7 @@ package io.paddock.cli;
 
 import io.paddock.bench.GptqMatVecBench;
 import io.paddock.bench.LoadTest;
+import io.paddock.bench.LoraBench;
 import io.paddock.bench.MatVecBench;
 import io.paddock.bench.ModelBench;
 import io.paddock.bench.PrometheusText;
@@ -38,10 +39,11 @@ public final class BenchCommand {
                     : GptqMatVecBench.run(gptqMatvecOptions(rest), out);
             case "streaming" -> StreamingBench.run(streamingOptions(rest), server, out);
             case "load" -> load(rest, server, out);
+            case "lora" -> Usage.asksForHelp(rest) ? help(Usage.BENCH_LORA, out) : lora(rest, out, err);
             default -> {
                 if (!args[0].startsWith("--")) {
                     throw new CliArgs.UsageException("unknown benchmark '" + args[0]
-                            + "' (known: matvec, gptq-matvec, streaming, load, --model DIR)");
+                            + "' (known: matvec, gptq-matvec, streaming, load, lora, --model DIR)");
                 }
                 ModelBench.Options o = modelOptions(args);
                 try {
@@ -75,6 +77,25 @@ public final class BenchCommand {
         }
         return new ModelBench.Options(dir, threads, steps, promptTokens, seconds, levels, a.gptqOverrides(),
                 a.string("runtime", "auto"), a.integer("bandwidth-mb", 512), a.flag("json"));
+    }
+
+    /** {@code bench lora}: base vs one adapter vs several adapters in one batch, side by side. */
+    static int lora(String[] argv, PrintStream out, PrintStream err) {
+        LoraBench.Options o = withUsage(Usage.BENCH_LORA, () -> {
+            CliArgs a = new CliArgs(argv, CliArgs.union(CliArgs.GPTQ_VALUED, Set.of("model", "threads", "adapters", "rank",
+                    "concurrency", "tokens", "prompt-tokens", "seconds")), CliArgs.GPTQ_FLAGS);
+            noPositional(a);
+            String model = a.string("model", null);
+            if (model == null) throw new CliArgs.UsageException("bench lora needs --model DIR");
+            return new LoraBench.Options(model, positive(a, "threads", Runtime.getRuntime().availableProcessors()),
+                    positive(a, "adapters", 4), positive(a, "rank", 64), positive(a, "concurrency", 16),
+                    positive(a, "tokens", 32), positive(a, "prompt-tokens", 16), seconds(a, 30f), a.gptqOverrides());
+        });
+        try {
+            return LoraBench.run(o, out, err);
+        } catch (ModelBench.BadOptions e) {
+            throw new CliArgs.UsageException(e.getMessage());
+        }
     }
 
     static StreamingBench.Options streamingOptions(String[] argv) {

@@ -45,6 +45,17 @@ public final class Usage {
                         [--max-tokens 64] [--seed S] [--api-key KEY]
                                                            overload a server: streams, disconnects, a burst; checks
                                                            it refuses by design (429/503), no 5xx, KV freed after
+              bench     lora --model DIR [--adapters 4] [--rank 64] [--concurrency 16]
+                                                           decode tokens/s: bare base vs 1 vs N LoRA adapters per batch
+            """;
+
+    /** {@code paddock bench lora --help}, and the tail of its usage errors. */
+    static final String BENCH_LORA = """
+            usage: paddock bench lora --model DIR [--threads N] [--adapters 4] [--rank 64] [--concurrency 16]
+                                      [--tokens 32] [--prompt-tokens 16] [--seconds 30]
+              decode tokens/s of --concurrency streams on the bare base, on one adapter, and spread over --adapters
+              different adapters in every step; seeded random adapters of --rank on all seven linears per layer.
+              Rounds of the three modes alternate; medians are reported with the ratio to the base.
             """;
 
     /** {@code paddock bench matvec --help}, and the tail of its usage errors. */

@@ -1,9 +1,9 @@
 package io.paddock.testing;
 
+import io.paddock.bench.SyntheticAdapter;
 import io.paddock.format.DType;
 import io.paddock.format.Tensor;
 import io.paddock.format.TensorInfo;
-import io.paddock.lora.AdapterConfig;
 import io.paddock.lora.LoraAdapter;
 import io.paddock.lora.LoraModule;
 import io.paddock.lora.LoraPair;
@@ -20,7 +20,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 
 /**
@@ -32,40 +31,10 @@ import java.util.Set;
 public final class LoraTesting {
     private LoraTesting() {}
 
-    /** An adapter of {@code rank} on {@code modules} of every layer; A in ±1/√in, B normal with sd {@code bScale}. */
+    /** An adapter of {@code rank} on {@code modules} of every layer (see {@link SyntheticAdapter#random}). */
     public static LoraAdapter randomAdapter(String name, LlamaConfig c, int rank, double alpha,
             Set<LoraModule> modules, double bScale, long seed) {
-        Random rnd = new Random(seed);
-        LoraPair[][] pairs = new LoraPair[c.numLayers()][LoraModule.values().length];
-        AdapterConfig config = new AdapterConfig(rank, alpha, modules, false, null);
-        for (int l = 0; l < c.numLayers(); l++) {
-            for (LoraModule m : modules) {
-                int in = inFeatures(c, m), out = outFeatures(c, m);
-                float[] a = new float[rank * in], b = new float[out * rank];
-                double bound = 1 / Math.sqrt(in);
-                for (int i = 0; i < a.length; i++) a[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
-                for (int i = 0; i < b.length; i++) b[i] = (float) (rnd.nextGaussian() * bScale);
-                pairs[l][m.ordinal()] = new LoraPair(rank, in, out, a, b, config.scale(rank, alpha));
-            }
-        }
-        return new LoraAdapter(name, null, config, pairs);
-    }
-
-    public static int inFeatures(LlamaConfig c, LoraModule m) {
-        return switch (m) {
-            case Q, K, V, GATE, UP -> c.hiddenSize();
-            case O -> c.numHeads() * c.headDim();
-            case DOWN -> c.intermediateSize();
-        };
-    }
-
-    public static int outFeatures(LlamaConfig c, LoraModule m) {
-        return switch (m) {
-            case Q -> c.numHeads() * c.headDim();
-            case K, V -> c.numKvHeads() * c.headDim();
-            case O, DOWN -> c.hiddenSize();
-            case GATE, UP -> c.intermediateSize();
-        };
+        return SyntheticAdapter.random(name, c, rank, alpha, modules, bScale, seed);
     }
 
     /** The base weights with {@code adapter} merged into every layer it adapts (fp32, computed in double). */
