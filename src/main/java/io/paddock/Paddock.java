@@ -3,19 +3,21 @@ package io.paddock;
 import io.paddock.cli.BenchCommand;
 import io.paddock.cli.CliArgs;
 import io.paddock.cli.GenerateCommand;
+import io.paddock.cli.LoraCommand;
 import io.paddock.cli.PullCommand;
 import io.paddock.cli.SynthCommand;
 import io.paddock.cli.TokenizeCommand;
 import io.paddock.cli.Usage;
 import io.paddock.format.ModelLoadException;
 import io.paddock.hub.HubException;
+import io.paddock.lora.AdapterLoadException;
 import io.paddock.tokenizer.TokenizerLoadException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The command line: {@code serve} starts the HTTP server; {@code pull} downloads a hub model; {@code generate}, {@code tokenize} and {@code bench}
+ * The command line: {@code serve} starts the HTTP server; {@code pull} downloads a hub model; {@code lora merge} merges an adapter; {@code generate}, {@code tokenize} and {@code bench}
  * run the engine directly, without Spring, and print results on stdout and everything else on stderr.
  */
 public final class Paddock {
@@ -45,6 +47,7 @@ public final class Paddock {
                 case "pull" -> PullCommand.run(rest, out, err);
                 case "tokenize" -> TokenizeCommand.run(rest, out);
                 case "synth" -> SynthCommand.run(rest, out);
+                case "lora" -> LoraCommand.run(rest, out);
                 case "bench" -> BenchCommand.run(rest, out, err, PaddockApplication::benchServer);
                 default -> throw new CliArgs.UsageException("unknown command '" + args[0] + "'\n" + Usage.ALL);
             };
@@ -54,6 +57,9 @@ public final class Paddock {
         } catch (HubException e) {
             err.println("paddock: " + e.getMessage());
             if (System.getenv("PADDOCK_DEBUG") != null) e.printStackTrace(err);
+            code = 1;
+        } catch (AdapterLoadException e) {
+            err.println("paddock: cannot load the adapter: " + e.getMessage());
             code = 1;
         } catch (ModelLoadException | TokenizerLoadException e) {
             err.println("paddock: cannot load the model: " + e.getMessage());

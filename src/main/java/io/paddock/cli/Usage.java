@@ -29,6 +29,11 @@ public final class Usage {
               synth     --shape llama-7b --bits 4 --group-size 128 [--act-order] [--layers N] [--dtype f16] --out DIR
                                                            write a synthetic GPTQ (or fp16) checkpoint for benchmarks
             """;
+    private static final String LORA = """
+              lora      merge --base DIR --adapter DIR --out DIR [--dtype f16|bf16|f32]
+                                                           merge a PEFT LoRA adapter into its base model (dense or
+                                                           GPTQ) and write a dense model directory (docs/adapters.md)
+            """;
     private static final String GPTQ = """
             legacy GPTQ files without quantize_config.json: add --gptq-bits B --gptq-group-size G [--gptq-act-order]
             """;
@@ -78,12 +83,12 @@ public final class Usage {
             """;
 
     /** Every command, as {@code paddock --help} prints it. */
-    public static final String ALL = "usage: paddock <command> [options]\n" + SERVE + GENERATE + PULL + TOKENIZE + SYNTH
+    public static final String ALL = "usage: paddock <command> [options]\n" + SERVE + GENERATE + PULL + TOKENIZE + SYNTH + LORA
             + GPTQ + HUB + BENCH;
 
     private static final Map<String, String> BY_COMMAND = Map.of("serve", SERVE + GPTQ + HUB, "generate", GENERATE + GPTQ + HUB,
             "pull", PULL + HUB,
-            "tokenize", TOKENIZE, "synth", SYNTH, "bench", BENCH + GPTQ);
+            "tokenize", TOKENIZE, "synth", SYNTH, "lora", LORA, "bench", BENCH + GPTQ);
 
     private Usage() {}
 
