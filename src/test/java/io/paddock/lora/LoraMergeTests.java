@@ -3,7 +3,12 @@ package io.paddock.lora;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.paddock.engine.EngineConfig;
+import io.paddock.engine.GenerationRequest;
+import io.paddock.engine.GenerationService;
 import io.paddock.format.DType;
+import io.paddock.loading.LoadedModel;
+import io.paddock.sampling.SamplingParams;
 import io.paddock.format.HalfFloats;
 import io.paddock.format.SafetensorsFile;
 import io.paddock.format.Tensor;
@@ -13,6 +18,7 @@ import io.paddock.model.LlamaCheckpoint;
 import io.paddock.testing.SharedModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -139,5 +145,22 @@ class LoraMergeTests {
                 .isInstanceOf(AdapterLoadException.class).hasMessageContaining("mlp.gate_proj.lora_B.weight' has shape [192, 8], expected [172, 8]");
         assertThat(tmp.resolve("o").resolve("model.safetensors")).doesNotExist();
         assertThat(Set.of(DType.values())).contains(DType.BF16);
+    }
+
+    @Test
+    void theMergedModelServes() {
+        Path out = tmp.resolve("served");
+        LoraMerge.merge(SharedModels.require("stories260K-padded"), SharedModels.require("stories260K-lora-all"), out, DType.F16);
+        String merged = greedy(out, 40), base = greedy(SharedModels.require("stories260K-padded"), 40);
+        assertThat(base).startsWith("Once upon a time");
+        assertThat(merged).isNotBlank().isNotEqualTo(base);
+    }
+
+    private static String greedy(Path dir, int tokens) {
+        try (GenerationService g = new GenerationService(LoadedModel.load(dir.getFileName().toString(), "test", dir, 1),
+                new EngineConfig(16, 0, 1, 512, true, 4))) {
+            var req = new GenerationRequest(g.model().encodePrompt(""), tokens, SamplingParams.greedy(), List.of(), false);
+            return g.generate(req, s -> {}).text();
+        }
     }
 }
