@@ -171,6 +171,14 @@ class PeftAdaptersTests {
     }
 
     @Test
+    void fanInFanOutChangesNothingOnLlamaLinears() throws IOException {
+        // PEFT resets fan_in_fan_out to false for nn.Linear targets; lora_A / lora_B keep [r, in] / [out, r]
+        LoraAdapter a = PeftAdapters.load(adapter("fifo", ", \"fan_in_fan_out\": true", qvKeys(5, null)), "x", config("stories260K"));
+        assertThat(a.config().fanInFanOut()).isTrue();
+        assertThat(a.pair(0, LoraModule.V).out()).isEqualTo(32);
+    }
+
+    @Test
     void rankPatternSetsTheExpectedRank() throws IOException {
         LlamaConfig c = config("stories260K");
         Path dir = adapter("ranks", ", \"rank_pattern\": {\"v_proj\": 2}", qvKeys(5, null));
