@@ -4,6 +4,7 @@ import io.paddock.lora.AdapterConfig;
 import io.paddock.lora.LoraAdapter;
 import io.paddock.lora.LoraModule;
 import io.paddock.lora.LoraPair;
+import io.paddock.lora.PeftAdapters;
 import io.paddock.model.LlamaConfig;
 import java.util.Random;
 import java.util.Set;
@@ -24,7 +25,7 @@ public final class SyntheticAdapter {
         for (int l = 0; l < c.numLayers(); l++) {
             for (LoraModule m : LoraModule.values()) {
                 if (!modules.contains(m)) continue;
-                int in = inFeatures(c, m), out = outFeatures(c, m);
+                int in = PeftAdapters.inFeatures(c, m), out = PeftAdapters.outFeatures(c, m);
                 float[] a = new float[rank * in], b = new float[out * rank];
                 double bound = 1 / Math.sqrt(in);
                 for (int i = 0; i < a.length; i++) a[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
@@ -33,22 +34,5 @@ public final class SyntheticAdapter {
             }
         }
         return new LoraAdapter(name, null, config, pairs);
-    }
-
-    static int inFeatures(LlamaConfig c, LoraModule m) {
-        return switch (m) {
-            case Q, K, V, GATE, UP -> c.hiddenSize();
-            case O -> c.numHeads() * c.headDim();
-            case DOWN -> c.intermediateSize();
-        };
-    }
-
-    static int outFeatures(LlamaConfig c, LoraModule m) {
-        return switch (m) {
-            case Q -> c.numHeads() * c.headDim();
-            case K, V -> c.numKvHeads() * c.headDim();
-            case O, DOWN -> c.hiddenSize();
-            case GATE, UP -> c.intermediateSize();
-        };
     }
 }
