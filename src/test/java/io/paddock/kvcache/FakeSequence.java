@@ -7,6 +7,7 @@ final class FakeSequence implements KvSequence {
     private final long id;
     private final int[] tokens;
     int computed;
+    long salt;
 
     FakeSequence(long id, int[] tokens) {
         this.id = id;
@@ -31,4 +32,10 @@ final class FakeSequence implements KvSequence {
     @Override public int numTokens() { return tokens.length; }
     @Override public int numComputedTokens() { return computed; }
     @Override public int tokenAt(int index) { return tokens[index]; }
+    @Override public long cacheSalt() { return salt; }
+
+    FakeSequence salted(long s) {
+        this.salt = s;
+        return this;
+    }
 }

@@ -195,4 +195,22 @@ class KvCacheManagerTests {
         assertThat(kv.findCachedPrefixTokens(FakeSequence.counting(2, 0, 9))).isZero();
         assertThat(kv.prefixQueries()).isZero();
     }
+
+    @Test
+    void sequencesOfDifferentSaltsNeverShareBlocksEvenWhenEveryHashCollides() {
+        // 13 tokens (3 full blocks) with the standard hasher; 5 tokens (one block) where every hash is 42, since
+        // there a chain's blocks push each other out of the index and only a first block can be found at all
+        for (var hasher : java.util.List.of(BlockHasher.standard(), (BlockHasher) (parent, tokens) -> 42L)) {
+            int length = hasher == BlockHasher.standard() ? 13 : 5, full = (length - 1) / 4 * 4;
+            KvCacheManager kv = new KvCacheManager(32, 4, true, hasher);
+            FakeSequence.counting(1, 0, length).salted(7).prefillIn(kv);
+            assertThat(kv.findCachedPrefixTokens(FakeSequence.counting(2, 0, length))).as("base").isZero();
+            assertThat(kv.findCachedPrefixTokens(FakeSequence.counting(3, 0, length).salted(8))).as("salt 8").isZero();
+            assertThat(kv.findCachedPrefixTokens(FakeSequence.counting(4, 0, length).salted(7))).as("salt 7")
+                    .isEqualTo(full);
+            FakeSequence.counting(5, 0, length).prefillIn(kv); // the base publishes its own copy
+            assertThat(kv.findCachedPrefixTokens(FakeSequence.counting(6, 0, length))).as("base").isEqualTo(full);
+            assertThat(kv.findCachedPrefixTokens(FakeSequence.counting(7, 0, length).salted(8))).as("salt 8").isZero();
+        }
+    }
 }
