@@ -452,10 +452,23 @@ public final class EngineCore implements AutoCloseable {
         }
         if (!out.preempted().isEmpty()) observer.preempted(out.preempted().size());
         for (ScheduledChunk c : out.chunks()) start(active.get(c.seq().id()), stepStart);
+        List<StepChunk> chunks;
+        try {
+            chunks = stepChunks(out);
+        } catch (AdapterUnavailable e) {
+            // Its requests fail; the others' plan is dropped unrun (nothing was computed) and made again next step.
+            log.error("cannot load {} into the runtime; failing its requests", e.adapter, e.getCause());
+            RuntimeException error = new IllegalStateException("the LoRA adapter '" + e.adapter.name()
+                    + "' could not be loaded: " + e.getCause().getMessage(), e.getCause());
+            for (OutputProcessor.RequestState a : List.copyOf(active.values())) {
+                if (a.seq().adapter() == e.adapter) fail(a, error);
+            }
+            return;
+        }
         float[][] logits;
         long t0 = System.nanoTime();
         try {
-            logits = model.runtime().forward(kv, stepChunks(out));
+            logits = model.runtime().forward(kv, chunks);
         } catch (RuntimeException | Error e) {
             // A failed forward pass fails the requests in this step only; their blocks are freed and nothing of the
             // step was published to the prefix cache. Repeated failures open the breaker (503 until it recovers).
@@ -495,10 +508,25 @@ public final class EngineCore implements AutoCloseable {
         for (ScheduledChunk c : out.chunks()) if (c.seq().adapter() != null) inStep.add(c.seq().adapter());
         List<StepChunk> chunks = new ArrayList<>(out.chunks().size());
         for (ScheduledChunk c : out.chunks()) {
-            int slot = inStep.isEmpty() ? StepChunk.NO_ADAPTER : slots.slotFor(c.seq().adapter(), inStep);
+            int slot;
+            try {
+                slot = inStep.isEmpty() ? StepChunk.NO_ADAPTER : slots.slotFor(c.seq().adapter(), inStep);
+            } catch (RuntimeException e) {
+                throw new AdapterUnavailable(c.seq().adapter(), e);
+            }
             chunks.add(new StepChunk(c.blockTable(), c.tokens(), c.startPos(), c.wantLogits(), slot));
         }
         return chunks;
+    }
+
+    /** An adapter a step needs could not be put into a runtime slot (its directory could not be read again, ...). */
+    private static final class AdapterUnavailable extends RuntimeException {
+        final transient ServedAdapter adapter;
+
+        AdapterUnavailable(ServedAdapter adapter, RuntimeException cause) {
+            super(cause);
+            this.adapter = adapter;
+        }
     }
 
     /** {@link OutputProcessor#emit}, telling the observer how many tokens went out and when. */

@@ -146,6 +146,31 @@ class EngineLoraTests {
     }
 
     @Test
+    void anAdapterThatCannotBeReadAgainFailsOnlyItsRequests() throws Exception {
+        Set<String> unreadable = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        AdapterRegistry registry = new AdapterRegistry(new LoraConfig(1, 16, 1), (name, d) -> {
+            if (unreadable.contains(name)) throw new IllegalStateException(d + ": no such directory");
+            return ADAPTERS.get(d.getFileName().toString()).renamed(name);
+        });
+        try (GenerationService s = new GenerationService(LoadedModel.load("demo", "", dir, 2), EngineConfig.defaults(),
+                EngineObserver.NONE, registry)) {
+            s.adapters().add("first", Path.of("/adapters/all"));
+            s.adapters().add("second", Path.of("/adapters/qv")); // the host cache holds one: "first" is dropped
+            unreadable.add("first");
+            CompletableFuture<GenerationResult> base = s.submit(request(PROMPTS[0], null));
+            CompletableFuture<GenerationResult> first = s.submit(request(PROMPTS[0], "first"));
+            CompletableFuture<GenerationResult> second = s.submit(request(PROMPTS[0], "second"));
+            assertThatThrownBy(() -> first.get(60, TimeUnit.SECONDS)).hasMessageContaining("'first' could not be loaded")
+                    .hasMessageContaining("/adapters/all: no such directory");
+            assertThat(tokens(second.get(60, TimeUnit.SECONDS))).isEqualTo(MERGED.get("qv|" + PROMPTS[0].length));
+            assertThat(base.get(60, TimeUnit.SECONDS).completionTokens()).isEqualTo(STEPS);
+            unreadable.clear(); // readable again: served again
+            assertThat(greedy(s, PROMPTS[0], "first")).isEqualTo(MERGED.get("all|" + PROMPTS[0].length));
+            assertThat(s.breakerState()).isEqualTo("CLOSED");
+        }
+    }
+
+    @Test
     void unknownAdaptersAndOversizedRanksAreRefused() {
         try (GenerationService s = service(new LoraConfig(1, 8, 1))) {
             assertThatThrownBy(() -> s.submit(request(PROMPTS[1], "nope")))
