@@ -47,10 +47,14 @@ final class CudaKernels implements AutoCloseable {
             List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT, INT), 128);
     static final KernelSpec DENSE = new KernelSpec(KernelSources.DENSE, "dense_matmul",
             List.of(PTR, PTR, PTR, INT, INT, INT, INT), 256);
+    static final KernelSpec LORA_SHRINK = new KernelSpec(KernelSources.LORA, "lora_shrink",
+            List.of(PTR, PTR, PTR, PTR, PTR, INT, INT, INT), 256);
+    static final KernelSpec LORA_EXPAND = new KernelSpec(KernelSources.LORA, "lora_expand",
+            List.of(PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT), 256);
 
     /** Every kernel the runtime launches. */
     static final List<KernelSpec> ALL = List.of(GATHER, DECODE, BATCHED, RMSNORM, ROPE, SWIGLU, ADD, EMBEDDING, ARGMAX,
-            KV_STORE, ATTENTION, DENSE);
+            KV_STORE, ATTENTION, DENSE, LORA_SHRINK, LORA_EXPAND);
 
     private final GpuDevice device;
     private final List<GpuModule> modules = new ArrayList<>();
@@ -126,6 +130,19 @@ final class CudaKernels implements AutoCloseable {
 
     void dense(long x, long w, long y, int batch, int in, int out, int dtype) {
         launch(DENSE, Math.ceilDiv(out, 8), Math.ceilDiv(batch, 4), 32, 8, x, w, y, batch, in, out, dtype);
+    }
+
+    /**
+     * {@code t[row, j] = A_slot(row)[j] · x[row]} for the rows of a non-zero slot, j below the slot's rank; {@code a}
+     * is one layer-module's (slots, maxRank, in) block, {@code rank} its (slots) ranks.
+     */
+    void loraShrink(long x, long a, long rowSlot, long rank, long t, int rows, int in, int maxRank) {
+        launch(LORA_SHRINK, rows, Math.ceilDiv(maxRank, 8), 32, 8, x, a, rowSlot, rank, t, rows, in, maxRank);
+    }
+
+    /** {@code y[row] += scale_slot · B_slot · t[row]}; {@code bt} is one layer-module's (slots, maxRank, out) block. */
+    void loraExpand(long t, long bt, long rowSlot, long rank, long scale, long y, int rows, int out, int maxRank) {
+        launch(LORA_EXPAND, rows, Math.ceilDiv(out, 256), 256, 1, t, bt, rowSlot, rank, scale, y, rows, out, maxRank);
     }
 
     /** y = x·Wᵀ for a GPTQ layer; {@code xp} is scratch for the act-order gather (batch × in floats). */

@@ -19,7 +19,8 @@ public final class KernelSources {
     public static final String LAYER_OPS = "layer_ops.cu";
     public static final String ATTENTION = "paged_attention.cu";
     public static final String DENSE = "dense_matmul.cu";
-    public static final List<String> NAMES = List.of(GPTQ, LAYER_OPS, ATTENTION, DENSE);
+    public static final String LORA = "lora.cu";
+    public static final List<String> NAMES = List.of(GPTQ, LAYER_OPS, ATTENTION, DENSE, LORA);
 
     private KernelSources() {}
 
