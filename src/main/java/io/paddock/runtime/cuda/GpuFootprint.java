@@ -86,6 +86,39 @@ public final class GpuFootprint {
         return scratchBytes(c, rows, Math.min(rows, maxSeqs), tableInts(rows, maxSeqs, maxContext, blockSize));
     }
 
+    // ---- LoRA adapter slots ----
+
+    /**
+     * Inputs and outputs of the seven linear layers a LoRA adapter may target, in {@code LoraModule} order (q, k, v,
+     * o, gate, up, down): {@code {in, out}} each.
+     */
+    static int[][] loraShapes(LlamaConfig c) {
+        int h = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim(), ff = c.intermediateSize();
+        return new int[][] {{h, qDim}, {h, kvDim}, {h, kvDim}, {qDim, h}, {h, ff}, {h, ff}, {ff, h}};
+    }
+
+    /**
+     * Device bytes one adapter slot of rank up to {@code maxRank} takes, as CudaAdapters lays it out: per layer and
+     * module fp32 A (maxRank, in) and B transposed (maxRank, out), plus the module's int rank and fp32 scale.
+     */
+    public static long adapterSlotBytes(LlamaConfig c, int maxRank) {
+        long inOut = 0;
+        for (int[] s : loraShapes(c)) inOut += s[0] + s[1];
+        return 4L * maxRank * inOut * c.numLayers() + 2L * 4 * 7 * c.numLayers();
+    }
+
+    /** The per-step LoRA buffers for {@code rows} rows: each row's int32 slot and its fp32 (maxRank) shrink result. */
+    public static long adapterStepBytes(int rows, int maxRank) {
+        return 4L * rows * (1 + maxRank);
+    }
+
+    /** Everything {@code slots} adapter slots take for steps of up to {@code rows} rows; 0 without slots. */
+    public static long adapterBytes(LlamaConfig c, int slots, int maxRank, int rows) {
+        if (slots < 0 || maxRank < 0 || rows < 0) throw new IllegalArgumentException("sizes must be >= 0");
+        if (slots == 0) return 0;
+        return slots * adapterSlotBytes(c, maxRank) + adapterStepBytes(rows, maxRank);
+    }
+
     // ---- weights ----
 
     /**

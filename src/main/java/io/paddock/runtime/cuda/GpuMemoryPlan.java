@@ -19,12 +19,14 @@ import java.util.Locale;
  *
  * @param usableBytes  {@code floor(utilization · free)}
  * @param scratchBytes step scratch for {@link StepLimits#maxRows()} rows (see {@link GpuFootprint#scratchBytes})
+ * @param adapterBytes LoRA adapter slots and their per-step buffers (see {@link GpuFootprint#adapterBytes}); 0
+ *                   without slots
  * @param tableInts    the block-table ints that scratch holds (see {@link GpuFootprint#tableInts})
  * @param kvBlocks     KV blocks of {@link KvPolicy#blockSize()} tokens
  * @param kvBytes      {@code kvBlocks · blockSize · kvBytesPerToken}
  */
-public record GpuMemoryPlan(Device device, Model model, StepLimits step, KvPolicy kv, long usableBytes,
-        long scratchBytes, int tableInts, int kvBlocks, long kvBytes) {
+public record GpuMemoryPlan(Device device, Model model, StepLimits step, Adapters adapters, KvPolicy kv,
+        long usableBytes, long scratchBytes, long adapterBytes, int tableInts, int kvBlocks, long kvBytes) {
 
     public static final double DEFAULT_UTILIZATION = 0.90;
 
@@ -71,6 +73,21 @@ public record GpuMemoryPlan(Device device, Model model, StepLimits step, KvPolic
     }
 
     /**
+     * LoRA adapter slots reserved on the device ({@code CudaRuntime.reserveAdapters}).
+     *
+     * @param slots   adapters resident at once (0: the base model only)
+     * @param maxRank the largest rank a slot holds
+     */
+    public record Adapters(int slots, int maxRank) {
+        public static final Adapters NONE = new Adapters(0, 0);
+
+        public Adapters {
+            if (slots < 0 || maxRank < 0) throw new IllegalArgumentException("slots and maxRank must be >= 0");
+            if (slots > 0 && maxRank < 1) throw new IllegalArgumentException("maxRank must be >= 1 with adapter slots");
+        }
+    }
+
+    /**
      * How the KV pool is sized.
      *
      * @param maxContext      the longest sequence the engine accepts (the model's context length)
@@ -110,7 +127,7 @@ public record GpuMemoryPlan(Device device, Model model, StepLimits step, KvPolic
 
     /** Usable bytes the plan leaves unallocated (less than one KV block unless the pool was capped). */
     public long headroomBytes() {
-        return usableBytes - weightBytes() - scratchBytes - kvBytes;
+        return usableBytes - weightBytes() - scratchBytes - adapterBytes - kvBytes;
     }
 
     /** Logits rows the scratch holds. */
@@ -120,22 +137,37 @@ public record GpuMemoryPlan(Device device, Model model, StepLimits step, KvPolic
 
     /** One line for the start-up log. */
     public String summary() {
-        return String.format(Locale.ROOT, "%s on %s: weights %s + step scratch %s (%d rows) + KV %s (%d blocks, %d "
+        return String.format(Locale.ROOT, "%s on %s: weights %s + step scratch %s (%d rows)%s + KV %s (%d blocks, %d "
                         + "tokens) = %s of %s usable (%s of %s free); headroom %s", model.name(), device.name(),
-                size(weightBytes()), size(scratchBytes), step.maxRows(), size(kvBytes), kvBlocks, kvTokens(),
-                size(weightBytes() + scratchBytes + kvBytes), size(usableBytes), percent(kv.utilization()),
-                size(device.freeBytes()), size(headroomBytes()));
+                size(weightBytes()), size(scratchBytes), step.maxRows(), adapterTerm(adapters, adapterBytes),
+                size(kvBytes), kvBlocks, kvTokens(), size(weightBytes() + scratchBytes + adapterBytes + kvBytes),
+                size(usableBytes), percent(kv.utilization()), size(device.freeBytes()), size(headroomBytes()));
     }
 
-    /** The plan for these inputs; throws {@link GpuMemoryPlanException} where it cannot fit. */
+    /** " + LoRA adapters 12.0 MiB (4 slots, rank ≤ 16)", or nothing without slots. */
+    private static String adapterTerm(Adapters a, long bytes) {
+        if (a.slots() == 0) return "";
+        return String.format(Locale.ROOT, " + LoRA adapters %s (%d slots, rank ≤ %d)", size(bytes), a.slots(), a.maxRank());
+    }
+
+    /** The plan for these inputs without adapter slots; throws {@link GpuMemoryPlanException} where it cannot fit. */
     public static GpuMemoryPlan plan(Device device, Model model, StepLimits step, KvPolicy kv) {
+        return plan(device, model, step, Adapters.NONE, kv);
+    }
+
+    /**
+     * The plan for these inputs; the adapter slots are taken with the weights and the step scratch, before the KV
+     * pool. Throws {@link GpuMemoryPlanException} where it cannot fit.
+     */
+    public static GpuMemoryPlan plan(Device device, Model model, StepLimits step, Adapters adapters, KvPolicy kv) {
         LlamaConfig c = model.config();
         long usable = (long) Math.floor(kv.utilization() * device.freeBytes());
         int tableInts = GpuFootprint.tableInts(step.maxRows(), step.maxSeqs(), kv.maxContext(), kv.blockSize());
         long scratch = GpuFootprint.scratchBytes(c, step.maxRows(), step.maxWanted(), tableInts);
+        long lora = GpuFootprint.adapterBytes(c, adapters.slots(), adapters.maxRank(), step.maxRows());
         long blockBytes = GpuFootprint.kvBytesPerToken(c) * kv.blockSize();
         long oneContext = kv.blocksPerContext() * blockBytes;
-        long left = usable - model.weightBytes() - scratch;
+        long left = usable - model.weightBytes() - scratch - lora;
 
         long blocks;
         if (kv.explicitBytes() > 0) {
@@ -147,49 +179,63 @@ public record GpuMemoryPlan(Device device, Model model, StepLimits step, KvPolic
                         blocks * kv.blockSize(), kv.maxContext(), size(oneContext), kv.blocksPerContext(),
                         kv.blockSize(), size(oneContext)));
             }
-            if (blocks * blockBytes > left) throw notFitting(device, model, step, kv, usable, scratch, blocks * blockBytes,
+            if (blocks * blockBytes > left) throw notFitting(device, model, step, adapters, kv, usable, scratch, lora,
+                    blocks * blockBytes,
                     "the configured KV pool (kv-cache-memory) " + size(blocks * blockBytes));
         } else {
             long fit = Math.max(0, left) / blockBytes;
             blocks = Math.min(fit, (long) kv.blocksPerContext() * kv.wantedSequences());
             if (blocks < kv.blocksPerContext()) {
-                throw notFitting(device, model, step, kv, usable, scratch, oneContext,
+                throw notFitting(device, model, step, adapters, kv, usable, scratch, lora, oneContext,
                         "KV for one " + kv.maxContext() + "-token context " + size(oneContext));
             }
         }
         int kvBlocks = Math.toIntExact(Math.min(blocks, Integer.MAX_VALUE));
-        return new GpuMemoryPlan(device, model, step, kv, usable, scratch, tableInts, kvBlocks, kvBlocks * blockBytes);
+        return new GpuMemoryPlan(device, model, step, adapters, kv, usable, scratch, lora, tableInts, kvBlocks,
+                kvBlocks * blockBytes);
     }
 
     /** The failure message: the sum, the limit it passes, and what would make it fit. */
-    private static GpuMemoryPlanException notFitting(Device device, Model model, StepLimits step, KvPolicy kv,
-            long usable, long scratch, long kvNeed, String kvTerm) {
+    private static GpuMemoryPlanException notFitting(Device device, Model model, StepLimits step, Adapters adapters,
+            KvPolicy kv, long usable, long scratch, long lora, long kvNeed, String kvTerm) {
         LlamaConfig c = model.config();
-        long need = model.weightBytes() + scratch + kvNeed;
-        String sum = String.format(Locale.ROOT, "%s on %s (%s): weights %s + step scratch %s (%d rows) + %s = %s > %s "
+        long need = model.weightBytes() + scratch + lora + kvNeed;
+        String sum = String.format(Locale.ROOT, "%s on %s (%s): weights %s + step scratch %s (%d rows)%s + %s = %s > %s "
                         + "usable (%s of %s free)", model.name(), device.name(), size(device.totalBytes()),
                 size(model.weightBytes()), size(scratch),
-                step.maxRows(), kvTerm, size(need), size(usable), percent(kv.utilization()),
+                step.maxRows(), adapterTerm(adapters, lora), kvTerm, size(need), size(usable), percent(kv.utilization()),
                 size(device.freeBytes()));
 
         List<String> fixes = new ArrayList<>();
         // Rows that would fit with everything else unchanged; the logits and tables already count at their most.
-        long fixedScratch = scratch - step.maxRows() * 4 * GpuFootprint.rowWords(c);
+        long perRow = 4 * GpuFootprint.rowWords(c)
+                + (adapters.slots() > 0 ? GpuFootprint.adapterStepBytes(1, adapters.maxRank()) : 0);
+        long fixedScratch = scratch + lora - step.maxRows() * perRow;
         long rowRoom = usable - model.weightBytes() - kvNeed - fixedScratch;
-        long rows = rowRoom / (4 * GpuFootprint.rowWords(c));
+        long rows = rowRoom / perRow;
         if (rows >= step.maxSeqs() && rows < step.maxRows()) {
             fixes.add("a smaller max-num-batched-tokens (at most " + rows + "; each row of a step takes "
-                    + size(4 * GpuFootprint.rowWords(c)) + " of scratch)");
+                    + size(perRow) + " of scratch)");
+        }
+        // Fewer adapter slots, everything else unchanged.
+        if (adapters.slots() > 0) {
+            long perSlot = GpuFootprint.adapterSlotBytes(c, adapters.maxRank());
+            long slots = (usable - model.weightBytes() - scratch - kvNeed
+                    - GpuFootprint.adapterStepBytes(step.maxRows(), adapters.maxRank())) / perSlot;
+            fixes.add(slots >= 1 && slots < adapters.slots()
+                    ? "fewer LoRA adapter slots (at most " + slots + "; each takes " + size(perSlot) + " at rank "
+                            + adapters.maxRank() + ") or a lower maximum LoRA rank"
+                    : "a lower maximum LoRA rank or no LoRA adapters (" + size(lora) + ")");
         }
         // Context that would fit: its KV alone, with the scratch unchanged.
         long perToken = GpuFootprint.kvBytesPerToken(c);
-        long tokens = (usable - model.weightBytes() - scratch) / perToken / kv.blockSize() * kv.blockSize();
+        long tokens = (usable - model.weightBytes() - scratch - lora) / perToken / kv.blockSize() * kv.blockSize();
         if (kv.explicitBytes() == 0 && tokens > 0 && tokens < kv.maxContext()) {
             fixes.add("a shorter context (at most " + tokens + " tokens; KV takes " + size(perToken)
                     + " per token)");
         }
         if (kv.explicitBytes() > 0) {
-            long room = Math.max(0, usable - model.weightBytes() - scratch);
+            long room = Math.max(0, usable - model.weightBytes() - scratch - lora);
             fixes.add("a smaller kv-cache-memory (at most " + size(room) + " is left)");
         }
         if (kv.utilization() < 1 && need <= device.freeBytes()) {

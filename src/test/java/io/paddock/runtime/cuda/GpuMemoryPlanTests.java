@@ -351,6 +351,43 @@ class GpuMemoryPlanTests {
         return GpuFootprint.gptqBytes(in, out, 4, 32, true);
     }
 
+    /**
+     * LoRA slots of 7B (fp32 A and Bᵀ per layer and module): Σ(in + out) over q, k, v, o = 4 · 8192 and gate, up,
+     * down = 3 · 15,104, 78,080 a layer; at rank 16, 4 · 16 · 78,080 · 32 layers = 159,907,840, plus rank and scale
+     * 2 · 4 · 7 · 32 = 1,792: 159,909,632 a slot. Eight slots 1,279,277,056, plus per step 512 rows · (1 + 16) · 4
+     * = 34,816: 1,279,311,872, taken before the KV pool. H100: 76,016,816,179 − 3,899,998,208 − 127,244,288
+     * − 1,279,311,872 = 70,710,261,811 / 16,777,216 → 4214 blocks (4290 without).
+     */
+    @Test
+    void adapterSlotsComeOutOfTheKvPool() {
+        assertThat(GpuFootprint.adapterSlotBytes(L7B.config(), 16)).isEqualTo(159_909_632L);
+        GpuMemoryPlan p = GpuMemoryPlan.plan(H100, L7B, new GpuMemoryPlan.StepLimits(512, MAX_SEQS),
+                new GpuMemoryPlan.Adapters(8, 16), GpuMemoryPlan.KvPolicy.automatic(BLOCK, CONTEXT, MAX_SEQS));
+        assertThat(p.adapterBytes()).isEqualTo(1_279_311_872L);
+        assertThat(p.kvBlocks()).isEqualTo(4214);
+        assertThat(p.headroomBytes()).isEqualTo(70_710_261_811L - 4214L * 16_777_216).isLessThan(16_777_216L);
+        assertThat(p.summary()).contains("step scratch 121.3 MiB (512 rows) + LoRA adapters 1.2 GiB (8 slots, rank ≤ 16) + KV");
+        assertThat(plan(H100, L7B, 512).adapterBytes()).isZero();
+        assertThat(plan(H100, L7B, 512).summary()).doesNotContain("LoRA");
+    }
+
+    /**
+     * 32 slots of rank 64 for 7B on a 24 GB card: 639,633,152 a slot (4 · 64 · 78,080 · 32 + 1,792), 20,468,260,864,
+     * plus 512 · 65 · 4 = 133,120 per step: 19.1 GiB, which with the weights, scratch and one 2 GiB context passes
+     * the 22,376,816,179 usable. Slots that fit: (22,376,816,179 − 3,899,998,208 − 127,244,288 − 2,147,483,648
+     * − 133,120) / 639,633,152 = 25.3 → 25.
+     */
+    @Test
+    void tooManyAdapterSlotsFailWithTheArithmeticAndHowManyWouldFit() {
+        assertThatThrownBy(() -> GpuMemoryPlan.plan(CARD24, L7B, new GpuMemoryPlan.StepLimits(512, MAX_SEQS),
+                new GpuMemoryPlan.Adapters(32, 64), GpuMemoryPlan.KvPolicy.automatic(BLOCK, CONTEXT, MAX_SEQS)))
+                .isInstanceOf(GpuMemoryPlanException.class)
+                .hasMessageContaining("step scratch 121.3 MiB (512 rows) + LoRA adapters 19.1 GiB (32 slots, rank ≤ 64) "
+                        + "+ KV for one 2048-token context 2.0 GiB")
+                .hasMessageContaining("fewer LoRA adapter slots (at most 25; each takes 610.0 MiB at rank 64) or a lower "
+                        + "maximum LoRA rank");
+    }
+
     private static LlamaConfig stories260K() {
         return new LlamaConfig(64, 192, 5, 8, 4, 8, 512, 512, 1e-5f, 10000f, true, 1, 2, List.of(2), "float16", null);
     }
