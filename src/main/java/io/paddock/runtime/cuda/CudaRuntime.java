@@ -1,5 +1,7 @@
 package io.paddock.runtime.cuda;
 
+import io.paddock.lora.LoraAdapter;
+import io.paddock.lora.LoraModule;
 import io.paddock.model.LlamaConfig;
 import io.paddock.runtime.DeviceMemoryReport;
 import io.paddock.model.LlamaWeights;
@@ -31,6 +33,9 @@ public final class CudaRuntime implements ModelRuntime {
     private final GpuMemoryPlan.Model model;
     private GpuMemoryPlan plan;
     private StepScratch scratch;
+    private GpuMemoryPlan.Adapters adapterLimits = GpuMemoryPlan.Adapters.NONE;
+    private CudaAdapters adapters;   // null without reserved slots
+    private boolean kvAllocated;
     private long weightsBytes;  // device bytes the uploaded weights (and RoPE tables) took
     private long scratchBytes;  // device bytes the step scratch in force took
     private boolean closed;
@@ -79,7 +84,11 @@ public final class CudaRuntime implements ModelRuntime {
     }
 
     private GpuMemoryPlan plan(int maxRows, int maxSeqs, int blockSize, int wantedSequences) {
-        return GpuMemoryPlan.plan(atStart, model, new GpuMemoryPlan.StepLimits(maxRows, maxSeqs),
+        return plan(maxRows, maxSeqs, adapterLimits, blockSize, wantedSequences);
+    }
+
+    private GpuMemoryPlan plan(int maxRows, int maxSeqs, GpuMemoryPlan.Adapters a, int blockSize, int wantedSequences) {
+        return GpuMemoryPlan.plan(atStart, model, new GpuMemoryPlan.StepLimits(maxRows, maxSeqs), a,
                 GpuMemoryPlan.KvPolicy.automatic(blockSize, c.maxPositionEmbeddings(), wantedSequences));
     }
 
@@ -102,7 +111,46 @@ public final class CudaRuntime implements ModelRuntime {
         scratch.close();
         scratch = null;
         scratch = newScratch(p);
+        if (adapters != null) adapters.resizeStep(maxRows);
         plan = p;
+    }
+
+    /**
+     * Reserves {@code slots} LoRA adapter slots of rank up to {@code maxRank} on the device (fp32, every layer and
+     * module: {@link GpuFootprint#adapterBytes}) and re-plans the memory with them, before the KV pool; fails with the
+     * plan's arithmetic where they do not fit. Replaces any earlier reservation (its adapters are gone).
+     */
+    @Override
+    public void reserveAdapters(int slots, int maxRank) {
+        if (closed) throw new IllegalStateException("CudaRuntime is closed");
+        if (slots < 0) throw new IllegalArgumentException("LoRA slots must be >= 0, got " + slots);
+        if (slots > 0 && maxRank < 1) throw new IllegalArgumentException("LoRA max rank must be >= 1, got " + maxRank);
+        if (kvAllocated) throw new IllegalStateException("LoRA slots are reserved before the KV pool is allocated");
+        GpuMemoryPlan.Adapters limits = slots == 0 ? GpuMemoryPlan.Adapters.NONE : new GpuMemoryPlan.Adapters(slots, maxRank);
+        GpuMemoryPlan p = plan(plan.step().maxRows(), plan.step().maxSeqs(), limits, plan.kv().blockSize(),
+                plan.kv().wantedSequences());
+        if (adapters != null) {
+            adapters.close();
+            adapters = null;
+        }
+        if (slots > 0) adapters = new CudaAdapters(memory, c, slots, maxRank, p.step().maxRows());
+        adapterLimits = limits;
+        plan = p;
+    }
+
+    /** Uploads {@code adapter} into {@code slot}, after checking every pair's shapes against the model and the rank. */
+    @Override
+    public void loadAdapter(int slot, LoraAdapter adapter) {
+        if (closed) throw new IllegalStateException("CudaRuntime is closed");
+        if (adapters == null) throw new IllegalArgumentException("LoRA slot " + slot + " is not reserved (no slots)");
+        adapters.load(slot, adapter);
+    }
+
+    @Override
+    public void unloadAdapter(int slot) {
+        if (closed) throw new IllegalStateException("CudaRuntime is closed");
+        if (adapters == null) throw new IllegalArgumentException("LoRA slot " + slot + " is not reserved (no slots)");
+        adapters.unload(slot);
     }
 
     /** The memory plan in force: weights, step scratch and the KV budget {@link #defaultKvBudgetBytes()} reports. */
@@ -146,8 +194,11 @@ public final class CudaRuntime implements ModelRuntime {
         if (closed) return Optional.empty();
         CudaDevices.MemInfo m = device.memInfo();
         long held = memory.bytes();
-        return Optional.of(new DeviceMemoryReport("0", m.totalBytes() - m.freeBytes(), m.totalBytes(), weightsBytes,
-                held - weightsBytes - scratchBytes, scratchBytes));
+        // LoRA slots count with the weights, their per-step buffers with the scratch: the rest is KV.
+        long weights = weightsBytes + (adapters == null ? 0 : adapters.slotBytes());
+        long scratch = scratchBytes + (adapters == null ? 0 : adapters.stepBytes());
+        return Optional.of(new DeviceMemoryReport("0", m.totalBytes() - m.freeBytes(), m.totalBytes(), weights,
+                held - weights - scratch, scratch));
     }
 
     @Override public long kvBytesPerToken() {
@@ -156,6 +207,7 @@ public final class CudaRuntime implements ModelRuntime {
 
     @Override
     public CudaKvStore newKvStore(int numBlocks, int blockSize) {
+        kvAllocated = true;
         return new CudaKvStore(memory, c.numLayers(), numBlocks, blockSize, c.numKvHeads() * c.headDim());
     }
 
@@ -173,6 +225,13 @@ public final class CudaRuntime implements ModelRuntime {
         memory.copyToDevice(s.pos, plan.pos(), rows);
         memory.copyToDevice(s.tableOffset, plan.tableOffset(), rows);
         memory.copyToDevice(s.tables, plan.tables(), plan.tables().length);
+        int[] rowSlots = CudaAdapters.rowSlots(chunks, rows, adapters);
+        boolean[] used = null;   // by slot: named by some chunk of this step
+        if (rowSlots != null) {
+            memory.copyToDevice(adapters.rowSlot, rowSlots, rows);
+            used = new boolean[adapters.slots + 1];
+            for (int slot : rowSlots) used[slot] = true;
+        }
 
         int h = c.hiddenSize(), heads = c.numHeads(), kvHeads = c.numKvHeads(), hd = c.headDim();
         int qDim = heads * hd, kvDim = kvHeads * hd, ff = c.intermediateSize();
@@ -185,19 +244,30 @@ public final class CudaRuntime implements ModelRuntime {
             matmul(lw.q(), s.xb, s.q, rows);
             matmul(lw.k(), s.xb, s.k, rows);
             matmul(lw.v(), s.xb, s.v, rows);
+            if (used != null) {
+                lora(used, layer, LoraModule.Q, s.xb, s.q, rows);
+                lora(used, layer, LoraModule.K, s.xb, s.k, rows);
+                lora(used, layer, LoraModule.V, s.xb, s.v, rows);
+            }
             kernels.rope(s.q, s.pos, rows, heads, qDim, hd, weights.ropeCos, weights.ropeSin, c.ropeTheta());
             kernels.rope(s.k, s.pos, rows, kvHeads, kvDim, hd, weights.ropeCos, weights.ropeSin, c.ropeTheta());
             kernels.kvStore(kv.keys(layer), kv.values(layer), s.k, s.v, s.tables, s.tableOffset, s.pos, rows, kvDim, kv.blockSize());
             kernels.attention(s.att, s.q, kv.keys(layer), kv.values(layer), s.tables, s.tableOffset, s.pos, rows, heads,
                     kvHeads, hd, kv.blockSize());
             matmul(lw.o(), s.att, s.xb, rows);
+            if (used != null) lora(used, layer, LoraModule.O, s.att, s.xb, rows);
             kernels.add(s.x, s.xb, (long) rows * h);
             // Feed-forward block (SwiGLU).
             kernels.rmsnorm(s.xb, s.x, lw.mlpNorm(), rows, h, eps);
             matmul(lw.gate(), s.xb, s.gate, rows);
             matmul(lw.up(), s.xb, s.up, rows);
+            if (used != null) {
+                lora(used, layer, LoraModule.GATE, s.xb, s.gate, rows);
+                lora(used, layer, LoraModule.UP, s.xb, s.up, rows);
+            }
             kernels.swiglu(s.gate, s.up, (long) rows * ff);
             matmul(lw.down(), s.gate, s.xb, rows);
+            if (used != null) lora(used, layer, LoraModule.DOWN, s.gate, s.xb, rows);
             kernels.add(s.x, s.xb, (long) rows * h);
         }
         if (plan.wanted() == 0) {
@@ -223,6 +293,18 @@ public final class CudaRuntime implements ModelRuntime {
             }
         }
         return result;
+    }
+
+    /**
+     * {@code y[row] += scale · B·(A·x[row])} for the rows of every slot this step names, on one module of one layer;
+     * no launch where none of those slots adapts it.
+     */
+    private void lora(boolean[] used, int layer, LoraModule m, long x, long y, int rows) {
+        CudaAdapters a = adapters;
+        if (!a.adapts(used, layer, m)) return;
+        kernels.loraShrink(x, a.a(layer, m), a.rowSlot, a.ranks(layer, m), a.shrunk, rows, a.in(m), a.maxRank);
+        kernels.loraExpand(a.shrunk, a.bt(layer, m), a.rowSlot, a.ranks(layer, m), a.scales(layer, m), y, rows,
+                a.out(m), a.maxRank);
     }
 
     private void matmul(CudaWeights.DeviceLinear lin, long x, long y, int rows) {

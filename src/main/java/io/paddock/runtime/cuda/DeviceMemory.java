@@ -61,6 +61,10 @@ final class DeviceMemory implements AutoCloseable {
         device.copyToDevice(dst, MemorySegment.ofArray(src).asSlice(0, (long) count * Integer.BYTES));
     }
 
+    void copyToDevice(long dst, float[] src, int count) {
+        device.copyToDevice(dst, MemorySegment.ofArray(src).asSlice(0, (long) count * Float.BYTES));
+    }
+
     void copyToHost(long src, float[] dst, int count) {
         device.copyToHost(MemorySegment.ofArray(dst).asSlice(0, (long) count * Float.BYTES), src);
     }
