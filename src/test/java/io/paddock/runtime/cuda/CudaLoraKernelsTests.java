@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@code (ceil(in/32) + rank + 8) · u · (|y0| + |scale| · Σ_j |B_oj| · Σ_i |A_ji x_i|)}: a worst-case bound, far
  * below what a wrong index, slot or scale would cost.
  */
-class LoraKernelsTests {
+class CudaLoraKernelsTests {
     private static final double U = 1.0 / (1 << 24);
 
     @ParameterizedTest(name = "rows={0} in={1} out={2} maxRank={3}")
