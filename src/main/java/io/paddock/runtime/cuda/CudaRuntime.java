@@ -35,7 +35,6 @@ public final class CudaRuntime implements ModelRuntime {
     private StepScratch scratch;
     private GpuMemoryPlan.Adapters adapterLimits = GpuMemoryPlan.Adapters.NONE;
     private CudaAdapters adapters;   // null without reserved slots
-    private boolean kvAllocated;
     private long weightsBytes;  // device bytes the uploaded weights (and RoPE tables) took
     private long scratchBytes;  // device bytes the step scratch in force took
     private boolean closed;
@@ -125,7 +124,6 @@ public final class CudaRuntime implements ModelRuntime {
         if (closed) throw new IllegalStateException("CudaRuntime is closed");
         if (slots < 0) throw new IllegalArgumentException("LoRA slots must be >= 0, got " + slots);
         if (slots > 0 && maxRank < 1) throw new IllegalArgumentException("LoRA max rank must be >= 1, got " + maxRank);
-        if (kvAllocated) throw new IllegalStateException("LoRA slots are reserved before the KV pool is allocated");
         GpuMemoryPlan.Adapters limits = slots == 0 ? GpuMemoryPlan.Adapters.NONE : new GpuMemoryPlan.Adapters(slots, maxRank);
         GpuMemoryPlan p = plan(plan.step().maxRows(), plan.step().maxSeqs(), limits, plan.kv().blockSize(),
                 plan.kv().wantedSequences());
@@ -207,7 +205,6 @@ public final class CudaRuntime implements ModelRuntime {
 
     @Override
     public CudaKvStore newKvStore(int numBlocks, int blockSize) {
-        kvAllocated = true;
         return new CudaKvStore(memory, c.numLayers(), numBlocks, blockSize, c.numKvHeads() * c.headDim());
     }
 
