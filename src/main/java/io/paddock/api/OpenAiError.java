@@ -51,6 +51,8 @@ public record OpenAiError(Body error) {
      * INVALID_REQUEST          400 invalid_request_error
      * CONTEXT_LENGTH_EXCEEDED  400 invalid_request_error  code context_length_exceeded
      * NOT_FOUND                404 invalid_request_error  (e.g. code model_not_found)
+     * FORBIDDEN                403 invalid_request_error  code permission_denied unless given
+     * CONFLICT                 409 invalid_request_error  (e.g. code lora_adapter_draining)
      * UNAUTHORIZED             401 invalid_request_error  code invalid_api_key unless given
      * RATE_LIMITED             429 requests               code rate_limit_exceeded unless given, Retry-After: 1
      *                              (a key's limit: type requests or tokens, Retry-After as the limit says)
@@ -65,6 +67,10 @@ public record OpenAiError(Body error) {
             case CONTEXT_LENGTH_EXCEEDED -> new Mapped(HttpStatus.BAD_REQUEST,
                     of(m, "invalid_request_error", r.param(), orElse(r.code(), "context_length_exceeded")), null);
             case NOT_FOUND -> new Mapped(HttpStatus.NOT_FOUND,
+                    of(m, "invalid_request_error", r.param(), r.code()), null);
+            case FORBIDDEN -> new Mapped(HttpStatus.FORBIDDEN,
+                    of(m, "invalid_request_error", r.param(), orElse(r.code(), "permission_denied")), null);
+            case CONFLICT -> new Mapped(HttpStatus.CONFLICT,
                     of(m, "invalid_request_error", r.param(), r.code()), null);
             case UNAUTHORIZED -> new Mapped(HttpStatus.UNAUTHORIZED,
                     of(m, "invalid_request_error", r.param(), orElse(r.code(), "invalid_api_key")), null);

@@ -12,7 +12,9 @@ import java.util.Objects;
  */
 public class RequestRejectedException extends RuntimeException {
     /** Why a request was refused; the API maps each to one HTTP status and OpenAI error type. */
-    public enum Reason { INVALID_REQUEST, CONTEXT_LENGTH_EXCEEDED, OVERLOADED, RATE_LIMITED, UNAUTHORIZED, NOT_FOUND }
+    public enum Reason {
+        INVALID_REQUEST, CONTEXT_LENGTH_EXCEEDED, OVERLOADED, RATE_LIMITED, UNAUTHORIZED, NOT_FOUND, FORBIDDEN, CONFLICT
+    }
 
     private final Reason reason;
     private final String param;
@@ -48,6 +50,16 @@ public class RequestRejectedException extends RuntimeException {
     /** Something the request names does not exist. */
     public static RequestRejectedException notFound(String param, String message, String code) {
         return new RequestRejectedException(Reason.NOT_FOUND, message, param, code);
+    }
+
+    /** The caller is known but may not do this (e.g. an API key that is not an admin key). */
+    public static RequestRejectedException forbidden(String message) {
+        return new RequestRejectedException(Reason.FORBIDDEN, message, null, "permission_denied");
+    }
+
+    /** The request clashes with the server's current state (e.g. an adapter still draining); {@code code} says how. */
+    public static RequestRejectedException conflict(String param, String message, String code) {
+        return new RequestRejectedException(Reason.CONFLICT, message, param, code);
     }
 
     public Reason reason() { return reason; }
