@@ -18,25 +18,33 @@ import org.springframework.context.ConfigurableApplicationContext;
 @ConfigurationPropertiesScan
 public class PaddockApplication {
 
-    /** {@code paddock serve [--model DIR] [--port N]}, plus any Spring {@code --property=value}. */
+    /** {@code paddock serve [--model DIR] [--port N] [--lora NAME=DIR]...}, plus any Spring {@code --property=value}. */
     static void start(String[] args) {
         List<String> springArgs = new ArrayList<>();
         List<String> own = new ArrayList<>();
         for (String a : args) {
             if (a.startsWith("--model") || a.startsWith("--port") || !a.startsWith("--") || a.startsWith("--threads")
-                    || a.startsWith("--gptq-") || a.startsWith("--runtime")) {
+                    || a.startsWith("--gptq-") || a.startsWith("--runtime") || a.equals("--lora") || a.startsWith("--lora=")) {
                 own.add(a);
             } else {
                 springArgs.add(a);
             }
         }
         CliArgs parsed = new CliArgs(own.toArray(String[]::new),
-                CliArgs.union(CliArgs.GPTQ_VALUED, Set.of("model", "port", "threads", "runtime")), CliArgs.GPTQ_FLAGS);
+                CliArgs.union(CliArgs.GPTQ_VALUED, Set.of("model", "port", "threads", "runtime", "lora")), CliArgs.GPTQ_FLAGS);
         if (!parsed.positional().isEmpty()) {
             throw new CliArgs.UsageException("unexpected argument '" + parsed.positional().getFirst() + "'");
         }
         List<String> models = parsed.all("model");
         if (!models.isEmpty()) springArgs.add("--paddock.model.path=" + String.join(",", models));
+        List<String> loras = parsed.all("lora");
+        for (String l : loras) {
+            int eq = l.indexOf('=');
+            if (eq <= 0 || eq == l.length() - 1) {
+                throw new CliArgs.UsageException("option --lora expects NAME=DIR, got '" + l + "'");
+            }
+        }
+        if (!loras.isEmpty()) springArgs.add("--paddock.lora.adapters=" + String.join(",", loras));
         Integer port = parsed.integer("port", null);
         if (port != null) springArgs.add("--server.port=" + port);
         Integer threads = parsed.integer("threads", null);

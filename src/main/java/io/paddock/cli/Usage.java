@@ -6,7 +6,8 @@ import java.util.Map;
 public final class Usage {
     private static final String SERVE = """
               serve     [--model DIR|ORG/NAME[:REVISION]] [--port N] [--runtime auto|cpu|cuda]
-                                                           start the OpenAI-compatible server (demo model if no --model)
+                        [--lora NAME=DIR]...               start the OpenAI-compatible server (demo model if no --model);
+                                                           --lora serves a PEFT adapter on the first model as NAME
             """;
     private static final String PULL = """
               pull      ORG/NAME[:REVISION] [--include GLOB]... [--dir DIR]

@@ -1,6 +1,7 @@
 package io.paddock.config;
 
 import io.paddock.engine.EngineConfig;
+import io.paddock.engine.LoraConfig;
 import io.paddock.model.GptqOverrides;
 import java.time.Duration;
 import java.util.List;
@@ -19,11 +20,59 @@ import org.springframework.util.unit.DataSize;
  *                     (guanaco, vicuna-v1.1, airoboros, alpaca, llama-2-chat, ...) or "jinja:" + template text
  * @param drainTimeout on shutdown (SIGTERM), how long queued and running requests may take to finish while new
  *                     ones get 503; what is left then ends with an error naming the shutdown
+ * @param lora         LoRA adapters: served at start-up, loaded and unloaded at run time, and the engine's limits
  */
 @ConfigurationProperties("paddock")
 public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine engine,
         Map<String, String> chatTemplate, @DefaultValue("auto") String runtime,
-        @DefaultValue("30s") Duration drainTimeout) {
+        @DefaultValue("30s") Duration drainTimeout, @DefaultValue Lora lora) {
+
+    /**
+     * {@code paddock.lora.*} (vLLM's {@code --max-loras}, {@code --max-lora-rank}, {@code --max-cpu-loras},
+     * {@code --lora-modules} and {@code VLLM_ALLOW_RUNTIME_LORA_UPDATING}).
+     *
+     * @param maxLoras       adapter slots per engine: most distinct adapters in one step; 0 turns adapters off
+     * @param maxRank        highest adapter rank accepted
+     * @param maxCpuLoras    adapters whose weights stay read in memory (least recently used ones are read again from
+     *                       their directory when next needed); at least max-loras
+     * @param adapters       {@code NAME=DIR} entries served on the default (first) model from start-up
+     * @param runtimeUpdates whether {@code POST /v1/load_lora_adapter} and {@code /v1/unload_lora_adapter} exist
+     * @param unloadTimeout  how long an unload waits for the adapter's requests in flight before answering 409 (the
+     *                       adapter still goes once they finish)
+     */
+    public record Lora(@DefaultValue("" + LoraConfig.DEFAULT_MAX_LORAS) int maxLoras,
+            @DefaultValue("" + LoraConfig.DEFAULT_MAX_LORA_RANK) int maxRank,
+            @DefaultValue("" + LoraConfig.DEFAULT_MAX_CPU_LORAS) int maxCpuLoras,
+            List<String> adapters, @DefaultValue("true") boolean runtimeUpdates,
+            @DefaultValue("60s") Duration unloadTimeout) {
+
+        public Lora {
+            adapters = adapters == null ? List.of() : List.copyOf(adapters);
+        }
+
+        /** The engine's adapter limits. */
+        public LoraConfig loraConfig() {
+            return new LoraConfig(maxLoras, maxRank, Math.max(maxCpuLoras, maxLoras));
+        }
+
+        /** One {@code NAME=DIR} entry of {@link #adapters}. */
+        public record Entry(String name, String dir) {}
+
+        /** The configured adapters, parsed; throws naming the entry that is not {@code NAME=DIR}. */
+        public List<Entry> entries() {
+            return adapters.stream().map(Lora::entry).toList();
+        }
+
+        static Entry entry(String spec) {
+            int eq = spec.indexOf('=');
+            String name = eq < 0 ? "" : spec.substring(0, eq).trim();
+            String dir = eq < 0 ? "" : spec.substring(eq + 1).trim();
+            if (name.isEmpty() || dir.isEmpty()) {
+                throw new IllegalArgumentException("paddock.lora.adapters: '" + spec + "' is not NAME=DIR");
+            }
+            return new Entry(name, dir);
+        }
+    }
 
     /**
      * @param path    Hugging Face model directories (comma-separated); each is served under its directory name, the
