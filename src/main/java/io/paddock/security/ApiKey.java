@@ -6,10 +6,11 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * A configured key: its name, the SHA-256 of the key (the key itself is not kept) and its limits (0: none).
+ * A configured key: its name, the SHA-256 of the key (the key itself is not kept), its limits (0: none) and whether
+ * it is an admin key (may load and unload LoRA adapters).
  */
 public record ApiKey(String name, byte[] sha256, int requestsPerMinute, int tokensPerMinute,
-        int maxConcurrentRequests) {
+        int maxConcurrentRequests, boolean admin) {
 
     public ApiKey {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("an API key needs a name");
@@ -18,6 +19,11 @@ public record ApiKey(String name, byte[] sha256, int requestsPerMinute, int toke
             throw new IllegalArgumentException("API key '" + name + "': limits must be >= 0 (0: no limit)");
         }
         sha256 = sha256.clone();
+    }
+
+    /** A key that is not an admin key. */
+    public ApiKey(String name, byte[] sha256, int requestsPerMinute, int tokensPerMinute, int maxConcurrentRequests) {
+        this(name, sha256, requestsPerMinute, tokensPerMinute, maxConcurrentRequests, false);
     }
 
     /** From configuration: the plain key is hashed here and dropped. */
@@ -40,7 +46,8 @@ public record ApiKey(String name, byte[] sha256, int requestsPerMinute, int toke
             }
             hash = HexFormat.of().parseHex(hex);
         }
-        return new ApiKey(name, hash, k.requestsPerMinute(), k.tokensPerMinute(), k.maxConcurrentRequests());
+        return new ApiKey(name, hash, k.requestsPerMinute(), k.tokensPerMinute(), k.maxConcurrentRequests(),
+                k.admin());
     }
 
     static byte[] sha256(String key) {
@@ -74,6 +81,6 @@ public record ApiKey(String name, byte[] sha256, int requestsPerMinute, int toke
     @Override
     public String toString() {
         return "ApiKey[name=" + name + ", requestsPerMinute=" + requestsPerMinute + ", tokensPerMinute="
-                + tokensPerMinute + ", maxConcurrentRequests=" + maxConcurrentRequests + "]";
+                + tokensPerMinute + ", maxConcurrentRequests=" + maxConcurrentRequests + ", admin=" + admin + "]";
     }
 }

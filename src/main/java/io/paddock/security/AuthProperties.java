@@ -39,9 +39,11 @@ public record AuthProperties(List<Key> keys, String keysFile,
      * @param requestsPerMinute     requests admitted per window
      * @param tokensPerMinute       prompt + completion tokens per window (max_tokens reserved at admission)
      * @param maxConcurrentRequests requests in flight at once
+     * @param admin                 whether the key may load and unload LoRA adapters at run time
      */
     public record Key(String name, String key, String keySha256, @DefaultValue("0") int requestsPerMinute,
-            @DefaultValue("0") int tokensPerMinute, @DefaultValue("0") int maxConcurrentRequests) {
+            @DefaultValue("0") int tokensPerMinute, @DefaultValue("0") int maxConcurrentRequests,
+            @DefaultValue("false") boolean admin) {
         @Override
         public String toString() {
             return "Key[name=" + name + "]";

@@ -26,6 +26,9 @@ public final class KeyedCall {
     /** The key's configured name (a metrics tag and the {@code client} of its generation requests). */
     public String name() { return limits.key().name(); }
 
+    /** Whether the key is an admin key (may load and unload LoRA adapters). */
+    public boolean admin() { return limits.key().admin(); }
+
     /** The keyed call of this exchange (set by the limits filter), or null for a request without a key. */
     public static KeyedCall of(ServerWebExchange exchange) {
         return exchange == null ? null : exchange.getAttribute(KeyLimitsFilter.ATTRIBUTE);

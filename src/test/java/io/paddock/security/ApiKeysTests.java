@@ -22,7 +22,7 @@ import org.springframework.core.env.SystemEnvironmentPropertySource;
 
 class ApiKeysTests {
     private static AuthProperties.Key plain(String name, String key) {
-        return new AuthProperties.Key(name, key, null, 0, 0, 0);
+        return new AuthProperties.Key(name, key, null, 0, 0, 0, false);
     }
 
     private static AuthProperties props(List<AuthProperties.Key> keys, String file) {
@@ -42,8 +42,8 @@ class ApiKeysTests {
     @Test
     void acceptsTheSha256OfAKeyInsteadOfTheKey() {
         String hex = HexFormat.of().formatHex(ApiKey.sha256("sk-carol"));
-        ApiKeys keys = ApiKeys.from(props(List.of(new AuthProperties.Key("carol", null, hex.toUpperCase(), 5, 0, 0),
-                new AuthProperties.Key("dave", null, "sha256:" + HexFormat.of().formatHex(ApiKey.sha256("d")), 0, 0, 0)),
+        ApiKeys keys = ApiKeys.from(props(List.of(new AuthProperties.Key("carol", null, hex.toUpperCase(), 5, 0, 0, false),
+                new AuthProperties.Key("dave", null, "sha256:" + HexFormat.of().formatHex(ApiKey.sha256("d")), 0, 0, 0, false)),
                 null));
         assertThat(keys.find(ApiKey.sha256("sk-carol"))).map(ApiKey::requestsPerMinute).contains(5);
         assertThat(keys.find(ApiKey.sha256("d"))).map(ApiKey::name).contains("dave");
@@ -51,18 +51,18 @@ class ApiKeysTests {
 
     @Test
     void refusesKeysThatAreAmbiguousOrMalformed() {
-        assertThatThrownBy(() -> ApiKeys.from(props(List.of(new AuthProperties.Key("x", "k", "00", 0, 0, 0)), null)))
+        assertThatThrownBy(() -> ApiKeys.from(props(List.of(new AuthProperties.Key("x", "k", "00", 0, 0, 0, false)), null)))
                 .hasMessageContaining("exactly one of key and key-sha256");
-        assertThatThrownBy(() -> ApiKeys.from(props(List.of(new AuthProperties.Key("x", null, null, 0, 0, 0)), null)))
+        assertThatThrownBy(() -> ApiKeys.from(props(List.of(new AuthProperties.Key("x", null, null, 0, 0, 0, false)), null)))
                 .hasMessageContaining("exactly one");
-        assertThatThrownBy(() -> ApiKeys.from(props(List.of(new AuthProperties.Key("x", null, "abc", 0, 0, 0)), null)))
+        assertThatThrownBy(() -> ApiKeys.from(props(List.of(new AuthProperties.Key("x", null, "abc", 0, 0, 0, false)), null)))
                 .hasMessageContaining("64 hex digits");
         assertThatThrownBy(() -> ApiKeys.from(props(List.of(plain(" ", "k")), null))).hasMessageContaining("name");
         assertThatThrownBy(() -> ApiKeys.from(props(List.of(plain("a", "k1"), plain("a", "k2")), null)))
                 .hasMessageContaining("used twice");
         assertThatThrownBy(() -> ApiKeys.from(props(List.of(plain("a", "same"), plain("b", "same")), null)))
                 .hasMessageContaining("repeats another key").hasMessageNotContaining("same");
-        assertThatThrownBy(() -> ApiKeys.from(props(List.of(new AuthProperties.Key("a", "k", null, -1, 0, 0)), null)))
+        assertThatThrownBy(() -> ApiKeys.from(props(List.of(new AuthProperties.Key("a", "k", null, -1, 0, 0, false)), null)))
                 .hasMessageContaining(">= 0");
     }
 
