@@ -7,6 +7,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.paddock.engine.GenerationResult;
 import io.paddock.engine.GenerationService;
+import io.paddock.engine.ModelRegistry;
 import io.paddock.security.KeyedCall;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,7 +50,7 @@ class ChatCompletionsController {
     Mono<ResponseEntity<?>> complete(@RequestBody JsonNode body, ServerWebExchange exchange) {
         KeyedCall keyed = KeyedCall.of(exchange);
         RequestMapper.Prepared p = mapper.counted(body, keyed, () -> prepare(body, keyed));
-        ResponseHeader h = ResponseHeader.create("chatcmpl", p.model().id(), p.model().runtime().name());
+        ResponseHeader h = ResponseHeader.create("chatcmpl", p.modelName(), p.model().runtime().name());
         Flux<ChoiceEvent> events = Generations.run(p.service(), p.choices());
         if (p.stream()) return Mono.just(SseSupport.stream(chunks(p, h, events), json));
         return collect(p, h, events).map(ResponseEntity::ok);
@@ -57,11 +58,12 @@ class ChatCompletionsController {
 
     private RequestMapper.Prepared prepare(JsonNode body, KeyedCall keyed) {
         ChatCompletionRequest r = mapper.bind(body, ChatCompletionRequest.class);
-        GenerationService service = mapper.service(r.model());
-        ChatSupport.Prompt prompt = chat.render(service.model(), r.messages(), r.chatTemplate());
+        ModelRegistry.Resolved target = mapper.resolve(r.model());
+        // An adapter runs under its base model's chat template.
+        ChatSupport.Prompt prompt = chat.render(target.service().model(), r.messages(), r.chatTemplate());
         Integer max = r.maxCompletionTokens() != null ? r.maxCompletionTokens() : r.maxTokens();
         String maxParam = r.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
-        return mapper.prepare(service, r, true, prompt.ids(), max, maxParam, 0, prompt.rendered().stopStrings(), keyed);
+        return mapper.prepare(target, r, true, prompt.ids(), max, maxParam, 0, prompt.rendered().stopStrings(), keyed);
     }
 
     /** What a chat request renders to: the prompt text and token ids, the template, the stop strings it adds. */
@@ -76,9 +78,10 @@ class ChatCompletionsController {
     @PostMapping(path = "/v1/chat/completions/render", consumes = MediaType.APPLICATION_JSON_VALUE)
     RenderedChat render(@RequestBody JsonNode body) {
         ChatCompletionRequest r = mapper.bind(body, ChatCompletionRequest.class);
-        GenerationService service = mapper.service(r.model());
+        ModelRegistry.Resolved target = mapper.resolve(r.model());
+        GenerationService service = target.service();
         ChatSupport.Prompt prompt = chat.render(service.model(), r.messages(), r.chatTemplate());
-        return new RenderedChat(service.model().id(), prompt.template(), prompt.rendered().text(), prompt.ids(),
+        return new RenderedChat(target.modelName(), prompt.template(), prompt.rendered().text(), prompt.ids(),
                 prompt.ids().length, prompt.rendered().stopStrings());
     }
 

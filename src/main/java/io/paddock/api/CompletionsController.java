@@ -47,7 +47,7 @@ class CompletionsController {
         KeyedCall keyed = KeyedCall.of(exchange);
         RequestMapper.Prepared p = mapper.counted(body, keyed,
                 () -> mapper.completion(mapper.bind(body, CompletionRequest.class), keyed));
-        ResponseHeader h = ResponseHeader.create("cmpl", p.model().id(), p.model().runtime().name());
+        ResponseHeader h = ResponseHeader.create("cmpl", p.modelName(), p.model().runtime().name());
         Flux<ChoiceEvent> events = Generations.run(p.service(), p.choices());
         if (p.stream()) return Mono.just(SseSupport.stream(chunks(p, h, events), json));
         return collect(p, h, events).map(ResponseEntity::ok);

@@ -8,8 +8,10 @@ import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.paddock.engine.GenerationService;
 import io.paddock.engine.RequestRejectedException;
 import io.paddock.engine.ModelRegistry;
+import io.paddock.engine.ServedAdapter;
 import io.paddock.loading.LoadedModel;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -27,10 +29,16 @@ class ModelsController {
         this.models = models;
     }
 
-    @Operation(summary = "List models", operationId = "listModels")
+    /** Every base model, each followed by the LoRA adapters served on it. */
+    @Operation(summary = "List models (LoRA adapters included, with their base as parent)", operationId = "listModels")
     @GetMapping("/v1/models")
     ModelList list() {
-        return ModelList.of(models.all().stream().map(s -> card(s.model())).toList());
+        List<ModelList.Card> cards = new ArrayList<>();
+        for (GenerationService s : models.all()) {
+            cards.add(card(s.model()));
+            for (ServedAdapter a : s.adapters().list()) cards.add(card(s.model(), a));
+        }
+        return ModelList.of(cards);
     }
 
     @Operation(summary = "Retrieve a model", operationId = "retrieveModel", responses = {
@@ -38,9 +46,12 @@ class ModelsController {
         @ApiResponse(responseCode = "404", content = @Content(schema = @Schema(implementation = OpenAiError.class)))})
     @GetMapping("/v1/models/{id}")
     ModelList.Card one(@PathVariable String id) {
-        GenerationService s = models.find(id).orElseThrow(() -> RequestRejectedException.notFound("model",
+        ModelRegistry.Resolved r = models.tryResolve(id).orElseThrow(() -> RequestRejectedException.notFound("model",
                 "The model '" + id + "' does not exist", "model_not_found"));
-        return card(s.model());
+        if (r.adapter() == null) return card(r.service().model());
+        return r.service().adapters().find(r.adapter()).map(a -> card(r.service().model(), a))
+                .orElseThrow(() -> RequestRejectedException.notFound("model", "The model '" + id + "' does not exist",
+                        "model_not_found"));
     }
 
     public record Health(String status) {}
@@ -75,6 +86,12 @@ class ModelsController {
     }
 
     private ModelList.Card card(LoadedModel m) {
-        return new ModelList.Card(m.id(), "model", created, "paddock", m.contextLength(), m.description());
+        return new ModelList.Card(m.id(), "model", created, "paddock", m.id(), null, m.contextLength(),
+                m.description());
+    }
+
+    private ModelList.Card card(LoadedModel base, ServedAdapter a) {
+        return new ModelList.Card(a.name(), "model", created, "paddock", a.dir() == null ? null : a.dir().toString(),
+                base.id(), base.contextLength(), "LoRA adapter on " + base.id());
     }
 }

@@ -48,9 +48,12 @@ class RequestMapper {
             "web_search_options", "web search is not supported",
             "reasoning_effort", "reasoning effort is not supported by these models");
 
-    /** A request ready for the engine. */
-    record Prepared(GenerationService service, List<GenerationRequest> choices, boolean stream, boolean includeUsage,
-            int logprobs) {
+    /**
+     * A request ready for the engine. {@code modelName} is what the client named and what the response echoes: the
+     * base model's id, or the LoRA adapter's name (its choices carry the adapter).
+     */
+    record Prepared(GenerationService service, String modelName, List<GenerationRequest> choices, boolean stream,
+            boolean includeUsage, int logprobs) {
         LoadedModel model() { return service.model(); }
         int promptTokens() { return choices.getFirst().promptIds().length; }
     }
@@ -135,13 +138,19 @@ class RequestMapper {
         }
     }
 
+    /** The engine that serves {@code model} (a LoRA adapter's name gives its base); 404 for an unknown one. */
     GenerationService service(String model) {
-        return models.find(model).orElseThrow(() -> RequestRejectedException.notFound("model", "The model '" + model
-                + "' does not exist", "model_not_found"));
+        return resolve(model).service();
+    }
+
+    /** What {@code model} names: a base model (null: the default), or a LoRA adapter on its base; else 404. */
+    ModelRegistry.Resolved resolve(String model) {
+        return models.resolve(model);
     }
 
     Prepared completion(CompletionRequest r, KeyedCall keyed) {
-        GenerationService service = service(r.model());
+        ModelRegistry.Resolved target = resolve(r.model());
+        GenerationService service = target.service();
         if (Boolean.TRUE.equals(r.echo())) throw RequestRejectedException.invalid("echo", "echo is not supported");
         if (r.suffix() != null && !r.suffix().isEmpty()) throw RequestRejectedException.invalid("suffix", "suffix is not supported by LLaMA-family models");
         int n = r.n() == null ? 1 : r.n();
@@ -149,7 +158,7 @@ class RequestMapper {
             throw RequestRejectedException.invalid("best_of", "best_of must equal n (server-side best-of ranking is not supported)");
         }
         int[] prompt = promptIds(service.model(), r.prompt());
-        return prepare(service, r, false, prompt, r.maxTokens(), "max_tokens", props.engine().defaultMaxTokens(), List.of(),
+        return prepare(target, r, false, prompt, r.maxTokens(), "max_tokens", props.engine().defaultMaxTokens(), List.of(),
                 keyed);
     }
 
@@ -157,9 +166,10 @@ class RequestMapper {
      * Shared by both endpoints: sampling, stops, n, limits; {@code keyed} is the request's API-key call (null
      * without a key): it names the client and has prompt + max_tokens reserved against its token limit.
      */
-    Prepared prepare(GenerationService service, SamplingFields r, boolean chat, int[] prompt, Integer maxTokensField,
+    Prepared prepare(ModelRegistry.Resolved target, SamplingFields r, boolean chat, int[] prompt, Integer maxTokensField,
             String maxTokensParam, int defaultMaxTokens /* 0: the rest of the context */, List<String> templateStops,
             KeyedCall keyed) {
+        GenerationService service = target.service();
         LoadedModel model = service.model();
         int n = r.n() == null ? 1 : r.n();
         if (n < 1 || n > MAX_N) throw RequestRejectedException.invalid("n", "n must be between 1 and " + MAX_N + ", got " + n);
@@ -185,7 +195,8 @@ class RequestMapper {
         for (int i = 0; i < n; i++) {
             // Each choice draws from its own stream: seed, seed+1, ... so a seeded request stays reproducible.
             SamplingParams p = base.seed() == null || i == 0 ? base : base.toBuilder().seed(base.seed() + i).build();
-            choices.add(new GenerationRequest(prompt, maxTokens, p, stops, Boolean.TRUE.equals(r.ignoreEos()), client));
+            choices.add(new GenerationRequest(prompt, maxTokens, p, stops, Boolean.TRUE.equals(r.ignoreEos()), client,
+                    target.adapter()));
         }
         boolean stream = Boolean.TRUE.equals(r.stream());
         if (!stream && r.streamOptions() != null) {
@@ -193,7 +204,7 @@ class RequestMapper {
         }
         // Last, once nothing else can refuse the request: Generations.run gives back what goes unused.
         if (keyed != null) keyed.reserveTokens(prompt.length, (long) maxTokens * n);
-        return new Prepared(service, choices, stream, stream && r.streamOptions() != null && r.streamOptions().usage(),
+        return new Prepared(service, target.modelName(), choices, stream, stream && r.streamOptions() != null && r.streamOptions().usage(),
                 logprobs);
     }
 
