@@ -1,17 +1,22 @@
 package io.paddock.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.paddock.engine.EngineObserver;
+import io.paddock.engine.FinishReason;
 import io.paddock.engine.GenerationRequest;
 import io.paddock.engine.GenerationService;
+import io.paddock.engine.RequestRejectedException;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
  * paddock's own meters ({@code paddock_*}, see docs/metrics.md) on a Micrometer registry: one {@link EngineObserver}
- * per model, gauges over each engine's snapshot, device memory where a GPU runtime reports it, and
+ * per model (a request run with a LoRA adapter counts under the adapter's name), gauges over each engine's snapshot, device memory where a GPU runtime reports it, and
  * {@link #rejected(String, String)} for refusals the HTTP layer makes before a request reaches an engine. Plain
  * Micrometer, no Spring: the application wires it ({@code config.MetricsConfiguration}).
  */
@@ -24,6 +29,7 @@ public final class PaddockMetrics {
     private final Map<String, ModelMetrics> models = new ConcurrentHashMap<>();
     private final DeviceMemoryMeters devices;
     private final Map<String, Counter> unknownModelRejections = new ConcurrentHashMap<>(); // by key
+    private final List<GenerationService> services = new CopyOnWriteArrayList<>();
 
     public PaddockMetrics(MeterRegistry registry) {
         this(registry, System::nanoTime);
@@ -35,15 +41,26 @@ public final class PaddockMetrics {
         this.devices = new DeviceMemoryMeters(registry);
     }
 
-    /** The observer to give the engine of model {@code model} (one per model id). */
+    /**
+     * The observer to give the engine of model {@code model} (one per model id). Events of a request run with a LoRA
+     * adapter go to the meters of the adapter's name (its requests, tokens and latencies); the engine's own events
+     * (steps, preemptions) and gauges stay on the base model.
+     */
     public EngineObserver observer(String model) {
-        return forModel(model);
+        return new AdapterRouting(forModel(model));
     }
 
-    /** Registers the gauges that read {@code service}'s engine state (call once the service is built). */
+    /**
+     * Registers the gauges that read {@code service}'s engine state (call once the service is built), among them
+     * {@code paddock_lora_adapters_loaded}.
+     */
     public void bind(GenerationService service) {
         forModel(service.model().id()).bind(service);
+        Gauge.builder("paddock.lora.adapters.loaded", service, s -> s.adapters().list().size())
+                .description("LoRA adapters served on this base model").tag("model", service.model().id())
+                .register(registry);
         devices.bind(service);
+        services.add(service);
     }
 
     /**
@@ -55,6 +72,7 @@ public final class PaddockMetrics {
     public void rejected(String model, String key) {
         String k = key == null ? GenerationRequest.ANONYMOUS : key;
         ModelMetrics m = model == null ? null : models.get(model);
+        if (m == null && model != null && servedAdapter(model)) m = forModel(model);
         if (m != null) {
             m.rejected(k);
             return;
@@ -72,6 +90,56 @@ public final class PaddockMetrics {
     }
 
     private ModelMetrics forModel(String model) {
-        return models.computeIfAbsent(model, id -> new ModelMetrics(registry, id, nanoClock));
+        ModelMetrics m = models.get(model); // a plain read first: computeIfAbsent may lock a bin
+        return m != null ? m : models.computeIfAbsent(model, id -> new ModelMetrics(registry, id, nanoClock));
+    }
+
+    private boolean servedAdapter(String name) {
+        for (GenerationService s : services) if (s.adapters().find(name).isPresent()) return true;
+        return false;
+    }
+
+    /**
+     * One engine's observer: request events to the meters of the request's adapter (registered when it is queued or
+     * refused, on the submitting thread, so the engine thread only finds them), everything else to the base's.
+     */
+    private final class AdapterRouting implements EngineObserver {
+        private final ModelMetrics base;
+
+        AdapterRouting(ModelMetrics base) {
+            this.base = base;
+        }
+
+        private ModelMetrics of(GenerationRequest r) {
+            return r.adapter() == null ? base : forModel(r.adapter());
+        }
+
+        @Override public void queued(GenerationRequest r) { of(r).queued(r); }
+
+        @Override public void rejected(GenerationRequest r, RequestRejectedException reason) { of(r).rejected(r, reason); }
+
+        @Override public void scheduled(GenerationRequest r, long queueNanos) { of(r).scheduled(r, queueNanos); }
+
+        @Override public void firstToken(GenerationRequest r, int count, long sinceArrivalNanos) {
+            of(r).firstToken(r, count, sinceArrivalNanos);
+        }
+
+        @Override public void tokens(GenerationRequest r, int count, long sinceLastNanos) {
+            of(r).tokens(r, count, sinceLastNanos);
+        }
+
+        @Override public void finished(GenerationRequest r, FinishReason reason, int prompt, int generated,
+                long totalNanos) {
+            of(r).finished(r, reason, prompt, generated, totalNanos);
+        }
+
+        @Override public void failed(GenerationRequest r, RuntimeException error, int prompt, int generated,
+                long totalNanos) {
+            of(r).failed(r, error, prompt, generated, totalNanos);
+        }
+
+        @Override public void step(long nanos, int batchSize, int tokens) { base.step(nanos, batchSize, tokens); }
+
+        @Override public void preempted(int count) { base.preempted(count); }
     }
 }
