@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -45,11 +46,16 @@ class LoraAdaptersController {
     private final ApiKeys keys;
     private final Duration unloadTimeout;
 
+    @Autowired
     LoraAdaptersController(ModelRegistry models, RequestMapper mapper, ApiKeys keys, PaddockProperties props) {
+        this(models, mapper, keys, props.lora().unloadTimeout());
+    }
+
+    LoraAdaptersController(ModelRegistry models, RequestMapper mapper, ApiKeys keys, Duration unloadTimeout) {
         this.models = models;
         this.mapper = mapper;
         this.keys = keys;
-        this.unloadTimeout = props.lora().unloadTimeout();
+        this.unloadTimeout = unloadTimeout;
     }
 
     /** {@code lora_name} to serve {@code lora_path} as, on {@code base_model_name} (absent: the default model). */

@@ -69,4 +69,15 @@ class WireFormatTests {
         assertThat(RequestMapper.fieldsOf(TokenizeController.TokenizeRequest.class))
                 .containsExactlyInAnyOrder("model", "prompt", "messages", "add_special_tokens");
     }
+
+    @Test
+    void modelCardsCarryRootAndParentAsVllm() {
+        var base = new ModelList.Card("llama", "model", 7, "paddock", "llama", null, 2048, "d");
+        var adapter = new ModelList.Card("sql", "model", 7, "paddock", "/adapters/sql", "llama", 2048, "LoRA");
+        assertThat(json.writeValueAsString(ModelList.of(List.of(base, adapter)))).isEqualTo("{\"object\":\"list\","
+                + "\"data\":[{\"id\":\"llama\",\"object\":\"model\",\"created\":7,\"owned_by\":\"paddock\","
+                + "\"root\":\"llama\",\"parent\":null,\"max_model_len\":2048,\"description\":\"d\"},"
+                + "{\"id\":\"sql\",\"object\":\"model\",\"created\":7,\"owned_by\":\"paddock\","
+                + "\"root\":\"/adapters/sql\",\"parent\":\"llama\",\"max_model_len\":2048,\"description\":\"LoRA\"}]}");
+    }
 }
