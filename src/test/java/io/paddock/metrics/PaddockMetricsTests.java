@@ -197,7 +197,7 @@ class PaddockMetricsTests {
                     "paddock_time_to_first_token_seconds", "paddock_inter_token_latency_seconds",
                     "paddock_request_duration_seconds", "paddock_queue_wait_seconds", "paddock_step_duration_seconds",
                     "paddock_request_prompt_tokens", "paddock_request_generation_tokens",
-                    "paddock_step_batch_size")));
+                    "paddock_step_batch_size", "paddock_lora_adapters_loaded")));
         }
     }
 
@@ -205,5 +205,25 @@ class PaddockMetricsTests {
     static Set<String> names(PrometheusMeterRegistry r) {
         return r.scrape().lines().filter(l -> l.startsWith("paddock_")).map(l -> l.split("[{ ]")[0])
                 .map(n -> n.replaceAll("_(bucket|count|sum|max)$", "")).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    @Test
+    void requestsWithAnAdapterCountUnderItsNameAndStepsStayOnTheBase() {
+        EngineObserver o = metrics.observer("base");
+        GenerationRequest r = request("team-a", 5).withAdapter("sql");
+        o.queued(r);
+        o.scheduled(r, MS);
+        o.firstToken(r, 1, 2 * MS);
+        o.tokens(r, 2, 2 * MS);
+        o.finished(r, FinishReason.STOP, 5, 3, 10 * MS);
+        o.step(MS, 1, 1);
+        assertThat(requests("sql", "team-a", "stop")).isEqualTo(1);
+        assertThat(registry.get("paddock.generation.tokens").tags("model", "sql", "key", "team-a").counter().count())
+                .isEqualTo(3);
+        assertThat(registry.find("paddock.requests").tags("model", "base", "key", "team-a").counters()).isEmpty();
+        assertThat(registry.get("paddock.step.duration").tag("model", "base").timer().count()).isEqualTo(1);
+        assertThat(registry.get("paddock.step.duration").tag("model", "sql").timer().count()).isZero();
+        metrics.rejected("sql", "team-a");
+        assertThat(requests("sql", "team-a", "rejected")).isEqualTo(1);
     }
 }
