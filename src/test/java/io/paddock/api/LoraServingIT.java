@@ -2,6 +2,14 @@ package io.paddock.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
+import com.openai.core.http.StreamResponse;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.completions.Completion;
+import com.openai.models.completions.CompletionCreateParams;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.paddock.engine.AdapterRegistry;
 import io.paddock.engine.EngineConfig;
@@ -154,6 +162,30 @@ class LoraServingIT {
         HttpResponse<String> twice = post("/v1/unload_lora_adapter", ADMIN, "{\"lora_name\":\"qv\"}");
         assertThat(twice.statusCode()).isEqualTo(404);
         assertThat(twice.body()).contains("\"code\":\"lora_adapter_not_found\"");
+    }
+
+    @Test
+    void theOfficialJavaClientReachesAnAdapterByName() {
+        OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl("http://localhost:" + port + "/v1").apiKey(USER)
+                .build();
+        Completion c = client.completions().create(CompletionCreateParams.builder().model("all").prompt(PROMPT)
+                .maxTokens(MAX_TOKENS).temperature(0.0).putAdditionalBodyProperty("ignore_eos", JsonValue.from(true))
+                .build());
+        assertThat(c.model()).isEqualTo("all");
+        assertThat(c.choices().getFirst().text()).isEqualTo(direct("all", SharedModels.require("stories260K-lora-all")));
+
+        StringBuilder streamed = new StringBuilder();
+        try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(
+                ChatCompletionCreateParams.builder().model("all").addUserMessage("Tell me a story.").maxCompletionTokens(8)
+                        .temperature(0.0).build())) {
+            s.stream().forEach(chunk -> {
+                assertThat(chunk.model()).isEqualTo("all");
+                chunk.choices().forEach(ch -> ch.delta().content().ifPresent(streamed::append));
+            });
+        }
+        assertThat(streamed).isNotEmpty();
+        assertThat(client.models().list().data()).extracting(m -> m.id()).contains(BASE, "all");
+        assertThat(client.models().retrieve("all")._additionalProperties().get("parent")).isEqualTo(JsonValue.from(BASE));
     }
 
     @Test

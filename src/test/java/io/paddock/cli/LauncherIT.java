@@ -74,6 +74,16 @@ class LauncherIT {
     }
 
     @Test
+    void serveWithABadAdapterStopsWithOneMessageNamingTheTensor() throws Exception {
+        Path base = SharedModels.require("stories260K-padded");
+        Path bad = SharedModels.require("stories260K-lora-bad-shape");
+        Run r = paddock("serve", "--model", base.toString(), "--lora", "bad=" + bad, "--port", "0");
+        assertThat(r.code()).isNotZero();
+        assertThat(r.out() + r.err()).contains("The LoRA adapter could not be served").contains("'bad'")
+                .contains("layers.0.self_attn.q_proj.lora_A").contains("[4, 72]");
+    }
+
+    @Test
     void badOptionIsAUsageError() throws Exception {
         Run r = paddock("generate", "--max-tokens", "many");
         assertThat(r.code()).isEqualTo(2);
