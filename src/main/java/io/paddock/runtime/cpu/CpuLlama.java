@@ -270,31 +270,37 @@ public final class CpuLlama implements ModelRuntime {
         }
     }
 
-    /** One step's LoRA work: the adapted rows of each layer and module, gathered once per call. */
+    /** One step's LoRA work: the adapted rows of each layer and module, grouped by adapter slot. */
     private final class Lora {
         private final int[] rowSlot;
         private final int[] rows;
+        private final int[] groupStart;
         private final LoraWeights[] weights;
         private final float[] t;
 
         Lora(int[] rowSlot) {
             this.rowSlot = rowSlot;
             this.rows = new int[rowSlot.length];
-            this.weights = new LoraWeights[rowSlot.length];
+            this.groupStart = new int[slots.length + 1];
+            this.weights = new LoraWeights[slots.length];
             this.t = new float[rowSlot.length * maxRank];
         }
 
         void apply(int layer, LoraModule m, float[] x, float[] y) {
-            int n = 0;
-            for (int i = 0; i < rowSlot.length; i++) {
-                if (rowSlot[i] == StepChunk.NO_ADAPTER) continue;
-                LoraWeights lw = slots[rowSlot[i]][layer][m.ordinal()];
+            int n = 0, groups = 0;
+            for (int slot = 1; slot < slots.length; slot++) {
+                LoraWeights lw = slots[slot] == null ? null : slots[slot][layer][m.ordinal()];
                 if (lw == null) continue;
-                rows[n] = i;
-                weights[n++] = lw;
+                int start = n;
+                for (int i = 0; i < rowSlot.length; i++) if (rowSlot[i] == slot) rows[n++] = i;
+                if (n == start) continue;
+                groupStart[groups] = start;
+                weights[groups++] = lw;
             }
-            if (n == 0) return;
-            LoraKernels.apply(parallel, rows, weights, n, x, weights[0].in(), y, weights[0].out(), t, maxRank);
+            if (groups == 0) return;
+            groupStart[groups] = n;
+            LoraKernels.apply(parallel, rows, groupStart, weights, groups, x, weights[0].in(), y, weights[0].out(), t,
+                    maxRank);
         }
     }
 
