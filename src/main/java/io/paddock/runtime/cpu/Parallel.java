@@ -9,16 +9,26 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>The forward pass hands work over about ten times per layer per token, so a hand-off must cost
  * microseconds, not the tens of microseconds of an executor or ForkJoin submit. Workers watch a phase
- * counter: they spin on it for {@code spinNanos} after each job (the next job usually follows within a
- * few microseconds of serial work), then park. The caller publishes a job by bumping the phase, unparks
+ * counter: after each job they spin on it for a while (the next job usually follows within a few
+ * microseconds of serial work), then park. How long adapts: each worker keeps a moving average of how
+ * long it waited for its recent jobs and spins {@value #SPIN_FACTOR} times that, at least
+ * {@link #MIN_SPIN_NANOS} and at most {@code spinNanos}; so inside a forward pass (gaps of a few
+ * microseconds) it spins briefly and never misses a job, and between steps of a small model it parks
+ * instead of taking the core from the threads that serve requests for a full {@code spinNanos}.
+ * The caller publishes a job by bumping the phase, unparks
  * only the workers that actually parked, runs chunk 0 itself and spins until the others report done.
  *
  * <p>A call made while a job is in flight (a nested call from inside a task, or a second caller thread)
  * runs inline on the calling thread instead of waiting, so nesting cannot deadlock.
  */
 public final class Parallel implements AutoCloseable {
-    /** Default worker spin before parking: covers the serial gaps between kernels of one layer. */
+    /** Default cap on a worker's spin before parking: covers the serial gaps between kernels of one layer. */
     public static final long DEFAULT_SPIN_NANOS = 100_000;
+    /** The shortest adaptive spin: a wake-up from park costs about this much. */
+    static final long MIN_SPIN_NANOS = 10_000;
+    /** A worker spins this many times its average recent wait (a gap that long is rare but not an outlier). */
+    static final int SPIN_FACTOR = 8;
+    private static final int PAD = 16;        // longs between two workers' averages (no false sharing)
 
     public interface RangeTask { void run(int start, int end); }
 
@@ -26,6 +36,7 @@ public final class Parallel implements AutoCloseable {
     private final long spinNanos;
     private final Thread[] workers;            // (threads - 1)
     private final boolean[] parked;            // (threads - 1); read/written with the phase's ordering, see awaitPhase
+    private final long[] meanWait;             // worker w's moving average wait in ns at [w * PAD]; its own only
     private final AtomicInteger busy = new AtomicInteger();
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -49,6 +60,8 @@ public final class Parallel implements AutoCloseable {
         this.spinNanos = spinNanos;
         this.workers = new Thread[threads - 1];
         this.parked = new boolean[threads - 1];
+        this.meanWait = new long[Math.max(1, threads - 1) * PAD];
+        for (int i = 0; i < threads - 1; i++) meanWait[i * PAD] = spinNanos / SPIN_FACTOR;
         for (int i = 0; i < workers.length; i++) {
             int chunk = i + 1;
             Thread t = new Thread(() -> workerLoop(chunk), "paddock-cpu-" + chunk);
@@ -135,13 +148,24 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
+    /** The spin worker {@code w} allows itself now (see the class comment). */
+    long spinWindow(int w) {
+        return Math.min(spinNanos, Math.max(MIN_SPIN_NANOS, SPIN_FACTOR * meanWait[w * PAD]));
+    }
+
     /** Spins, then parks, until the phase moves past {@code seen}; returns the new phase. */
     private long awaitPhase(int w, long seen) {
-        long deadline = System.nanoTime() + spinNanos;
+        long start = System.nanoTime();
+        long deadline = start + spinWindow(w);
         int spins = 0;
         while (true) {
             long p = phase;
-            if (p != seen || closed) return p;
+            if (p != seen || closed) {
+                // Waits past the cap (an idle engine) say nothing about the gaps inside a step: count them as the cap.
+                long waited = Math.min(System.nanoTime() - start, spinNanos);
+                meanWait[w * PAD] += (waited - meanWait[w * PAD]) >> 3;
+                return p;
+            }
             if ((++spins & 0x3f) != 0 || System.nanoTime() < deadline) {
                 // An occasional yield keeps an oversubscribed machine (more runnable threads than cores)
                 // from starving the thread that is about to publish the next job.
