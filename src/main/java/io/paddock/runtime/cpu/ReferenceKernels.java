@@ -110,6 +110,34 @@ public final class ReferenceKernels {
     }
 
     /**
+     * Scalar twin of {@link PagedAttention#attention}: the same arithmetic as {@link #attention} above, reading each
+     * key and value through the block table and widening it element by element ({@link Float#float16ToFloat} for
+     * f16, the top 16 bits for bf16), sums in double.
+     */
+    public static void attention(float[] out, int outOff, float[] q, int qOff, PagedKvStore kv, int layer,
+                                 int[] blockTable, int seqLen, int numHeads, int numKvHeads, int headDim,
+                                 int headStart, int headEnd, float[] scratch) {
+        int group = numHeads / numKvHeads;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        for (int h = headStart; h < headEnd; h++) {
+            int kvh = (h / group) * headDim;
+            for (int t = 0; t < seqLen; t++) {
+                double acc = 0;
+                for (int d = 0; d < headDim; d++) {
+                    acc += (double) q[qOff + h * headDim + d] * kv.read(true, layer, blockTable, t, kvh + d);
+                }
+                scratch[t] = (float) acc * scale;
+            }
+            softmaxInPlace(scratch, 0, seqLen);
+            for (int d = 0; d < headDim; d++) {
+                double acc = 0;
+                for (int t = 0; t < seqLen; t++) acc += (double) scratch[t] * kv.read(false, layer, blockTable, t, kvh + d);
+                out[outOff + h * headDim + d] = (float) acc;
+            }
+        }
+    }
+
+    /**
      * Scalar twin of {@link LoraKernels#apply}, from the adapter's own layout ({@code b} as [out][rank]), in double:
      * {@code y[row] += scale · B·(A·x[row])} for each listed row.
      */
