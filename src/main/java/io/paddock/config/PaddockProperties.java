@@ -1,6 +1,7 @@
 package io.paddock.config;
 
 import io.paddock.engine.EngineConfig;
+import io.paddock.runtime.KvCacheDtype;
 import io.paddock.engine.LoraConfig;
 import io.paddock.model.GptqOverrides;
 import java.time.Duration;
@@ -102,7 +103,8 @@ public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine 
      * @param defaultMaxTokens    completion length when a request gives no max_tokens (OpenAI's default is 16)
      * @param blockSize           tokens per KV-cache block
      * @param kvCacheMemory       memory for the KV-cache pool; 0 sizes it automatically (max-num-seqs full contexts,
-     *                            at most a quarter of the heap, at least one context)
+     *                            at most half the memory available after the weights, at least one context)
+     * @param kvCacheDtype        KV-cache element type: auto (f16 on the CPU, f32 on a GPU), f16, bf16 or f32
      * @param maxNumSeqs          most sequences decoding together in one batch
      * @param maxNumBatchedTokens per-step token budget: longer prompts are prefilled in chunks of this size
      * @param prefixCaching       reuse the KV cache of identical prompt prefixes across requests
@@ -119,12 +121,13 @@ public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine 
             @DefaultValue("" + EngineConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS) int maxNumBatchedTokens,
             @DefaultValue("" + EngineConfig.DEFAULT_PREFIX_CACHING) boolean prefixCaching,
             @DefaultValue("" + EngineConfig.DEFAULT_MAX_QUEUED_PROMPT_TOKENS) long maxQueuedPromptTokens,
-            @DefaultValue(EngineConfig.DEFAULT_MAX_QUEUE_WAIT_SECONDS + "s") Duration maxQueueWait) {
+            @DefaultValue(EngineConfig.DEFAULT_MAX_QUEUE_WAIT_SECONDS + "s") Duration maxQueueWait,
+            @DefaultValue(EngineConfig.DEFAULT_KV_CACHE_DTYPE) String kvCacheDtype) {
 
         /** The engine settings these properties give (defaults: {@link EngineConfig}'s). */
         public EngineConfig engineConfig() {
             return new EngineConfig(blockSize, kvCacheMemory.toBytes(), maxNumSeqs, maxNumBatchedTokens,
-                    prefixCaching, maxQueued, maxQueuedPromptTokens, maxQueueWait);
+                    prefixCaching, maxQueued, maxQueuedPromptTokens, maxQueueWait, KvCacheDtype.parse(kvCacheDtype));
         }
     }
 }

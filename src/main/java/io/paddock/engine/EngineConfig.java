@@ -1,5 +1,6 @@
 package io.paddock.engine;
 
+import io.paddock.runtime.KvCacheDtype;
 import java.time.Duration;
 
 /**
@@ -15,10 +16,13 @@ import java.time.Duration;
  * @param maxQueuedPromptTokens prompt tokens allowed to wait (summed over waiting requests) before new requests are
  *                            refused; one request is always let in when none waits
  * @param maxQueueWait        how long a request may wait before it starts; past it, it is dropped as overloaded
+ * @param kvCacheDtype        element type of the KV cache; AUTO lets the runtime choose (f16 on the CPU, f32 on a GPU)
  */
 public record EngineConfig(int blockSize, long kvCacheBytes, int maxNumSeqs, int maxNumBatchedTokens,
-        boolean prefixCaching, int maxQueued, long maxQueuedPromptTokens, Duration maxQueueWait) {
+        boolean prefixCaching, int maxQueued, long maxQueuedPromptTokens, Duration maxQueueWait,
+        KvCacheDtype kvCacheDtype) {
 
+    public static final String DEFAULT_KV_CACHE_DTYPE = "auto";
     public static final int DEFAULT_BLOCK_SIZE = 16;
     public static final long DEFAULT_KV_CACHE_BYTES = 0;
     public static final int DEFAULT_MAX_NUM_SEQS = 64;
@@ -36,6 +40,14 @@ public record EngineConfig(int blockSize, long kvCacheBytes, int maxNumSeqs, int
         if (maxQueueWait.isNegative() || maxQueueWait.isZero()) {
             throw new IllegalArgumentException("maxQueueWait must be positive, got " + maxQueueWait);
         }
+        if (kvCacheDtype == null) kvCacheDtype = KvCacheDtype.AUTO;
+    }
+
+    /** All settings but the KV dtype, which is left to the runtime (AUTO). */
+    public EngineConfig(int blockSize, long kvCacheBytes, int maxNumSeqs, int maxNumBatchedTokens,
+            boolean prefixCaching, int maxQueued, long maxQueuedPromptTokens, Duration maxQueueWait) {
+        this(blockSize, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, prefixCaching, maxQueued, maxQueuedPromptTokens,
+                maxQueueWait, KvCacheDtype.AUTO);
     }
 
     /** The sizing settings, with the default queue limits. */
@@ -51,37 +63,42 @@ public record EngineConfig(int blockSize, long kvCacheBytes, int maxNumSeqs, int
 
     public EngineConfig withBlockSize(int v) {
         return new EngineConfig(v, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, prefixCaching, maxQueued,
-                maxQueuedPromptTokens, maxQueueWait);
+                maxQueuedPromptTokens, maxQueueWait, kvCacheDtype);
     }
 
     public EngineConfig withKvCacheBytes(long v) {
         return new EngineConfig(blockSize, v, maxNumSeqs, maxNumBatchedTokens, prefixCaching, maxQueued,
-                maxQueuedPromptTokens, maxQueueWait);
+                maxQueuedPromptTokens, maxQueueWait, kvCacheDtype);
     }
 
     public EngineConfig withMaxNumSeqs(int v) {
         return new EngineConfig(blockSize, kvCacheBytes, v, maxNumBatchedTokens, prefixCaching, maxQueued,
-                maxQueuedPromptTokens, maxQueueWait);
+                maxQueuedPromptTokens, maxQueueWait, kvCacheDtype);
     }
 
     public EngineConfig withMaxNumBatchedTokens(int v) {
         return new EngineConfig(blockSize, kvCacheBytes, maxNumSeqs, v, prefixCaching, maxQueued,
-                maxQueuedPromptTokens, maxQueueWait);
+                maxQueuedPromptTokens, maxQueueWait, kvCacheDtype);
     }
 
     public EngineConfig withPrefixCaching(boolean v) {
         return new EngineConfig(blockSize, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, v, maxQueued,
-                maxQueuedPromptTokens, maxQueueWait);
+                maxQueuedPromptTokens, maxQueueWait, kvCacheDtype);
     }
 
     public EngineConfig withMaxQueued(int v) {
         return new EngineConfig(blockSize, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, prefixCaching, v,
-                maxQueuedPromptTokens, maxQueueWait);
+                maxQueuedPromptTokens, maxQueueWait, kvCacheDtype);
     }
 
     public EngineConfig withQueueLimits(long promptTokens, Duration wait) {
         return new EngineConfig(blockSize, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, prefixCaching, maxQueued,
-                promptTokens, wait);
+                promptTokens, wait, kvCacheDtype);
+    }
+
+    public EngineConfig withKvCacheDtype(KvCacheDtype v) {
+        return new EngineConfig(blockSize, kvCacheBytes, maxNumSeqs, maxNumBatchedTokens, prefixCaching, maxQueued,
+                maxQueuedPromptTokens, maxQueueWait, v);
     }
 
     /** The per-step token budget actually used: never below {@code maxNumSeqs}, so every running sequence gets a share. */

@@ -121,27 +121,33 @@ public final class EngineCore implements AutoCloseable {
         try {
             model.runtime().reserveStep(budget, config.maxNumSeqs(), config.blockSize());
             if (lora.enabled()) model.runtime().reserveAdapters(lora.maxLoras(), lora.maxLoraRank());
+            model.runtime().useKvCacheDtype(config.kvCacheDtype());
             numBlocks = config.numBlocks(model.runtime().kvBytesPerToken(), model.contextLength(),
                     model.runtime().defaultKvBudgetBytes());
             this.kv = model.runtime().newKvStore(numBlocks, config.blockSize());
         } catch (IllegalStateException | OutOfMemoryError e) {
             throw new EngineStartException(e.getMessage(), e);
         }
-        this.kvManager = new KvCacheManager(numBlocks, config.blockSize(), config.prefixCaching());
-        this.scheduler = new Scheduler(config.schedulerConfig(model.contextLength(), numBlocks), kvManager,
-                lora.maxLoras());
-        this.slots = lora.enabled() ? new AdapterSlots(model.runtime(), adapters) : null;
-        this.output = OutputProcessor.of(model);
-        this.breaker = new StepBreaker(model.id());
-        this.stats = snapshot();
-        this.weightsBytes = model.runtime().weightsBytes();
-        this.deviceMemory = model.runtime().deviceMemory();
-        this.deviceMemorySampled = System.nanoTime();
-        this.thread = new Thread(this::loop, "paddock-engine");
-        thread.setDaemon(true);
-        thread.start();
-        log.info("engine: {} KV blocks of {} tokens ({} MB), batch up to {} sequences / {} tokens per step",
-                numBlocks, config.blockSize(), kv.bytes() >> 20, config.maxNumSeqs(), budget);
+        try {
+            this.kvManager = new KvCacheManager(numBlocks, config.blockSize(), config.prefixCaching());
+            this.scheduler = new Scheduler(config.schedulerConfig(model.contextLength(), numBlocks), kvManager,
+                    lora.maxLoras());
+            this.slots = lora.enabled() ? new AdapterSlots(model.runtime(), adapters) : null;
+            this.output = OutputProcessor.of(model);
+            this.breaker = new StepBreaker(model.id());
+            this.stats = snapshot();
+            this.weightsBytes = model.runtime().weightsBytes();
+            this.deviceMemory = model.runtime().deviceMemory();
+            this.deviceMemorySampled = System.nanoTime();
+            this.thread = new Thread(this::loop, "paddock-engine");
+            thread.setDaemon(true);
+            thread.start();
+        } catch (RuntimeException | Error e) {
+            kv.close(); // the loop that would close it never started
+            throw e;
+        }
+        log.info("engine: {} KV blocks of {} tokens ({} MB, {}), batch up to {} sequences / {} tokens per step",
+                numBlocks, config.blockSize(), kv.bytes() >> 20, kv.dtype().label(), config.maxNumSeqs(), budget);
     }
 
     public LoadedModel model() { return model; }
@@ -356,9 +362,13 @@ public final class EngineCore implements AutoCloseable {
             sampleDeviceMemory();
         }
         String refused = refusal;
-        failAll(refused == null ? new IllegalStateException("the engine shut down")
-                : RequestRejectedException.overloaded(refused + "; this request was cut off at the end of the drain",
-                        "server_shutting_down"));
+        try {
+            failAll(refused == null ? new IllegalStateException("the engine shut down")
+                    : RequestRejectedException.overloaded(refused + "; this request was cut off at the end of the drain",
+                            "server_shutting_down"));
+        } finally {
+            kv.close(); // off-heap (or device) memory: freed here, on the thread that used it, once no step can run
+        }
     }
 
     private void drainInbox() {
@@ -639,7 +649,10 @@ public final class EngineCore implements AutoCloseable {
                 scheduler.lastBatchTokens(), kvTokens, kvManager.blockSize());
     }
 
-    /** Stops the loop; requests still in flight fail with a clear error. Does not close the model. */
+    /**
+     * Stops the loop; requests still in flight fail with a clear error and the KV pool is freed (by the engine thread
+     * as its loop ends). Does not close the model.
+     */
     @Override
     public void close() {
         closed = true;

@@ -96,11 +96,12 @@ public record LoadedModel(String id, String description, LlamaCheckpoint checkpo
      * (until then they run many times slower).
      */
     public void warmUp() {
-        var kv = runtime.newKvStore(1, 4);
-        int[] table = {0};
-        int token = Math.min(tokenizer.bosId(), checkpoint.config().vocabSize() - 1);
-        runtime.forward(kv, List.of(new StepChunk(table, new int[] {token, token}, 0, true)));
-        runtime.forward(kv, List.of(new StepChunk(table, new int[] {token}, 2, true)));
+        try (var kv = runtime.newKvStore(1, 4)) {
+            int[] table = {0};
+            int token = Math.min(tokenizer.bosId(), checkpoint.config().vocabSize() - 1);
+            runtime.forward(kv, List.of(new StepChunk(table, new int[] {token, token}, 0, true)));
+            runtime.forward(kv, List.of(new StepChunk(table, new int[] {token}, 2, true)));
+        }
     }
 
     public int contextLength() {

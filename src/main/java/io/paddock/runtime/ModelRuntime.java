@@ -22,9 +22,27 @@ public interface ModelRuntime extends AutoCloseable {
 
     /**
      * KV memory to use when the configuration sets no budget: what this backend can spare after its weights
-     * (a quarter of the Java heap on the CPU, most of the free device memory on a GPU).
+     * (on the CPU half of the physical memory still available after the weights; most of the free device memory on
+     * a GPU).
      */
     long defaultKvBudgetBytes();
+
+    /**
+     * Chooses the KV cache's element type ({@code paddock.engine.kv-cache-dtype}); called once, before the pool is
+     * sized, so {@link #kvBytesPerToken()} and {@link #newKvStore} follow it. AUTO lets the runtime choose. This
+     * default keeps fp32 and refuses anything else, naming the setting.
+     */
+    default void useKvCacheDtype(KvCacheDtype requested) {
+        if (requested != KvCacheDtype.AUTO && requested != KvCacheDtype.F32) {
+            throw new IllegalStateException("the " + name() + " runtime keeps its KV cache in f32; "
+                    + "paddock.engine.kv-cache-dtype=" + requested.label() + " is not supported here (use auto or f32)");
+        }
+    }
+
+    /** The KV cache's element type in force. */
+    default KvCacheDtype kvCacheDtype() {
+        return KvCacheDtype.F32;
+    }
 
     /**
      * Prepares for steps of up to {@code maxRows} rows from up to {@code maxSeqs} sequences over KV blocks of

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.paddock.loading.LoadedModel;
+import io.paddock.runtime.KvCacheDtype;
 import io.paddock.runtime.cpu.PagedKvStore;
 import io.paddock.sampling.Sample;
 import io.paddock.sampling.SamplingParams;
@@ -75,7 +76,7 @@ class EngineCoreTests {
             for (GenerationRequest req : requests) alone.add(run(g, req, -1).get(60, TimeUnit.SECONDS));
         }
         // Together: 40 at once on a pool of 40 blocks (640 tokens) with a 64-token step budget, prefix caching on.
-        long blockBytes = 16L * PagedKvStore.bytesPerToken(5, 32);
+        long blockBytes = 16L * PagedKvStore.bytesPerToken(5, 32, KvCacheDtype.F16); // the CPU default
         EngineStats end;
         List<Outcome> together = new ArrayList<>();
         try (GenerationService g = new GenerationService(model(), new EngineConfig(16, 40 * blockBytes, 16, 64, true, 64))) {
@@ -158,7 +159,7 @@ class EngineCoreTests {
 
     @Test
     void requestThatCanNeverFitIsRefusedUpFront() {
-        long blockBytes = 16L * PagedKvStore.bytesPerToken(5, 32);
+        long blockBytes = 16L * PagedKvStore.bytesPerToken(5, 32, KvCacheDtype.F16); // the CPU default
         try (GenerationService g = new GenerationService(model(), new EngineConfig(16, 24 * blockBytes, 4, 64, true, 8))) {
             int[] prompt = new int[300];
             Arrays.fill(prompt, 300);

@@ -9,6 +9,7 @@ import io.paddock.model.LayerWeights;
 import io.paddock.model.Linear;
 import io.paddock.model.LlamaConfig;
 import io.paddock.model.LlamaWeights;
+import io.paddock.runtime.KvCacheDtype;
 import io.paddock.runtime.KvStore;
 import io.paddock.runtime.ModelRuntime;
 import io.paddock.runtime.RopeTable;
@@ -37,6 +38,7 @@ public final class CpuLlama implements ModelRuntime {
     /** LoRA slots: {@code slots[slot][layer][module]}, slot 0 (the bare base) always null. */
     private LoraWeights[][][] slots = new LoraWeights[1][][];
     private int maxRank;
+    private KvCacheDtype kvDtype = KvCacheDtype.F16;
 
     public CpuLlama(LlamaWeights weights, Parallel parallel) {
         this.c = weights.config();
@@ -83,27 +85,44 @@ public final class CpuLlama implements ModelRuntime {
     }
 
     @Override public long kvBytesPerToken() {
-        return PagedKvStore.bytesPerToken(c.numLayers(), c.numKvHeads() * c.headDim());
+        return PagedKvStore.bytesPerToken(c.numLayers(), c.numKvHeads() * c.headDim(), kvDtype);
     }
 
-    /** A KV store of {@code numBlocks} blocks of {@code blockSize} tokens for this model. */
+    /** f16 unless told otherwise (auto = f16); f32 and bf16 on request. */
+    @Override
+    public void useKvCacheDtype(KvCacheDtype requested) {
+        kvDtype = requested == KvCacheDtype.AUTO ? KvCacheDtype.F16 : requested;
+    }
+
+    @Override public KvCacheDtype kvCacheDtype() { return kvDtype; }
+
+    /**
+     * Half of the physical memory still available (MemAvailable, or a container's limit) after the weights and after
+     * the room the Java heap may still grow into: the pool is off-heap, so the heap size no longer bounds it.
+     */
     @Override
     public long defaultKvBudgetBytes() {
-        return Runtime.getRuntime().maxMemory() / 4;
+        Runtime rt = Runtime.getRuntime();
+        long spare = HostMemory.availableBytes() - weightsBytes() - (rt.maxMemory() - rt.totalMemory());
+        return Math.max(0, spare) / 2;
     }
 
-    /** Fails with a message saying what to set, rather than an OutOfMemoryError, when the pool cannot fit the heap. */
+    /**
+     * Allocates the pool off-heap. Fails with the arithmetic and what to set, rather than an OutOfMemoryError or a
+     * machine driven into swap, when the pool is larger than the memory available.
+     */
     @Override
     public PagedKvStore newKvStore(int numBlocks, int blockSize) {
-        long bytes = (long) numBlocks * blockSize * kvBytesPerToken();
-        Runtime rt = Runtime.getRuntime();
-        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (bytes > available * 9 / 10) {
-            throw new IllegalStateException("the KV-cache pool (" + numBlocks + " blocks, " + (bytes >> 20)
-                    + " MB) does not fit the Java heap (" + (available >> 20) + " MB free of " + (rt.maxMemory() >> 20)
-                    + " MB): give the JVM more heap (PADDOCK_JAVA_OPTS=-Xmx...) or set paddock.engine.kv-cache-memory");
+        long perToken = kvBytesPerToken();
+        long bytes = (long) numBlocks * blockSize * perToken;
+        long available = HostMemory.availableBytes();
+        if (bytes > available) {
+            throw new IllegalStateException("the KV-cache pool (" + numBlocks + " blocks x " + blockSize + " tokens x "
+                    + perToken + " bytes/token in " + kvDtype.label() + " = " + (bytes >> 20) + " MiB) does not fit the "
+                    + (available >> 20) + " MiB of memory available: set paddock.engine.kv-cache-memory below that"
+                    + (kvDtype == KvCacheDtype.F32 ? " or paddock.engine.kv-cache-dtype=f16 (half the bytes)" : ""));
         }
-        return new PagedKvStore(c.numLayers(), numBlocks, blockSize, c.numKvHeads() * c.headDim());
+        return new PagedKvStore(c.numLayers(), numBlocks, blockSize, c.numKvHeads() * c.headDim(), kvDtype);
     }
 
     /** Runs one step; returns, per chunk, the logits (vocab) of its last row, or null where not wanted. */
