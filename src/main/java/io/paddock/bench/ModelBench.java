@@ -1,6 +1,7 @@
 package io.paddock.bench;
 
 import io.paddock.engine.EngineConfig;
+import io.paddock.runtime.KvCacheDtype;
 import io.paddock.engine.EngineCore;
 import io.paddock.engine.EngineListener;
 import io.paddock.engine.GenerationRequest;
@@ -36,9 +37,16 @@ public final class ModelBench {
      * @param levels concurrency levels, each >= 1
      */
     public record Options(String model, int threads, int tokens, int promptTokens, double seconds, List<Integer> levels,
-            GptqOverrides gptq, String runtime, int bandwidthMb, boolean json) {
+            GptqOverrides gptq, String runtime, int bandwidthMb, boolean json, KvCacheDtype kvCacheDtype,
+            long kvCacheBytes) {
         public Options {
             levels = List.copyOf(levels);
+        }
+
+        public Options(String model, int threads, int tokens, int promptTokens, double seconds, List<Integer> levels,
+                GptqOverrides gptq, String runtime, int bandwidthMb, boolean json) {
+            this(model, threads, tokens, promptTokens, seconds, levels, gptq, runtime, bandwidthMb, json,
+                    KvCacheDtype.AUTO, 0);
         }
     }
 
@@ -60,12 +68,14 @@ public final class ModelBench {
             long weightBytes = model.checkpoint().weights().bytesPerToken();
             model.warmUp();
             List<Level> results = new ArrayList<>();
-            for (int conc : levels) results.add(measure(model, probe, conc, promptTokens, steps, seconds, weightBytes, err));
+            model.runtime().useKvCacheDtype(o.kvCacheDtype()); // before kvBytesPerToken() below
+            for (int conc : levels) results.add(measure(model, probe, conc, promptTokens, steps, seconds, weightBytes, o, err));
             if (o.json()) {
                 out.println(json(model, threads, weightBytes, results));
             } else {
-                out.printf(Locale.ROOT, "model %s, %d thread(s), %.2f GB of weights read per step, decode from position %d%n",
-                        model.id(), threads, weightBytes / 1e9, promptTokens);
+                out.printf(Locale.ROOT, "model %s, %d thread(s), %.2f GB of weights read per step, decode from position %d,"
+                        + " KV cache %s%n", model.id(), threads, weightBytes / 1e9, promptTokens,
+                        model.runtime().kvCacheDtype().label());
                 out.printf(Locale.ROOT, "%6s %10s %9s %10s %9s %10s %8s %8s %7s%n", "conc", "tokens/s", "ms/step",
                         "MB/step", "bw GB/s", "ceiling", "fraction", "kv waste", "samples");
                 for (Level l : results) {
@@ -84,13 +94,14 @@ public final class ModelBench {
      * and the moment the first one finishes, so prefill is excluded and the batch is full throughout.
      */
     private static Level measure(LoadedModel model, BandwidthProbe probe, int conc, int promptTokens, int steps,
-            double seconds, long weightBytes, PrintStream err) {
+            double seconds, long weightBytes, Options o, PrintStream err) {
         LlamaConfig c = model.checkpoint().config();
         long kvBytes = (long) conc * model.runtime().kvBytesPerToken()
                 * (promptTokens + steps / 2); // each sequence reads its cache at the average position of the run
         long bytesPerStep = weightBytes + kvBytes;
         List<Double> bw = new ArrayList<>(), stepMs = new ArrayList<>(), waste = new ArrayList<>();
-        EngineConfig cfg = new EngineConfig(16, 0, Math.max(conc, 1), Math.max(512, conc * promptTokens), false, conc);
+        EngineConfig cfg = new EngineConfig(16, o.kvCacheBytes(), Math.max(conc, 1), Math.max(512, conc * promptTokens),
+                false, conc).withKvCacheDtype(o.kvCacheDtype());
         try (EngineCore engine = new EngineCore(model, cfg)) {
             long end = System.nanoTime() + (long) (seconds * 1e9);
             int round = 0;

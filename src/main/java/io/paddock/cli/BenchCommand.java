@@ -9,6 +9,7 @@ import io.paddock.bench.PrometheusText;
 import io.paddock.bench.StreamingBench;
 import io.paddock.format.DType;
 import io.paddock.model.GptqSpec;
+import io.paddock.runtime.KvCacheDtype;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -57,7 +58,8 @@ public final class BenchCommand {
 
     static ModelBench.Options modelOptions(String[] argv) {
         CliArgs a = new CliArgs(argv, CliArgs.union(CliArgs.GPTQ_VALUED, Set.of("model", "threads", "tokens",
-                "prompt-tokens", "concurrency", "seconds", "bandwidth-mb", "runtime")), CliArgs.union(CliArgs.GPTQ_FLAGS, Set.of("json")));
+                "prompt-tokens", "concurrency", "seconds", "bandwidth-mb", "runtime", "kv-cache-dtype", "kv-cache-memory-mb")),
+                CliArgs.union(CliArgs.GPTQ_FLAGS, Set.of("json")));
         String dir = a.string("model", null);
         if (dir == null) throw new CliArgs.UsageException("bench needs --model DIR (or: bench matvec)");
         int threads = a.integer("threads", Runtime.getRuntime().availableProcessors());
@@ -76,7 +78,16 @@ public final class BenchCommand {
             throw new CliArgs.UsageException("--tokens, --prompt-tokens and --concurrency must be >= 1");
         }
         return new ModelBench.Options(dir, threads, steps, promptTokens, seconds, levels, a.gptqOverrides(),
-                a.string("runtime", "auto"), a.integer("bandwidth-mb", 512), a.flag("json"));
+                a.string("runtime", "auto"), a.integer("bandwidth-mb", 512), a.flag("json"), kvDtype(a),
+                (long) a.integer("kv-cache-memory-mb", 0) << 20);
+    }
+
+    private static KvCacheDtype kvDtype(CliArgs a) {
+        try {
+            return KvCacheDtype.parse(a.string("kv-cache-dtype", "auto"));
+        } catch (IllegalArgumentException e) {
+            throw new CliArgs.UsageException("--" + e.getMessage());
+        }
     }
 
     /** {@code bench lora}: base vs one adapter vs several adapters in one batch, side by side. */
