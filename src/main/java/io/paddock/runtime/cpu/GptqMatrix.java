@@ -30,7 +30,7 @@ import jdk.incubator.vector.FloatVector;
 public final class GptqMatrix implements AutoCloseable {
     static final int LANES = FloatVector.SPECIES_PREFERRED.length();
 
-    private final Arena arena;
+    private final Arena arena;    // owns the tiles, or null when they belong to a mapped prepared-weights file
     final GptqPieces pieces;
     final int in;                 // original input features
     final int out;
@@ -43,18 +43,17 @@ public final class GptqMatrix implements AutoCloseable {
     final MemorySegment tiles;    // (blocks, blockBytes) see the class comment
     final float[] bias;           // (out), or null
 
-    private GptqMatrix(Arena arena, GptqPieces pieces, int in, int out, int groups, int[] perm, int[] groupUnits,
-                       int[] groupUnitStart, long blockBytes, MemorySegment tiles, float[] bias) {
+    private GptqMatrix(Arena arena, Plan plan, MemorySegment tiles, float[] bias) {
         this.arena = arena;
-        this.pieces = pieces;
-        this.in = in;
-        this.out = out;
-        this.groups = groups;
-        this.blocks = Math.ceilDiv(out, LANES);
-        this.perm = perm;
-        this.groupUnits = groupUnits;
-        this.groupUnitStart = groupUnitStart;
-        this.blockBytes = blockBytes;
+        this.pieces = plan.pieces();
+        this.in = plan.in();
+        this.out = plan.out();
+        this.groups = plan.groups();
+        this.blocks = plan.blocks();
+        this.perm = plan.perm();
+        this.groupUnits = plan.groupUnits();
+        this.groupUnitStart = plan.groupUnitStart();
+        this.blockBytes = 4 * plan.blockInts();
         this.tiles = tiles;
         this.bias = bias;
     }
@@ -88,7 +87,27 @@ public final class GptqMatrix implements AutoCloseable {
         return perm.length / pieces.codes() * pieces.pieces();
     }
 
-    public static GptqMatrix prepare(GptqLinear l) {
+    /**
+     * What the layout of a layer depends on besides the codes: the padded input order and the group table. Cheap
+     * (one pass over {@code g_idx}); the prepared-weights cache recomputes it on every load rather than trusting a
+     * file for it.
+     *
+     * @param pos       (in) padded position of each original input
+     * @param blockInts ints in one block's stream
+     */
+    record Plan(GptqPieces pieces, int in, int out, int groups, int[] perm, int[] pos, int[] groupUnits,
+                int[] groupUnitStart, long blockInts) {
+        int blocks() {
+            return Math.ceilDiv(out, LANES);
+        }
+
+        /** Bytes of the whole tile stream (all blocks). */
+        long tileBytes() {
+            return 4L * blockInts * blocks();
+        }
+    }
+
+    static Plan plan(GptqLinear l) {
         int bits = l.spec().bits();
         GptqPieces pc = GptqPieces.of(bits);
         int in = l.inFeatures(), out = l.outFeatures();
@@ -115,11 +134,20 @@ public final class GptqMatrix implements AutoCloseable {
             perm[p] = i;
             pos[i] = p;
         }
+        long blockInts = (long) LANES * (groups + (long) groupUnitStart[groups] * pc.words());
+        return new Plan(pc, in, out, groups, perm, pos, groupUnits, groupUnitStart, blockInts);
+    }
 
+    /** The tile stream of {@code l} (see the class comment), (blocks, blockInts) ints, built on the heap. */
+    static int[] tiles(GptqLinear l, Plan plan) {
+        int bits = l.spec().bits();
+        GptqPieces pc = plan.pieces();
+        int in = plan.in(), out = plan.out(), groups = plan.groups();
+        int[] pos = plan.pos(), groupUnitStart = plan.groupUnitStart();
         int lanes = LANES;
-        int blocks = Math.ceilDiv(out, lanes);
-        long blockInts = (long) lanes * (groups + (long) groupUnitStart[groups] * pc.words());
-        int[] t = new int[Math.toIntExact(blockInts * blocks)];   // (blocks, blockInts), built on the heap first
+        int blocks = plan.blocks();
+        long blockInts = plan.blockInts();
+        int[] t = new int[Math.toIntExact(blockInts * blocks)];   // (blocks, blockInts)
         int[] groupBase = new int[groups];                         // int offset of each group's meta in a block
         for (int g = 0; g < groups; g++) groupBase[g] = lanes * (g + groupUnitStart[g] * pc.words());
 
@@ -159,16 +187,35 @@ public final class GptqMatrix implements AutoCloseable {
                 }
             }
         }
+        return t;
+    }
 
+    public static GptqMatrix prepare(GptqLinear l) {
+        Plan plan = plan(l);
+        int[] t = tiles(l, plan);
         Arena arena = Arena.ofShared();
         MemorySegment tiles = arena.allocate(4L * t.length, 64);
         MemorySegment.copy(t, 0, tiles, ValueLayout.JAVA_INT_UNALIGNED, 0, t.length);
-        float[] bias = null;
-        if (l.bias() != null) {
-            bias = new float[out];
-            for (int o = 0; o < out; o++) bias[o] = l.bias(o);
+        return new GptqMatrix(arena, plan, tiles, bias(l));
+    }
+
+    /**
+     * A matrix over tiles that live elsewhere (a mapped prepared-weights file): {@link #close()} leaves them alone,
+     * their owner unmaps them after the matrix is gone.
+     */
+    static GptqMatrix over(GptqLinear l, Plan plan, MemorySegment tiles) {
+        if (tiles.byteSize() != plan.tileBytes()) {
+            throw new IllegalArgumentException(l.name() + ": " + tiles.byteSize() + " tile bytes, the layout needs "
+                    + plan.tileBytes());
         }
-        return new GptqMatrix(arena, pc, in, out, groups, perm, groupUnits, groupUnitStart, 4 * blockInts, tiles, bias);
+        return new GptqMatrix(null, plan, tiles, bias(l));
+    }
+
+    private static float[] bias(GptqLinear l) {
+        if (l.bias() == null) return null;
+        float[] bias = new float[l.outFeatures()];
+        for (int o = 0; o < bias.length; o++) bias[o] = l.bias(o);
+        return bias;
     }
 
     private static void putShort(int[] t, int base, int index, short v) {
@@ -203,9 +250,9 @@ public final class GptqMatrix implements AutoCloseable {
         }
     }
 
-    /** Frees the tiles; the matrix must not be used afterwards. */
+    /** Frees the tiles it owns; the matrix must not be used afterwards. */
     @Override
     public void close() {
-        arena.close();
+        if (arena != null) arena.close();
     }
 }
