@@ -35,18 +35,26 @@ public final class CpuLlama implements ModelRuntime {
     private final RopeTable rope;
     private Workspace ws;
     private final Map<Linear, GptqMatrix> gptq = new IdentityHashMap<>(); // prepared once
+    private boolean closed;
+    private final PreparedCache.Prepared prepared; // owns the GPTQ tiles (a mapped file, or one arena per layer)
     /** LoRA slots: {@code slots[slot][layer][module]}, slot 0 (the bare base) always null. */
     private LoraWeights[][][] slots = new LoraWeights[1][][];
     private int maxRank;
     private KvCacheDtype kvDtype = KvCacheDtype.F16;
 
+    /** Prepares the GPTQ layers in memory (no prepared-weights cache). */
     public CpuLlama(LlamaWeights weights, Parallel parallel) {
+        this(weights, parallel, PreparedCache.OFF);
+    }
+
+    /** Prepares the GPTQ layers through {@code cache}: mapped from its file, or written to it on the first load. */
+    public CpuLlama(LlamaWeights weights, Parallel parallel, PreparedCache cache) {
         this.c = weights.config();
         this.w = weights;
         this.parallel = parallel;
         this.rope = RopeTable.create(c.headDim(), c.maxPositionEmbeddings(), c.ropeTheta());
         this.ws = new Workspace(0);
-        // GPTQ layers are repacked into the fused kernel's layout once, at load time, spread over the threads.
+        // GPTQ layers are repacked into the fused kernel's layout once, at load time (or mapped, already repacked).
         List<GptqLinear> todo = new ArrayList<>();
         for (LayerWeights l : weights.layers()) {
             for (Linear lin : List.of(l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down())) {
@@ -54,16 +62,8 @@ public final class CpuLlama implements ModelRuntime {
             }
         }
         if (weights.lmHead() instanceof GptqLinear g) todo.add(g);
-        GptqMatrix[] prepared = new GptqMatrix[todo.size()];
-        try {
-            parallel.forRange(todo.size(), 1, (from, to) -> {
-                for (int i = from; i < to; i++) prepared[i] = GptqMatrix.prepare(todo.get(i));
-            });
-        } catch (RuntimeException e) {
-            for (GptqMatrix m : prepared) if (m != null) m.close();
-            throw e;
-        }
-        for (int i = 0; i < prepared.length; i++) gptq.put(todo.get(i), prepared[i]);
+        this.prepared = cache.prepare(todo, parallel);
+        for (int i = 0; i < todo.size(); i++) gptq.put(todo.get(i), prepared.matrices()[i]);
     }
 
     @Override public LlamaConfig config() { return c; }
@@ -342,8 +342,10 @@ public final class CpuLlama implements ModelRuntime {
 
     @Override
     public void close() {
-        gptq.values().forEach(GptqMatrix::close);
+        if (closed) return;
+        closed = true;
         gptq.clear();
+        prepared.close();
     }
 
     /** Activation buffers for up to {@code rows} rows, reused across steps. */
