@@ -6,6 +6,7 @@ import io.paddock.engine.EngineObserver;
 import io.paddock.engine.GenerationService;
 import io.paddock.engine.LoraConfig;
 import io.paddock.engine.ModelRegistry;
+import io.paddock.hub.HubSettings;
 import io.paddock.loading.LoadedModel;
 import io.paddock.loading.ModelCatalog;
 import io.paddock.lora.PeftAdapters;
@@ -39,7 +40,8 @@ public class EngineConfiguration {
         try {
             for (String dir : dirs) {
                 LoadedModel model = ModelCatalog.open(dir, props.model().effectiveThreads(),
-                        props.model().gptq().overrides(), props.runtime(), System.err);
+                        props.model().gptq().overrides(), props.runtime(), System.err, HubSettings::fromEnvironment,
+                        props.model().preparedCache());
                 model.warmUp();
                 EngineObserver observer = metrics == null ? EngineObserver.NONE : metrics.observer(model.id());
                 GenerationService service = new GenerationService(model, config, observer,

@@ -80,8 +80,11 @@ public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine 
      *                first is the default; empty serves the embedded demo model
      * @param threads compute threads for the CPU runtime; 0 means one per available core
      * @param gptq    GPTQ settings for legacy checkpoints without quantize_config.json (override the files' own)
+     * @param preparedCache where the CPU runtime caches GPTQ layers repacked for its kernels (a directory, or
+     *                {@code off}); unset: {@code $PADDOCK_CACHE/prepared} (docs/model-loading.md)
      */
-    public record Model(List<String> path, @DefaultValue("0") int threads, @DefaultValue Gptq gptq) {
+    public record Model(List<String> path, @DefaultValue("0") int threads, @DefaultValue Gptq gptq,
+            String preparedCache) {
         public int effectiveThreads() {
             return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         }

@@ -1,6 +1,11 @@
 package io.paddock.loading;
 
+import io.paddock.model.LlamaCheckpoint;
+import io.paddock.model.LlamaWeights;
+import io.paddock.runtime.ModelRuntime;
 import io.paddock.runtime.cpu.CpuLlama;
+import io.paddock.runtime.cpu.Parallel;
+import io.paddock.runtime.cpu.PreparedCache;
 import io.paddock.runtime.cuda.CudaDevices;
 import io.paddock.runtime.cuda.CudaRuntime;
 
@@ -20,8 +25,22 @@ final class BackendOpener {
         }
     }
 
-    /** Opens the backend {@code selection} chose: {@link CudaRuntime} or {@link CpuLlama} on the model's pool. */
-    static LoadedModel.Backend backend(RuntimeSelection selection) {
-        return (weights, parallel) -> selection.useCuda() ? new CudaRuntime(weights) : new CpuLlama(weights, parallel);
+    /**
+     * Opens the backend {@code selection} chose: {@link CudaRuntime} or {@link CpuLlama} on the model's pool, the latter
+     * preparing GPTQ layers through {@code preparedCache}, fingerprinted by the checkpoint's weight files.
+     */
+    static LoadedModel.Backend backend(RuntimeSelection selection, PreparedCache preparedCache) {
+        return new LoadedModel.Backend() {
+            @Override
+            public ModelRuntime open(LlamaWeights weights, Parallel parallel) {
+                return selection.useCuda() ? new CudaRuntime(weights) : new CpuLlama(weights, parallel, preparedCache);
+            }
+
+            @Override
+            public ModelRuntime open(LlamaCheckpoint checkpoint, Parallel parallel) {
+                return selection.useCuda() ? new CudaRuntime(checkpoint.weights())
+                        : new CpuLlama(checkpoint.weights(), parallel, preparedCache.withSources(checkpoint.store().files()));
+            }
+        };
     }
 }

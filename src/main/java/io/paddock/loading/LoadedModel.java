@@ -7,13 +7,17 @@ import io.paddock.model.LlamaWeights;
 import io.paddock.runtime.ModelRuntime;
 import io.paddock.runtime.StepChunk;
 import io.paddock.runtime.cpu.Parallel;
+import io.paddock.runtime.cpu.PreparedCache;
 import io.paddock.tokenizer.Tokenizer;
 import io.paddock.tokenizer.TokenizerLoadException;
 import io.paddock.tokenizer.Tokenizers;
 import java.io.PrintStream;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -39,18 +43,45 @@ public record LoadedModel(String id, String description, LlamaCheckpoint checkpo
      */
     public static LoadedModel load(String id, String description, Path dir, int threads,
             GptqOverrides gptq, String runtimeMode, PrintStream log) {
+        return load(id, description, dir, threads, gptq, runtimeMode, log, PreparedCache.OFF);
+    }
+
+    /** As above, the CPU backend preparing GPTQ layers through {@code preparedCache}. */
+    public static LoadedModel load(String id, String description, Path dir, int threads,
+            GptqOverrides gptq, String runtimeMode, PrintStream log, PreparedCache preparedCache) {
+        long start = System.nanoTime();
         RuntimeSelection selection = BackendOpener.select(runtimeMode);
         int cpuThreads = selection.useCuda() ? 1 : threads;
-        LoadedModel m = load(id, description, dir, gptq, cpuThreads, BackendOpener.backend(selection));
+        LoadedModel m = load(id, description, dir, gptq, cpuThreads, BackendOpener.backend(selection, preparedCache));
+        long rss = residentBytes();
         log.println("model " + id + ": " + m.runtime().name() + " runtime"
-                + selection.reason().map(r -> " (" + r + ")").orElse(""));
+                + selection.reason().map(r -> " (" + r + ")").orElse("")
+                + String.format(Locale.ROOT, ", loaded in %.1f s", (System.nanoTime() - start) / 1e9)
+                + (rss > 0 ? String.format(Locale.ROOT, ", RSS %.2f GB", rss / 1e9) : ""));
         return m;
+    }
+
+    /** This process's resident set (VmRSS, mapped weight pages included), or -1 where /proc does not say. */
+    static long residentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux: no figure
+        }
+        return -1;
     }
 
     /** Opens a backend for a model's weights; {@code parallel} is the CPU worker pool the model owns. */
     @FunctionalInterface
     public interface Backend {
         ModelRuntime open(LlamaWeights weights, Parallel parallel);
+
+        /** Opens the backend for a whole checkpoint (whose files identify the weights, e.g. for a cache). */
+        default ModelRuntime open(LlamaCheckpoint checkpoint, Parallel parallel) {
+            return open(checkpoint.weights(), parallel);
+        }
     }
 
     /**
@@ -78,7 +109,7 @@ public record LoadedModel(String id, String description, LlamaCheckpoint checkpo
             Parallel parallel = new Parallel(threads);
             ModelRuntime runtime;
             try {
-                runtime = backend.open(checkpoint.weights(), parallel);
+                runtime = backend.open(checkpoint, parallel);
             } catch (RuntimeException e) {
                 parallel.close();
                 throw e;

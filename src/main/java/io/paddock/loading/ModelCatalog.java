@@ -6,6 +6,7 @@ import io.paddock.hub.HubSettings;
 import io.paddock.hub.PullProgress;
 import io.paddock.model.DemoModel;
 import io.paddock.model.GptqOverrides;
+import io.paddock.runtime.cpu.PreparedCache;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.function.Supplier;
@@ -22,6 +23,23 @@ public final class ModelCatalog {
         String env = System.getenv("PADDOCK_CACHE");
         if (env != null && !env.isBlank()) return Path.of(env);
         return Path.of(System.getProperty("java.io.tmpdir"), "paddock-cache");
+    }
+
+    /** The setting naming the prepared-weights cache: a directory, or {@code off}. */
+    public static final String PREPARED_CACHE_PROPERTY = "paddock.model.prepared-cache";
+
+    /**
+     * The prepared-weights cache for {@code setting} (a directory or {@code off}); blank means the Java system property
+     * {@value #PREPARED_CACHE_PROPERTY}, else the {@code PADDOCK_PREPARED_CACHE} environment variable, else
+     * {@code <cache root>/prepared}.
+     */
+    public static PreparedCache preparedCache(String setting, PrintStream log) {
+        String s = setting;
+        if (s == null || s.isBlank()) s = System.getProperty(PREPARED_CACHE_PROPERTY);
+        if (s == null || s.isBlank()) s = System.getenv("PADDOCK_PREPARED_CACHE");
+        if (s == null || s.isBlank()) return PreparedCache.at(cacheRoot().resolve("prepared"), log);
+        if (s.trim().equalsIgnoreCase("off")) return PreparedCache.OFF;
+        return PreparedCache.at(Path.of(s.trim()), log);
     }
 
     /**
@@ -48,21 +66,28 @@ public final class ModelCatalog {
      */
     public static LoadedModel open(String modelDir, int threads, GptqOverrides gptq, String runtimeMode, PrintStream log,
             Supplier<HubSettings> hub) {
+        return open(modelDir, threads, gptq, runtimeMode, log, hub, null);
+    }
+
+    /** As above, with the prepared-weights cache setting ({@link #preparedCache}; null: the default). */
+    public static LoadedModel open(String modelDir, int threads, GptqOverrides gptq, String runtimeMode, PrintStream log,
+            Supplier<HubSettings> hub, String preparedCache) {
+        PreparedCache cache = preparedCache(preparedCache, log);
         if (HubRef.isHubModel(modelDir)) {
             HubRef ref = HubRef.parse(modelDir);
             Path snapshot = new HubPuller(hub.get(), PullProgress.forStream(log, PullProgress.onTerminal())).resolve(ref);
             log.println(ref + ": " + snapshot);
             return LoadedModel.load(ref.toString(), "LLaMA-family model " + ref + " from the Hugging Face hub cache ("
-                    + snapshot.getFileName() + ")", snapshot, threads, gptq, runtimeMode, log);
+                    + snapshot.getFileName() + ")", snapshot, threads, gptq, runtimeMode, log, cache);
         }
         if (modelDir == null || modelDir.isBlank()) {
             log.println("no model configured: serving the embedded demo model (random weights, meaningless"
                     + " output); use --model DIR to serve a real model");
             Path dir = DemoModel.materialize(cacheRoot());
-            return LoadedModel.load(DemoModel.ID, DemoModel.DESCRIPTION, dir, threads, GptqOverrides.NONE, runtimeMode, log);
+            return LoadedModel.load(DemoModel.ID, DemoModel.DESCRIPTION, dir, threads, GptqOverrides.NONE, runtimeMode, log, cache);
         }
         Path dir = Path.of(modelDir).toAbsolutePath().normalize();
         String id = dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
-        return LoadedModel.load(id, "LLaMA-family model loaded from " + dir, dir, threads, gptq, runtimeMode, log);
+        return LoadedModel.load(id, "LLaMA-family model loaded from " + dir, dir, threads, gptq, runtimeMode, log, cache);
     }
 }
