@@ -209,12 +209,13 @@ class PreparedCacheTests {
                 warm = run(llama, prompt);
                 llama.close(); // twice: harmless
             }
-            // same tiles (asserted byte for byte above); the JIT may order float reductions differently between runs
+            // Same tiles (asserted byte for byte above); the JIT may order float reductions differently from one run
+            // to the next, and the f16 KV cache rounds what differs, so not bit for bit.
             float max = 0;
             for (float v : memory) max = Math.max(max, Math.abs(v));
             for (int i = 0; i < memory.length; i++) {
-                assertThat(Math.abs(cold[i] - memory[i])).as("cold, logit %d", i).isLessThanOrEqualTo(1e-5f * (1 + max));
-                assertThat(Math.abs(warm[i] - memory[i])).as("warm, logit %d", i).isLessThanOrEqualTo(1e-5f * (1 + max));
+                assertThat(Math.abs(cold[i] - memory[i])).as("cold, logit %d", i).isLessThanOrEqualTo(1e-3f * (1 + max));
+                assertThat(Math.abs(warm[i] - memory[i])).as("warm, logit %d", i).isLessThanOrEqualTo(1e-3f * (1 + max));
             }
         }
     }
