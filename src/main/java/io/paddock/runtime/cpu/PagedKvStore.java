@@ -37,7 +37,9 @@ public final class PagedKvStore implements KvStore {
     }
 
     /**
-     * Allocates {@code 2 · layers · numBlocks · blockSize · kvDim} elements of {@code dtype} (zeroed). Throws
+     * Allocates {@code 2 · layers · numBlocks · blockSize · kvDim} elements of {@code dtype}, zeroed; on Linux the
+     * pages come from the OS as blocks are first written ({@link AnonymousMemory}), so neither start-up time nor
+     * resident memory pays for blocks not yet used. Throws
      * {@link IllegalStateException}, with the arithmetic, where the memory cannot be had.
      */
     public PagedKvStore(int layers, int numBlocks, int blockSize, int kvDim, KvCacheDtype dtype) {
@@ -53,7 +55,7 @@ public final class PagedKvStore implements KvStore {
         this.keys = new MemorySegment[layers];
         this.values = new MemorySegment[layers];
         try {
-            MemorySegment all = arena.allocate(Math.max(1, bytes), 64);
+            MemorySegment all = AnonymousMemory.allocate(arena, Math.max(1, bytes));
             for (int l = 0; l < layers; l++) {
                 keys[l] = all.asSlice(2L * l * layerBytes, layerBytes);
                 values[l] = all.asSlice((2L * l + 1) * layerBytes, layerBytes);
