@@ -22,6 +22,10 @@ public final class GptqMatMul {
         if (batch == 0 || out == 0) return;
         Objects.checkFromIndexSize(xOff, Math.multiplyExact(batch, in), x.length);
         Objects.checkFromIndexSize(yOff, Math.multiplyExact(batch, out), y.length);
+        if (GptqInt8.use(w, batch)) {   // several rows: int8 activations, integer dot products (GptqInt8)
+            GptqInt8.matmul(p, w, x, xOff, y, yOff, batch);
+            return;
+        }
         int pt = w.pieceCount();
         float[] xs = new float[Math.multiplyExact(batch, pt)];   // (batch, pieces)
         float[] sx = new float[batch * w.groups];                 // (batch, groups)
