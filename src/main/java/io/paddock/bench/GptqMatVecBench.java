@@ -6,6 +6,7 @@ import io.paddock.format.Tensor;
 import io.paddock.format.TensorInfo;
 import io.paddock.model.GptqLinear;
 import io.paddock.model.GptqSpec;
+import io.paddock.runtime.cpu.GptqInt8;
 import io.paddock.runtime.cpu.GptqMatMul;
 import io.paddock.runtime.cpu.GptqMatrix;
 import io.paddock.runtime.cpu.Parallel;
@@ -56,12 +57,30 @@ public final class GptqMatVecBench {
      * @param bandwidthBytes size of the bandwidth probe's buffer
      */
     public record Options(int threads, double seconds, List<Integer> batches, List<Variant> variants, List<int[]> shapes,
-                          long bandwidthBytes) {
+                          long bandwidthBytes, List<String> int8) {
         public Options {
             batches = List.copyOf(batches);
             variants = List.copyOf(variants);
             shapes = List.copyOf(shapes);
+            int8 = int8.stream().map(GptqMatVecBench::int8Mode).toList();
+            if (int8.isEmpty()) throw new IllegalArgumentException("int8 needs at least one mode");
         }
+
+        /** The start-up int8 mode only. */
+        public Options(int threads, double seconds, List<Integer> batches, List<Variant> variants, List<int[]> shapes,
+                       long bandwidthBytes) {
+            this(threads, seconds, batches, variants, shapes, bandwidthBytes, List.of(defaultInt8()));
+        }
+    }
+
+    /** An int8 mode name (auto, native, java, off), checked and lower-cased; IllegalArgumentException otherwise. */
+    public static String int8Mode(String s) {
+        return GptqInt8.parseMode(s).name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The int8 mode in effect (auto resolved at start-up to native or off). */
+    public static String defaultInt8() {
+        return GptqInt8.mode().name().toLowerCase(Locale.ROOT);
     }
 
     /** Medians of one (variant, shape, batch) measurement. */
@@ -78,42 +97,60 @@ public final class GptqMatVecBench {
         BandwidthProbe probe = new BandwidthProbe(p, o.bandwidthBytes());
         out.printf(Locale.ROOT, "gptq-matvec bench: %d thread(s), %s, bandwidth buffer %d MB, %.1f s per point%n",
                 o.threads(), S, o.bandwidthBytes() >> 20, o.seconds());
-        out.printf(Locale.ROOT, "%-9s %-11s %5s %8s %8s %8s %8s %8s %7s %9s %6s%n", "variant", "out x in", "batch",
+        out.printf(Locale.ROOT, "int8 modes compared (interleaved per sample): %s; threshold and kernel: %s%n", o.int8(),
+                GptqInt8.describe());
+        out.printf(Locale.ROOT, "%-14s %-11s %5s %8s %8s %8s %8s %8s %7s %9s %6s%n", "variant", "out x in", "batch",
                 "MB", "stored", "ms", "GB/s", "bw GB/s", "ratio", "tok/s", "pairs");
         SplittableRandom rnd = new SplittableRandom(42);
         Map<String, Result> results = new LinkedHashMap<>();
-        for (Variant v : o.variants()) {
-            for (int[] shape : o.shapes()) {
-                GptqLinear l = randomLayer(arena, rnd, v, shape[0], shape[1]);
-                try (GptqMatrix m = GptqMatrix.prepare(l)) {
-                    for (int batch : o.batches()) {
-                        Result r = point(o, p, m, l, batch, rnd, probe);
-                        results.put(key(v, shape, batch), r);
-                        out.printf(Locale.ROOT, "%-9s %-11s %5d %8.1f %8.1f %8.3f %8.1f %8.1f %6.0f%% %9.0f %6d%n", v.name(),
-                                shape[0] + "x" + shape[1], batch, r.kernelBytes() / 1e6, r.storedBytes() / 1e6, r.ms(),
-                                r.gbs(), r.bwGbs(), 100 * r.ratio(), batch * 1000 / r.ms(), r.pairs());
+        GptqInt8.Mode before = GptqInt8.mode();
+        try {
+            for (Variant v : o.variants()) {
+                for (int[] shape : o.shapes()) {
+                    GptqLinear l = randomLayer(arena, rnd, v, shape[0], shape[1]);
+                    try (GptqMatrix m = GptqMatrix.prepare(l)) {
+                        for (int batch : o.batches()) {
+                            List<Result> rs = point(o, p, m, l, batch, rnd, probe);
+                            for (int k = 0; k < rs.size(); k++) {
+                                Result r = rs.get(k);
+                                String name = label(v, o.int8().get(k), o.int8().size());
+                                results.put(key(name, shape, batch), r);
+                                out.printf(Locale.ROOT, "%-14s %-11s %5d %8.1f %8.1f %8.3f %8.1f %8.1f %6.0f%% %9.0f %6d%n",
+                                        name, shape[0] + "x" + shape[1], batch, r.kernelBytes() / 1e6, r.storedBytes() / 1e6,
+                                        r.ms(), r.gbs(), r.bwGbs(), 100 * r.ratio(), batch * 1000 / r.ms(), r.pairs());
+                            }
+                        }
                     }
                 }
             }
+        } finally {
+            GptqInt8.configure(before, GptqInt8.minBatch());
         }
         summary(o, results, out);
         probe.close();
     }
 
-    private static String key(Variant v, int[] shape, int batch) {
-        return v.name() + " " + shape[0] + "x" + shape[1] + " " + batch;
+    private static String key(String name, int[] shape, int batch) {
+        return name + " " + shape[0] + "x" + shape[1] + " " + batch;
+    }
+
+    /** The variant's name, with the int8 mode appended when several are compared (4g128act/off, 4g128act/native). */
+    private static String label(Variant v, String mode, int modes) {
+        return modes == 1 ? v.name() : v.name() + "/" + mode;
     }
 
     /** The 7B decode step per variant and batch, where all three LLaMA-7B shapes were measured. */
     private static void summary(Options o, Map<String, Result> results, PrintStream out) {
         int[][] step = {{4096, 4096, 4}, {11008, 4096, 2}, {4096, 11008, 1}};   // out, in, count per layer
         boolean header = false;
-        for (Variant v : o.variants()) {
+        List<String> names = new ArrayList<>();
+        for (Variant v : o.variants()) for (String md : o.int8()) names.add(label(v, md, o.int8().size()));
+        for (String name : names) {
             for (int batch : o.batches()) {
                 double ms = 0, bytes = 0, stored = 0, bwTime = 0;
                 boolean all = true;
                 for (int[] s : step) {
-                    Result r = results.get(key(v, s, batch));
+                    Result r = results.get(key(name, s, batch));
                     if (r == null) {
                         all = false;
                         break;
@@ -127,11 +164,11 @@ public final class GptqMatVecBench {
                 if (!header) {
                     out.println();
                     out.println("LLaMA-7B decode step (32 layers x q,k,v,o,gate,up,down; lm_head not included):");
-                    out.printf(Locale.ROOT, "%-9s %5s %9s %9s %9s %10s %9s%n", "variant", "batch", "GB read", "ms",
+                    out.printf(Locale.ROOT, "%-14s %5s %9s %9s %9s %10s %9s%n", "variant", "batch", "GB read", "ms",
                             "tok/s", "of bw ceil", "ceil ms");
                     header = true;
                 }
-                out.printf(Locale.ROOT, "%-9s %5d %9.2f %9.1f %9.1f %9.0f%% %9.1f%n", v.name(), batch, bytes / 1e9, ms,
+                out.printf(Locale.ROOT, "%-14s %5d %9.2f %9.1f %9.1f %9.0f%% %9.1f%n", name, batch, bytes / 1e9, ms,
                         batch * 1000 / ms, 100 * bwTime / ms, bwTime);
                 if (stored == 0) out.print("");
             }
@@ -146,30 +183,49 @@ public final class GptqMatVecBench {
         }
     }
 
-    private static Result point(Options o, Parallel p, GptqMatrix m, GptqLinear l, int batch, SplittableRandom rnd,
-                                BandwidthProbe probe) {
+    /** One result per int8 mode of {@code o}, the modes' calls interleaved after each bandwidth sample. */
+    private static List<Result> point(Options o, Parallel p, GptqMatrix m, GptqLinear l, int batch, SplittableRandom rnd,
+                                      BandwidthProbe probe) {
         float[] x = new float[batch * m.cols()];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextDouble(-1, 1);
         float[] y = new float[batch * m.rows()];
+        int modes = o.int8().size(), min = GptqInt8.minBatch();
         // Warm up until C2 has compiled the kernels: before that the Vector API runs boxed, so count calls too.
-        long warmEnd = System.nanoTime() + 500_000_000L;
-        for (int i = 0; i < 100 || System.nanoTime() < warmEnd; i++) GptqMatMul.matmul(p, m, x, 0, y, 0, batch);
+        for (String md : o.int8()) {
+            GptqInt8.configure(GptqInt8.parseMode(md), min);
+            long warmEnd = System.nanoTime() + 500_000_000L;
+            for (int i = 0; i < 100 || System.nanoTime() < warmEnd; i++) GptqMatMul.matmul(p, m, x, 0, y, 0, batch);
+        }
         for (int i = 0; i < 5; i++) probe.measureGbs();
-        List<Double> bw = new ArrayList<>(), mv = new ArrayList<>(), ratio = new ArrayList<>(), ms = new ArrayList<>();
-        long end = System.nanoTime() + (long) (o.seconds() * 1e9);
-        while (System.nanoTime() < end || bw.size() < 5) {
+        List<List<Double>> bw = new ArrayList<>(), mv = new ArrayList<>(), ratio = new ArrayList<>(), ms = new ArrayList<>();
+        for (int k = 0; k < modes; k++) {
+            bw.add(new ArrayList<>());
+            mv.add(new ArrayList<>());
+            ratio.add(new ArrayList<>());
+            ms.add(new ArrayList<>());
+        }
+        long end = System.nanoTime() + (long) (o.seconds() * 1e9 * modes);
+        while (System.nanoTime() < end || bw.getFirst().size() < 5) {
             double bwGbs = probe.measureGbs();
-            long t1 = System.nanoTime();
-            GptqMatMul.matmul(p, m, x, 0, y, 0, batch);
-            long t2 = System.nanoTime();
-            double gbs = m.bytes() / (double) (t2 - t1);
-            bw.add(bwGbs);
-            mv.add(gbs);
-            ratio.add(gbs / bwGbs);
-            ms.add((t2 - t1) / 1e6);
+            for (int k = 0; k < modes; k++) {
+                GptqInt8.configure(GptqInt8.parseMode(o.int8().get(k)), min);
+                long t1 = System.nanoTime();
+                GptqMatMul.matmul(p, m, x, 0, y, 0, batch);
+                long t2 = System.nanoTime();
+                double gbs = m.bytes() / (double) (t2 - t1);
+                bw.get(k).add(bwGbs);
+                mv.get(k).add(gbs);
+                ratio.get(k).add(gbs / bwGbs);
+                ms.get(k).add((t2 - t1) / 1e6);
+            }
         }
         if (y[0] == 12345.678f) System.out.print("");   // keeps y observable
-        return new Result(Stats.median(ms), Stats.median(mv), Stats.median(bw), Stats.median(ratio), m.bytes(), l.weightBytes(), bw.size());
+        List<Result> rs = new ArrayList<>();
+        for (int k = 0; k < modes; k++) {
+            rs.add(new Result(Stats.median(ms.get(k)), Stats.median(mv.get(k)), Stats.median(bw.get(k)),
+                    Stats.median(ratio.get(k)), m.bytes(), l.weightBytes(), bw.get(k).size()));
+        }
+        return rs;
     }
 
     /**

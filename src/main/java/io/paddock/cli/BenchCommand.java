@@ -181,7 +181,7 @@ public final class BenchCommand {
     /** {@code bench gptq-matvec} options; every mistake a {@link CliArgs.UsageException} that ends with the usage. */
     static GptqMatVecBench.Options gptqMatvecOptions(String[] argv) {
         return withUsage(Usage.BENCH_GPTQ_MATVEC, () -> {
-            CliArgs a = new CliArgs(argv, Set.of("threads", "seconds", "batches", "variants", "shapes", "bandwidth-mb"),
+            CliArgs a = new CliArgs(argv, Set.of("threads", "seconds", "batches", "variants", "shapes", "bandwidth-mb", "int8"),
                     Set.of());
             noPositional(a);
             int threads = positive(a, "threads", Runtime.getRuntime().availableProcessors());
@@ -199,7 +199,14 @@ public final class BenchCommand {
                     BenchCommand::variant);
             List<int[]> shapes = list(a, "shapes", "11008x4096,4096x11008,4096x4096", BenchCommand::shape);
             long bandwidthMb = positiveLong(a, "bandwidth-mb", 512L);
-            return new GptqMatVecBench.Options(threads, seconds, batches, variants, shapes, bandwidthMb << 20);
+            List<String> int8 = list(a, "int8", GptqMatVecBench.defaultInt8(), m -> {
+                try {
+                    return GptqMatVecBench.int8Mode(m);
+                } catch (IllegalArgumentException e) {
+                    throw new CliArgs.UsageException("--int8: " + e.getMessage());
+                }
+            });
+            return new GptqMatVecBench.Options(threads, seconds, batches, variants, shapes, bandwidthMb << 20, int8);
         });
     }
 

@@ -78,10 +78,13 @@ public final class Usage {
     static final String BENCH_GPTQ_MATVEC = """
             usage: paddock bench gptq-matvec [--threads N] [--seconds S] [--batches 1,4,16]
                                              [--variants 4g128act,4g128,...] [--shapes 11008x4096,...] [--bandwidth-mb M]
+                                             [--int8 off,native]
               fused GPTQ matvec on LLaMA-7B layer shapes against read bandwidth measured in the same run.
               a variant is bits (2, 3, 4, 8), "g" and a group size (or -1), optional "act": e.g. 4g128act, 8g-1.
               defaults: all cores, 1 s per point, batches 1,4,16, variants 4g128act,4g128,3g128act,2g128,8g128,
-              shapes 11008x4096,4096x11008,4096x4096 (out x in), a 512 MB bandwidth buffer
+              shapes 11008x4096,4096x11008,4096x4096 (out x in), a 512 MB bandwidth buffer.
+              --int8 times each listed mode of the int8 path (auto, native, java, off) side by side, interleaved;
+              default the start-up mode (-Dpaddock.cpu.int8, auto)
             """;
 
     /** Every command, as {@code paddock --help} prints it. */

@@ -53,7 +53,8 @@ public final class GptqInt8 {
 
     private GptqInt8() {}
 
-    static Mode parseMode(String s) {
+    /** auto, native, java or off (any case); IllegalArgumentException otherwise. */
+    public static Mode parseMode(String s) {
         try {
             return Mode.valueOf(s.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
@@ -62,10 +63,10 @@ public final class GptqInt8 {
     }
 
     /**
-     * Sets the mode and threshold (start-up and tests). {@code NATIVE} throws where the native kernel cannot run;
+     * Sets the mode and threshold (start-up, benchmarks and tests; calls in flight finish on the old setting). {@code NATIVE} throws where the native kernel cannot run;
      * {@code AUTO} quietly becomes {@code OFF} there.
      */
-    static synchronized void configure(Mode m, int min) {
+    public static synchronized void configure(Mode m, int min) {
         if (min < 1) throw new IllegalArgumentException("min batch must be >= 1, got " + min);
         int lv = 0;
         if (m == Mode.AUTO || m == Mode.NATIVE) {
@@ -104,6 +105,11 @@ public final class GptqInt8 {
             case JAVA -> "int8 scalar Java twin for batch >= " + minBatch;
             default -> "int8 off (fp32 kernels)" + (GptqInt8Native.available() ? "" : ": " + GptqInt8Native.unavailableReason());
         };
+    }
+
+    /** The fewest rows a call needs to take the int8 path. */
+    public static int minBatch() {
+        return minBatch;
     }
 
     /** Whether a call of {@code batch} rows on {@code w} takes the int8 path. */
