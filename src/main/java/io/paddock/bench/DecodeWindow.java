@@ -22,6 +22,7 @@ public final class DecodeWindow implements EngineListener {
     private int startedCount;
     private long tokensInWindow;
     private long windowStart, windowEnd;
+    private final long created = System.nanoTime();
     private double wasteSum;
     private int wasteSamples;
     private volatile RuntimeException failure;
@@ -83,6 +84,11 @@ public final class DecodeWindow implements EngineListener {
     }
 
     /** Milliseconds per decode step: each step gives every stream one token. */
+    /** Seconds from this window's creation (just before the requests are submitted) to every stream's first token. */
+    public synchronized double secondsToAllFirstTokens() {
+        return windowStart == 0 ? Double.NaN : (windowStart - created) / 1e9;
+    }
+
     public synchronized double msPerStep() {
         double steps = Math.max(1, tokensInWindow / (double) streams);
         return (windowEnd - windowStart) / 1e6 / steps;

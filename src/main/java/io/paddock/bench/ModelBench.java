@@ -11,6 +11,7 @@ import io.paddock.loading.ModelCatalog;
 import io.paddock.model.GptqOverrides;
 import io.paddock.model.LlamaConfig;
 import io.paddock.sampling.SamplingParams;
+import io.paddock.runtime.cpu.GptqInt8;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,7 +30,8 @@ public final class ModelBench {
     private ModelBench() {}
 
     record Level(int concurrency, double tokensPerSecond, double msPerStep, long bytesPerStep,
-            double bandwidthGbs, double ceilingTokensPerSecond, double fraction, int samples, double kvWaste) {}
+            double bandwidthGbs, double ceilingTokensPerSecond, double fraction, int samples, double kvWaste,
+            double prefillTokensPerSecond) {}
 
     /**
      * What to measure, as {@code cli.BenchCommand} parses it.
@@ -76,12 +78,14 @@ public final class ModelBench {
                 out.printf(Locale.ROOT, "model %s, %d thread(s), %.2f GB of weights read per step, decode from position %d,"
                         + " KV cache %s%n", model.id(), threads, weightBytes / 1e9, promptTokens,
                         model.runtime().kvCacheDtype().label());
-                out.printf(Locale.ROOT, "%6s %10s %9s %10s %9s %10s %8s %8s %7s%n", "conc", "tokens/s", "ms/step",
-                        "MB/step", "bw GB/s", "ceiling", "fraction", "kv waste", "samples");
+                out.println("GPTQ on the CPU: " + GptqInt8.describe());
+                out.printf(Locale.ROOT, "%6s %10s %9s %10s %9s %10s %8s %8s %7s %9s%n", "conc", "tokens/s", "ms/step",
+                        "MB/step", "bw GB/s", "ceiling", "fraction", "kv waste", "samples", "prefill/s");
                 for (Level l : results) {
-                    out.printf(Locale.ROOT, "%6d %10.2f %9.2f %10.1f %9.1f %10.2f %7.0f%% %7.1f%% %7d%n", l.concurrency(),
+                    out.printf(Locale.ROOT, "%6d %10.2f %9.2f %10.1f %9.1f %10.2f %7.0f%% %7.1f%% %7d %9.1f%n", l.concurrency(),
                             l.tokensPerSecond(), l.msPerStep(), l.bytesPerStep() / 1e6, l.bandwidthGbs(),
-                            l.ceilingTokensPerSecond(), 100 * l.fraction(), 100 * l.kvWaste(), l.samples());
+                            l.ceilingTokensPerSecond(), 100 * l.fraction(), 100 * l.kvWaste(), l.samples(),
+                            l.prefillTokensPerSecond());
                 }
             }
         }
@@ -99,7 +103,7 @@ public final class ModelBench {
         long kvBytes = (long) conc * model.runtime().kvBytesPerToken()
                 * (promptTokens + steps / 2); // each sequence reads its cache at the average position of the run
         long bytesPerStep = weightBytes + kvBytes;
-        List<Double> bw = new ArrayList<>(), stepMs = new ArrayList<>(), waste = new ArrayList<>();
+        List<Double> bw = new ArrayList<>(), stepMs = new ArrayList<>(), waste = new ArrayList<>(), prefill = new ArrayList<>();
         EngineConfig cfg = new EngineConfig(16, o.kvCacheBytes(), Math.max(conc, 1), Math.max(512, conc * promptTokens),
                 false, conc).withKvCacheDtype(o.kvCacheDtype());
         try (EngineCore engine = new EngineCore(model, cfg)) {
@@ -116,6 +120,7 @@ public final class ModelBench {
                 r.await();
                 stepMs.add(r.msPerStep());
                 waste.add(r.kvWaste());
+                prefill.add(conc * promptTokens / r.secondsToAllFirstTokens());
                 round++;
                 if (r.msPerStep() * steps > 1000) { // progress for big models only
                     err.printf(Locale.ROOT, "  concurrency %d: %.2f ms/step, bandwidth %.1f GB/s%n", conc, stepMs.getLast(), bw.getLast());
@@ -126,7 +131,8 @@ public final class ModelBench {
         double tps = conc * 1000.0 / ms;
         // The ceiling counts the weights once per step, as a batched step reads them once for all sequences.
         double ceiling = conc * gbs * 1e9 / bytesPerStep;
-        return new Level(conc, tps, ms, bytesPerStep, gbs, ceiling, tps / ceiling, stepMs.size(), Stats.median(waste));
+        return new Level(conc, tps, ms, bytesPerStep, gbs, ceiling, tps / ceiling, stepMs.size(), Stats.median(waste),
+                Stats.median(prefill));
     }
 
     private static String json(LoadedModel model, int threads, long weightBytes, List<Level> levels) {
@@ -151,6 +157,7 @@ public final class ModelBench {
             m.put("ceiling_tokens_per_second", l.ceilingTokensPerSecond());
             m.put("fraction", l.fraction());
             m.put("kv_waste", l.kvWaste());
+            m.put("prefill_tokens_per_second", l.prefillTokensPerSecond());
             lv.add(m);
         }
         o.put("levels", lv);
