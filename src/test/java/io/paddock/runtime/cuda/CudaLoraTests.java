@@ -209,7 +209,7 @@ class CudaLoraTests {
     }
 
     private static float[][] cpu(LlamaWeights w, Parallel p, int[] prompt, int next) {
-        try (CpuLlama cpu = new CpuLlama(w, p)) {
+        try (CpuLlama cpu = CudaTesting.cpuReference(w, p)) {
             var kv = cpu.newKvStore(2, BLOCK);
             float[] a = cpu.forward(kv, List.of(new StepChunk(new int[] {0, 1}, prompt, 0, true)))[0];
             float[] b = cpu.forward(kv, List.of(new StepChunk(new int[] {0, 1}, new int[] {next}, prompt.length, true)))[0];

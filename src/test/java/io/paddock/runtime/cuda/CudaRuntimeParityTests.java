@@ -32,7 +32,7 @@ class CudaRuntimeParityTests {
         Path dir = SharedModels.require(model);
         try (LlamaCheckpoint ckpt = LlamaCheckpoint.open(dir, CudaTesting.overrides(model));
              Parallel p = new Parallel(2);
-             CpuLlama cpu = new CpuLlama(ckpt.weights(), p);
+             CpuLlama cpu = CudaTesting.cpuReference(ckpt.weights(), p);
              CudaRuntime gpu = CudaTesting.runtime(ckpt.weights())) {
             float[] ref = cpu.forward(cpu.newKvStore(2, 16), List.of(new StepChunk(new int[] {0, 1}, PROMPT, 0, true)))[0];
             float[] got;
@@ -53,7 +53,7 @@ class CudaRuntimeParityTests {
         Path dir = SharedModels.require(model);
         try (LlamaCheckpoint ckpt = LlamaCheckpoint.open(dir, CudaTesting.overrides(model));
              Parallel p = new Parallel(2);
-             CpuLlama cpu = new CpuLlama(ckpt.weights(), p);
+             CpuLlama cpu = CudaTesting.cpuReference(ckpt.weights(), p);
              CudaRuntime gpu = CudaTesting.runtime(ckpt.weights())) {
             int[] prompt = {1, 403, 407, 261};
             assertThat(CudaTesting.greedy(gpu, prompt, 64, 16)).containsExactly(CudaTesting.greedy(cpu, prompt, 64, 16));

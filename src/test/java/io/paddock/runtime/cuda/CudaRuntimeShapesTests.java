@@ -40,7 +40,7 @@ class CudaRuntimeShapesTests {
         static Pair open(Path dir) {
             LlamaCheckpoint ckpt = LlamaCheckpoint.open(dir, GptqOverrides.NONE);
             Parallel p = new Parallel(2);
-            return new Pair(ckpt, p, new CpuLlama(ckpt.weights(), p), CudaTesting.runtime(ckpt.weights()));
+            return new Pair(ckpt, p, CudaTesting.cpuReference(ckpt.weights(), p), CudaTesting.runtime(ckpt.weights()));
         }
 
         @Override

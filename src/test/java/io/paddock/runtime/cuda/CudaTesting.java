@@ -105,4 +105,15 @@ final class CudaTesting {
         }
         return out;
     }
+
+    /**
+     * The CPU runtime the GPU is compared with: its KV cache in fp32 like the CUDA runtime's (the CPU's own default,
+     * f16, rounds keys and values and would hide GPU differences in, or add its own to, the comparison).
+     */
+    static io.paddock.runtime.cpu.CpuLlama cpuReference(io.paddock.model.LlamaWeights w,
+            io.paddock.runtime.cpu.Parallel p) {
+        var cpu = new io.paddock.runtime.cpu.CpuLlama(w, p);
+        cpu.useKvCacheDtype(io.paddock.runtime.KvCacheDtype.F32);
+        return cpu;
+    }
 }
