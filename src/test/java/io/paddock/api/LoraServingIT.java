@@ -66,6 +66,8 @@ class LoraServingIT {
     static void models(DynamicPropertyRegistry r) {
         r.add("paddock.model.path", () -> SharedModels.root().resolve(BASE).toString());
         r.add("paddock.lora.adapters", () -> "all=" + SharedModels.root().resolve("stories260K-lora-all"));
+        // fp32 KV here and in direct(): the server's text is compared with a separate engine's, token for token
+        r.add("paddock.engine.kv-cache-dtype", () -> "f32");
     }
 
     private HttpResponse<String> post(String path, String key, String body) throws Exception {
@@ -99,7 +101,8 @@ class LoraServingIT {
         LoadedModel model = LoadedModel.load(BASE, "", base, 1);
         AdapterRegistry adapters = new AdapterRegistry(LoraConfig.defaults(),
                 (name, d) -> PeftAdapters.load(d, name, model.checkpoint().config()));
-        try (GenerationService s = new GenerationService(model, EngineConfig.defaults(), EngineObserver.NONE,
+        try (GenerationService s = new GenerationService(model,
+                EngineConfig.defaults().withKvCacheDtype(io.paddock.runtime.KvCacheDtype.F32), EngineObserver.NONE,
                 adapters)) {
             if (adapter != null) adapters.add(adapter, dir);
             int[] prompt = model.encodePrompt(PROMPT);

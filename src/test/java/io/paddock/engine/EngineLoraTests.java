@@ -10,6 +10,7 @@ import io.paddock.model.DemoModel;
 import io.paddock.model.GptqOverrides;
 import io.paddock.model.LlamaCheckpoint;
 import io.paddock.model.LlamaConfig;
+import io.paddock.runtime.KvCacheDtype;
 import io.paddock.runtime.cpu.CpuLlama;
 import io.paddock.sampling.SamplingParams;
 import io.paddock.testing.LoraTesting;
@@ -47,6 +48,8 @@ class EngineLoraTests {
             {1, 40, 41, 42},
     };
     static final int STEPS = 12;
+    /** fp32 KV: outputs are compared token for token with other engines; f16 KV rounding is tested apart. */
+    static final EngineConfig CONFIG = EngineConfig.defaults().withKvCacheDtype(KvCacheDtype.F32);
 
     @BeforeAll
     static void setUp() {
@@ -63,7 +66,7 @@ class EngineLoraTests {
         for (var e : ADAPTERS.entrySet()) {
             LoadedModel merged = LoadedModel.load("merged-" + e.getKey(), "", dir, GptqOverrides.NONE, 1,
                     (w, p) -> new CpuLlama(LoraTesting.merged(w, e.getValue(), arena), p));
-            try (GenerationService s = new GenerationService(merged, EngineConfig.defaults())) {
+            try (GenerationService s = new GenerationService(merged, CONFIG)) {
                 for (int[] prompt : PROMPTS) MERGED.put(e.getKey() + "|" + prompt.length, greedy(s, prompt, null));
             }
         }
@@ -152,7 +155,7 @@ class EngineLoraTests {
             if (unreadable.contains(name)) throw new IllegalStateException(d + ": no such directory");
             return ADAPTERS.get(d.getFileName().toString()).renamed(name);
         });
-        try (GenerationService s = new GenerationService(LoadedModel.load("demo", "", dir, 2), EngineConfig.defaults(),
+        try (GenerationService s = new GenerationService(LoadedModel.load("demo", "", dir, 2), CONFIG,
                 EngineObserver.NONE, registry)) {
             s.adapters().add("first", Path.of("/adapters/all"));
             s.adapters().add("second", Path.of("/adapters/qv")); // the host cache holds one: "first" is dropped
@@ -182,13 +185,13 @@ class EngineLoraTests {
                     .hasMessageContaining("has already been loaded");
             assertThat(s.pending()).isZero();
         }
-        try (GenerationService off = new GenerationService(LoadedModel.load("demo", "", dir, 1), EngineConfig.defaults())) {
+        try (GenerationService off = new GenerationService(LoadedModel.load("demo", "", dir, 1), CONFIG)) {
             assertThatThrownBy(() -> off.adapters().add("qv", ADAPTERS.get("qv"))).hasMessageContaining("max-loras is 0");
         }
     }
 
     private static GenerationService service(LoraConfig lora) {
-        return new GenerationService(LoadedModel.load("demo", "", dir, 2), EngineConfig.defaults(), EngineObserver.NONE,
+        return new GenerationService(LoadedModel.load("demo", "", dir, 2), CONFIG, EngineObserver.NONE,
                 new AdapterRegistry(lora, (name, d) -> {
                     throw new IllegalStateException("no directories in this test");
                 }));

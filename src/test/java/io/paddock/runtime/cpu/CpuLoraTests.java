@@ -9,6 +9,7 @@ import io.paddock.model.DemoModel;
 import io.paddock.model.LlamaCheckpoint;
 import io.paddock.model.LlamaConfig;
 import io.paddock.model.LlamaWeights;
+import io.paddock.runtime.KvCacheDtype;
 import io.paddock.runtime.StepChunk;
 import io.paddock.testing.LoraTesting;
 import io.paddock.testing.SharedModels;
@@ -58,6 +59,7 @@ class CpuLoraTests {
             float[][] unmerged;
             float[][] decode;
             try (CpuLlama llama = new CpuLlama(base, p)) {
+                llama.useKvCacheDtype(KvCacheDtype.F32); // the proof is about LoRA; f16 KV rounding is tested apart
                 llama.reserveAdapters(2, 8);
                 llama.loadAdapter(1, all);
                 llama.loadAdapter(2, qv);
@@ -105,6 +107,7 @@ class CpuLoraTests {
 
     private static float[] alone(LlamaWeights w, Parallel p, int[] prompt) {
         try (CpuLlama llama = new CpuLlama(w, p)) {
+            llama.useKvCacheDtype(KvCacheDtype.F32);
             return llama.forward(llama.newKvStore(1, 16), List.of(new StepChunk(new int[] {0}, prompt, 0, true)))[0];
         }
     }

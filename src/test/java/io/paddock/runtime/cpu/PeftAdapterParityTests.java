@@ -7,6 +7,7 @@ import io.paddock.lora.LoraAdapter;
 import io.paddock.lora.LoraMerge;
 import io.paddock.lora.PeftAdapters;
 import io.paddock.model.LlamaCheckpoint;
+import io.paddock.runtime.KvCacheDtype;
 import io.paddock.runtime.StepChunk;
 import io.paddock.testing.SharedModels;
 import java.nio.file.Path;
@@ -68,6 +69,9 @@ class PeftAdapterParityTests {
 
     private static float[] run(LlamaCheckpoint ckpt, Parallel p, LoraAdapter adapter) {
         try (CpuLlama llama = new CpuLlama(ckpt.weights(), p)) {
+            // fp32 KV: the comparison is about the adapters; f16 KV would round run-to-run float differences into
+            // steps of its own
+            llama.useKvCacheDtype(KvCacheDtype.F32);
             int slot = StepChunk.NO_ADAPTER;
             if (adapter != null) {
                 llama.reserveAdapters(1, adapter.maxRank());
