@@ -1,0 +1,271 @@
+package io.paddock.structured;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import com.networknt.schema.Error;
+import com.networknt.schema.InputFormat;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
+import io.paddock.tokenizer.Tokenizer;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Random schemas of the supported subset, times random walks over the tokens each mask allows, on the real
+ * vocabularies: every finished walk must be JSON that an independent validator (networknt) accepts, and what the
+ * constraint read must be what the tokenizer decodes. A walk cut by its token budget must never have met an
+ * empty mask.
+ */
+class SchemaWalkPropertyTests {
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+    private static final SchemaRegistry VALIDATORS = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
+    private static final String[] NAMES = {"id", "name", "a", "b", "tags", "x y", "ключ", "q\"uote", "nested", "ab"};
+
+    @Test
+    void walksOnStories260KYieldValidJson() {
+        walk(TestTokenizers.stories(), 1, 200, 5, 400);
+    }
+
+    @Test
+    void walksOnTheLlamaVocabularyYieldValidJson() {
+        walk(TestTokenizers.llama(), 2, 60, 4, 300);
+    }
+
+    private void walk(Tokenizer t, long seed, int schemas, int walksPerSchema, int budget) {
+        SplittableRandom r = new SplittableRandom(seed);
+        TokenIndex index = TokenIndex.of(t);
+        boolean[] structural = new boolean[t.vocabSize()];
+        for (int id = 0; id < t.vocabSize(); id++) {
+            String s = new String(t.pieceBytes(id), StandardCharsets.UTF_8);
+            structural[id] = s.indexOf('"') >= 0 || s.indexOf('}') >= 0 || s.indexOf(']') >= 0 || s.indexOf(',') >= 0;
+        }
+        int finished = 0;
+        int walks = 0;
+        for (int n = 0; n < schemas; n++) {
+            JsonNode schema = randomSchema(r);
+            Grammar g = Grammars.jsonSchema(schema);
+            Schema validator = VALIDATORS.getSchema(schema.toString());
+            for (int w = 0; w < walksPerSchema; w++) {
+                walks++;
+                if (walkOnce(t, index, g, validator, schema, r, structural, budget)) finished++;
+            }
+        }
+        System.out.printf("%s: %d schemas, %d walks, %d finished%n", t.vocabSize(), schemas, walks, finished);
+        // Most walks must finish, or the test says little about complete outputs.
+        assertThat(finished).as("finished walks of %d", walks).isGreaterThan(walks / 3);
+    }
+
+    /** One walk; true when it ended (EOS or terminal state) within the budget. */
+    private static boolean walkOnce(Tokenizer t, TokenIndex index, Grammar g, Schema validator, JsonNode schema,
+                                    SplittableRandom r, boolean[] structural, int budget) {
+        TokenConstraint c = new TokenConstraint(g, index, Set.of(t.eosId()));
+        List<Integer> ids = new ArrayList<>();
+        float[] logits = new float[t.vocabSize()];
+        boolean ended = false;
+        for (int step = 0; step < budget && !ended; step++) {
+            java.util.Arrays.fill(logits, 0f);
+            c.mask(logits);
+            int[] allowed = TokenConstraintTests.allowed(logits);
+            if (allowed.length == 0) fail("empty mask after " + describe(t, ids, c) + " for " + schema);
+            if (c.isTerminal()) assertThat(allowed).containsExactly(t.eosId());
+            boolean eosOk = logits[t.eosId()] == 0f;
+            assertThat(eosOk).isEqualTo(c.isAccepting());
+            int token;
+            if (eosOk && (allowed.length == 1 || r.nextDouble() < 0.3)) {
+                token = t.eosId();
+                ended = true;
+            } else {
+                int[] pool = allowed;
+                if (r.nextBoolean()) {
+                    int[] s = java.util.Arrays.stream(allowed).filter(i -> i != t.eosId() && structural[i]).toArray();
+                    if (s.length > 0) pool = s;
+                }
+                do {
+                    token = pool[r.nextInt(pool.length)];
+                } while (token == t.eosId());
+            }
+            assertThat(c.allows(token)).isTrue();
+            c.accept(token);
+            ids.add(token);
+        }
+        byte[] out = c.output();
+        String decoded = t.decode(ids.stream().mapToInt(Integer::intValue).toArray());
+        String text = strictUtf8(out);
+        if (!ended) {
+            // Cut by the budget: still a live prefix; its text is what decoding prints when it is whole characters.
+            assertThat(c.state()).isNotNull();
+            if (text != null) assertThat(decoded).isEqualTo(text);
+            return false;
+        }
+        assertThat(text).as("output is UTF-8").isNotNull();
+        assertThat(decoded).as("decode of the walk = bytes the constraint read").isEqualTo(text);
+        try {
+            JsonMapper.shared().readTree(text);
+        } catch (RuntimeException e) {
+            fail("not JSON: " + text + " for " + schema, e);
+        }
+        List<Error> errors = validator.validate(text, InputFormat.JSON);
+        if (!errors.isEmpty()) fail("invalid against " + schema + ": " + text + " -> " + errors);
+        return true;
+    }
+
+    private static String describe(Tokenizer t, List<Integer> ids, TokenConstraint c) {
+        return ids + " = " + new String(c.output(), StandardCharsets.UTF_8);
+    }
+
+    private static String strictUtf8(byte[] b) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(b)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    // ---- random schemas ----
+
+    static JsonNode randomSchema(SplittableRandom r) {
+        int defs = r.nextInt(3);
+        Gen gen = new Gen(r, defs);
+        ObjectNode root = r.nextInt(4) == 0 ? gen.any(3) : gen.object(3);
+        if (defs > 0) {
+            ObjectNode d = root.putObject(r.nextBoolean() ? "$defs" : "definitions");
+            for (int i = 0; i < defs; i++) d.set("d" + i, gen.def(i));
+            if (root.has("definitions")) gen.renameRefs(root, "#/$defs/", "#/definitions/");
+        }
+        return root;
+    }
+
+    private static final class Gen {
+        final SplittableRandom r;
+        final int defs;
+
+        Gen(SplittableRandom r, int defs) {
+            this.r = r;
+            this.defs = defs;
+        }
+
+        ObjectNode any(int depth) {
+            int k = r.nextInt(depth <= 0 ? 7 : 12);
+            ObjectNode s = F.objectNode();
+            switch (k) {
+                case 0 -> {
+                    s.put("type", "string");
+                    if (r.nextInt(3) == 0) {
+                        int min = r.nextInt(4);
+                        s.put("minLength", min);
+                        s.put("maxLength", min + r.nextInt(6));
+                    }
+                }
+                case 1 -> s.put("type", "integer");
+                case 2 -> s.put("type", "number");
+                case 3 -> s.put("type", "boolean");
+                case 4 -> {
+                    ArrayNode types = s.putArray("type");
+                    types.add(new String[] {"string", "integer", "boolean", "number"}[r.nextInt(4)]).add("null");
+                }
+                case 5 -> {
+                    ArrayNode values = s.putArray("enum");
+                    int n = 1 + r.nextInt(4);
+                    java.util.Set<String> seen = new java.util.HashSet<>();
+                    for (int i = 0; i < n; i++) {
+                        JsonNode v = value();
+                        if (seen.add(v.toString())) values.add(v);
+                    }
+                }
+                case 6 -> s.set("const", value());
+                case 7, 8 -> {
+                    return object(depth - 1);
+                }
+                case 9 -> {
+                    s.put("type", "array");
+                    s.set("items", any(depth - 1));
+                    int min = r.nextInt(3);
+                    if (min > 0 || r.nextBoolean()) s.put("minItems", min);
+                    if (r.nextBoolean()) s.put("maxItems", min + r.nextInt(3));
+                }
+                case 10 -> {
+                    ArrayNode options = s.putArray("anyOf");
+                    int n = 2 + r.nextInt(2);
+                    for (int i = 0; i < n; i++) options.add(any(depth - 1));
+                }
+                default -> {
+                    if (defs == 0) return any(depth);
+                    s.put("$ref", "#/$defs/d" + r.nextInt(defs));
+                }
+            }
+            if (r.nextInt(5) == 0) s.put("description", "a field");
+            return s;
+        }
+
+        ObjectNode object(int depth) {
+            ObjectNode s = F.objectNode();
+            s.put("type", "object");
+            ObjectNode props = s.putObject("properties");
+            ArrayNode required = F.arrayNode();
+            int n = 1 + r.nextInt(4);
+            int start = r.nextInt(NAMES.length);
+            for (int i = 0; i < n; i++) {
+                String name = NAMES[(start + i * 3) % NAMES.length];
+                if (props.has(name)) continue;
+                props.set(name, any(depth - 1));
+                if (r.nextInt(3) > 0) required.add(name);
+            }
+            if (!required.isEmpty()) s.set("required", required);
+            int ap = r.nextInt(10);
+            if (ap < 7) s.put("additionalProperties", false);
+            else if (ap == 7) s.set("additionalProperties", F.objectNode().put("type", "integer"));
+            else if (ap == 8) s.put("additionalProperties", true);
+            return s;
+        }
+
+        /** A definition: always an object (a bare self-reference would be refused), maybe recursive. */
+        ObjectNode def(int i) {
+            ObjectNode s = object(2);
+            if (r.nextBoolean()) {
+                ObjectNode kids = ((ObjectNode) s.get("properties")).putObject("children");
+                kids.put("type", "array");
+                kids.put("maxItems", 2);
+                kids.putObject("items").put("$ref", "#/$defs/d" + i);
+            }
+            return s;
+        }
+
+        JsonNode value() {
+            return switch (r.nextInt(10)) {
+                case 0 -> F.stringNode("a\"b\\c");
+                case 1 -> F.stringNode("é 😀 line\nbreak");
+                case 2 -> F.stringNode("plain");
+                case 3 -> F.numberNode(r.nextInt(200) - 100);
+                case 4 -> F.numberNode(2.5);
+                case 5 -> F.booleanNode(r.nextBoolean());
+                case 6 -> F.nullNode();
+                case 7 -> F.objectNode().put("k", 1).set("l", F.arrayNode().add("x"));
+                case 8 -> F.arrayNode().add(1).add("two");
+                default -> F.stringNode("");
+            };
+        }
+
+        void renameRefs(JsonNode node, String from, String to) {
+            if (node instanceof ObjectNode o) {
+                JsonNode ref = o.get("$ref");
+                if (ref != null && ref.isString() && ref.stringValue().startsWith(from)) {
+                    o.put("$ref", to + ref.stringValue().substring(from.length()));
+                }
+            }
+            for (JsonNode child : node) renameRefs(child, from, to);
+        }
+    }
+}
