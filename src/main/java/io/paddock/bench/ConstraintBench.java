@@ -8,6 +8,7 @@ import io.paddock.tokenizer.Tokenizer;
 import io.paddock.tokenizer.Tokenizers;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
 import tools.jackson.databind.json.JsonMapper;
@@ -38,9 +39,10 @@ public final class ConstraintBench {
 
     private ConstraintBench() {}
 
-    /** Per-step figures in microseconds. */
-    public record Result(int steps, double coldMeanUs, double coldMaxUs, double cachedMeanUs, double unmaskedCopyUs,
-                         double indexBuildMs, int vocabSize) {}
+    /** Per-step figures in microseconds (p50, p90, p99, max over every step of every round). */
+    public record Result(int steps, double coldMeanUs, double coldP50Us, double coldP90Us, double coldP99Us,
+                         double coldMaxUs, double cachedMeanUs, double cachedP50Us, double cachedP99Us,
+                         double unmaskedCopyUs, double indexBuildMs, int vocabSize) {}
 
     /** Runs the bench on the tokenizer of {@code tokenizerDir}, printing to {@code out}. */
     public static Result run(Path tokenizerDir, int rounds, PrintStream out) {
@@ -55,34 +57,46 @@ public final class ConstraintBench {
         float[] scratch = new float[tok.vocabSize()];
         for (int i = 0; i < logits.length; i++) logits[i] = (float) Math.sin(i);
         // Warm up the JIT on separate grammars (separate caches).
-        for (int w = 0; w < 3; w++) replay(Grammars.compileSchema(schema), index, ids, eos, logits, scratch, null);
-        long[] cold = new long[ids.length + 1];
-        long[] cached = new long[ids.length + 1];
-        double coldSum = 0, coldMax = 0, cachedSum = 0;
+        for (int w = 0; w < 5; w++) replay(Grammars.compileSchema(schema), index, ids, eos, logits, scratch, null);
+        int perRound = ids.length + 1;
+        long[] cold = new long[perRound * rounds];
+        long[] cached = new long[perRound * rounds];
+        long[] times = new long[perRound];
         for (int r = 0; r < rounds; r++) {
             Grammar g = Grammars.compileSchema(schema); // a fresh grammar: an empty cache
-            replay(g, index, ids, eos, logits, scratch, cold);
-            replay(g, index, ids, eos, logits, scratch, cached);
-            for (int i = 0; i < cold.length; i++) {
-                coldSum += cold[i];
-                coldMax = Math.max(coldMax, cold[i]);
-                cachedSum += cached[i];
-            }
+            replay(g, index, ids, eos, logits, scratch, times);
+            System.arraycopy(times, 0, cold, r * perRound, perRound);
+            replay(g, index, ids, eos, logits, scratch, times);
+            System.arraycopy(times, 0, cached, r * perRound, perRound);
         }
-        int steps = cold.length * rounds;
         long copy = 0;
         for (int i = 0; i < 1000; i++) {
             long s = System.nanoTime();
             System.arraycopy(logits, 0, scratch, 0, logits.length);
             copy += System.nanoTime() - s;
         }
-        Result res = new Result(cold.length, coldSum / steps / 1e3, coldMax / 1e3, cachedSum / steps / 1e3,
-                copy / 1000.0 / 1e3, buildMs, tok.vocabSize());
-        out.printf(Locale.ROOT, "vocab %d, %d steps; index build %.1f ms%n", res.vocabSize(), res.steps(), buildMs);
-        out.printf(Locale.ROOT, "mask per step: cold mean %.1f us (max %.1f us), cached mean %.1f us "
-                + "(a plain copy of the logits: %.1f us)%n", res.coldMeanUs(), res.coldMaxUs(), res.cachedMeanUs(),
-                res.unmaskedCopyUs());
+        Arrays.sort(cold);
+        Arrays.sort(cached);
+        Result res = new Result(perRound, mean(cold), pct(cold, 0.5), pct(cold, 0.9), pct(cold, 0.99),
+                cold[cold.length - 1] / 1e3, mean(cached), pct(cached, 0.5), pct(cached, 0.99), copy / 1000.0 / 1e3,
+                buildMs, tok.vocabSize());
+        out.printf(Locale.ROOT, "vocab %d, %d steps x %d rounds; index build %.1f ms%n", res.vocabSize(), res.steps(),
+                rounds, buildMs);
+        out.printf(Locale.ROOT, "mask per step, cold (empty cache): mean %.1f us, p50 %.1f, p90 %.1f, p99 %.1f, max %.1f%n",
+                res.coldMeanUs(), res.coldP50Us(), res.coldP90Us(), res.coldP99Us(), res.coldMaxUs());
+        out.printf(Locale.ROOT, "mask per step, cached: mean %.1f us, p50 %.1f, p99 %.1f (a plain copy of the logits: %.1f us)%n",
+                res.cachedMeanUs(), res.cachedP50Us(), res.cachedP99Us(), res.unmaskedCopyUs());
         return res;
+    }
+
+    private static double mean(long[] ns) {
+        double sum = 0;
+        for (long v : ns) sum += v;
+        return sum / ns.length / 1e3;
+    }
+
+    private static double pct(long[] sortedNs, double q) {
+        return sortedNs[Math.min(sortedNs.length - 1, (int) (q * sortedNs.length))] / 1e3;
     }
 
     private static void replay(Grammar g, TokenIndex index, int[] ids, Set<Integer> eos, float[] logits,
