@@ -19,6 +19,6 @@ class ConstraintBenchTests {
         assertThat(r.steps()).isGreaterThan(50);
         assertThat(r.vocabSize()).isEqualTo(512);
         assertThat(r.coldMeanUs()).isPositive();
-        assertThat(text.toString(StandardCharsets.UTF_8)).contains("cold mean").contains("cached mean");
+        assertThat(text.toString(StandardCharsets.UTF_8)).contains("cold (empty cache)").contains("cached:");
     }
 }
