@@ -47,11 +47,7 @@ class SchemaWalkPropertyTests {
     private void walk(Tokenizer t, long seed, int schemas, int walksPerSchema, int budget) {
         SplittableRandom r = new SplittableRandom(seed);
         TokenIndex index = TokenIndex.of(t);
-        boolean[] structural = new boolean[t.vocabSize()];
-        for (int id = 0; id < t.vocabSize(); id++) {
-            String s = new String(t.pieceBytes(id), StandardCharsets.UTF_8);
-            structural[id] = s.indexOf('"') >= 0 || s.indexOf('}') >= 0 || s.indexOf(']') >= 0 || s.indexOf(',') >= 0;
-        }
+        boolean[] structural = structural(t);
         int finished = 0;
         int walks = 0;
         for (int n = 0; n < schemas; n++) {
@@ -68,9 +64,31 @@ class SchemaWalkPropertyTests {
         assertThat(finished).as("finished walks of %d", walks).isGreaterThan(walks / 3);
     }
 
-    /** One walk; true when it ended (EOS or terminal state) within the budget. */
+    /** One walk; true when it ended (EOS or terminal state) within the budget and its text validated. */
     private static boolean walkOnce(Tokenizer t, TokenIndex index, Grammar g, Schema validator, JsonNode schema,
                                     SplittableRandom r, boolean[] structural, int budget) {
+        String text = walkText(t, index, g, r, structural, budget, new int[0], schema);
+        if (text == null) return false;
+        assertValid(text, validator, schema);
+        return true;
+    }
+
+    private static void assertValid(String text, Schema validator, JsonNode schema) {
+        try {
+            JsonMapper.shared().readTree(text);
+        } catch (RuntimeException e) {
+            fail("not JSON: " + text + " for " + schema, e);
+        }
+        List<Error> errors = validator.validate(text, InputFormat.JSON);
+        if (!errors.isEmpty()) fail("invalid against " + schema + ": " + text + " -> " + errors);
+    }
+
+    /**
+     * One random walk that starts with the {@code forced} tokens: its text when it ended (EOS or terminal state)
+     * within the budget, else null (a live prefix, checked here).
+     */
+    private static String walkText(Tokenizer t, TokenIndex index, Grammar g, SplittableRandom r, boolean[] structural,
+                                   int budget, int[] forced, Object what) {
         TokenConstraint c = new TokenConstraint(g, index, Set.of(t.eosId()));
         List<Integer> ids = new ArrayList<>();
         float[] logits = new float[t.vocabSize()];
@@ -79,12 +97,14 @@ class SchemaWalkPropertyTests {
             java.util.Arrays.fill(logits, 0f);
             c.mask(logits);
             int[] allowed = TokenConstraintTests.allowed(logits);
-            if (allowed.length == 0) fail("empty mask after " + describe(t, ids, c) + " for " + schema);
+            if (allowed.length == 0) fail("empty mask after " + describe(t, ids, c) + " for " + what);
             if (c.isTerminal()) assertThat(allowed).containsExactly(t.eosId());
             boolean eosOk = logits[t.eosId()] == 0f;
             assertThat(eosOk).isEqualTo(c.isAccepting());
             int token;
-            if (eosOk && (allowed.length == 1 || r.nextDouble() < 0.3)) {
+            if (step < forced.length) {
+                token = forced[step];
+            } else if (eosOk && (allowed.length == 1 || r.nextDouble() < 0.3)) {
                 token = t.eosId();
                 ended = true;
             } else {
@@ -97,7 +117,7 @@ class SchemaWalkPropertyTests {
                     token = pool[r.nextInt(pool.length)];
                 } while (token == t.eosId());
             }
-            assertThat(c.allows(token)).isTrue();
+            assertThat(c.allows(token)).as("token %d after %s", token, describe(t, ids, c)).isTrue();
             c.accept(token);
             ids.add(token);
         }
@@ -108,18 +128,52 @@ class SchemaWalkPropertyTests {
             // Cut by the budget: still a live prefix; its text is what decoding prints when it is whole characters.
             assertThat(c.state()).isNotNull();
             if (text != null) assertThat(decoded).isEqualTo(text);
-            return false;
+            return null;
         }
         assertThat(text).as("output is UTF-8").isNotNull();
         assertThat(decoded).as("decode of the walk = bytes the constraint read").isEqualTo(text);
-        try {
-            JsonMapper.shared().readTree(text);
-        } catch (RuntimeException e) {
-            fail("not JSON: " + text + " for " + schema, e);
+        return text;
+    }
+
+    @Test
+    void toolCallWalksAreFreeTextOrTheTriggerAndAValidCall() {
+        String trigger = "<tool_call>";
+        for (Tokenizer t : new Tokenizer[] {TestTokenizers.stories(), TestTokenizers.llama()}) {
+            SplittableRandom r = new SplittableRandom(3);
+            TokenIndex index = TokenIndex.of(t);
+            boolean[] structural = structural(t);
+            int[] triggerIds = t.encode(trigger, false, false);
+            int calls = 0;
+            int free = 0;
+            for (int n = 0; n < 30; n++) {
+                JsonNode schema = randomSchema(r);
+                Grammar g = Grammars.freeTextOr(trigger, Grammars.jsonSchema(schema));
+                Schema validator = VALIDATORS.getSchema(schema.toString());
+                for (int w = 0; w < 4; w++) {
+                    int[] forced = r.nextBoolean() ? triggerIds : new int[0];
+                    String text = walkText(t, index, g, r, structural, 300, forced, g.describe());
+                    if (text == null) continue;
+                    String lead = text.replaceFirst("^[ \\t\\r\\n]*", ""); // JSON whitespace only, as the grammar skips it
+                    if (lead.startsWith(trigger)) {
+                        assertValid(lead.substring(trigger.length()), validator, schema);
+                        calls++;
+                    } else {
+                        free++;
+                    }
+                }
+            }
+            assertThat(calls).as("tool calls").isGreaterThan(10);
+            assertThat(free).as("free texts").isGreaterThan(10);
         }
-        List<Error> errors = validator.validate(text, InputFormat.JSON);
-        if (!errors.isEmpty()) fail("invalid against " + schema + ": " + text + " -> " + errors);
-        return true;
+    }
+
+    private static boolean[] structural(Tokenizer t) {
+        boolean[] structural = new boolean[t.vocabSize()];
+        for (int id = 0; id < t.vocabSize(); id++) {
+            String s = new String(t.pieceBytes(id), StandardCharsets.UTF_8);
+            structural[id] = s.indexOf('"') >= 0 || s.indexOf('}') >= 0 || s.indexOf(']') >= 0 || s.indexOf(',') >= 0;
+        }
+        return structural;
     }
 
     private static String describe(Tokenizer t, List<Integer> ids, TokenConstraint c) {
