@@ -9,6 +9,7 @@ public final class SchemaException extends IllegalArgumentException {
     private final String keyword;
     private final String pointer;
 
+    /** An error about {@code keyword} in the schema at {@code pointer}; {@code message} says it in full. */
     public SchemaException(String keyword, String pointer, String message) {
         super(message);
         this.keyword = keyword;

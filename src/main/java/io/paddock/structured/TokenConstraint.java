@@ -36,6 +36,14 @@ public final class TokenConstraint {
     private byte[] output = new byte[64];
     private int outputLength;
 
+    /**
+     * A constraint at the start of a sequence.
+     *
+     * @param grammar what the output must be
+     * @param index   the vocabulary of the model's tokenizer ({@link TokenIndex#of})
+     * @param eosIds  the ids that end the sequence (the tokenizer's EOS, a chat template's end-of-turn): allowed
+     *                exactly when the output is complete
+     */
     public TokenConstraint(Grammar grammar, TokenIndex index, Set<Integer> eosIds) {
         this.grammar = grammar;
         this.index = index;
