@@ -185,6 +185,41 @@ class TokenConstraintTests {
         assertThat(cache.size()).isEqualTo(inString); // every step inside the string is the same state
     }
 
+    @Test
+    void constraintsOfOneGrammarOnSeveralThreadsShareTheCacheSafely() throws Exception {
+        Tokenizer t = TestTokenizers.llama();
+        TokenIndex index = TokenIndex.of(t);
+        int[] ids = t.encode(DOC, false, false);
+        // The masks of one constraint alone, on a grammar of its own.
+        java.util.List<float[]> expected = replayMasks(Grammars.compileSchema(json(ConstraintBench.SCHEMA)), index, t, ids);
+        Grammar shared = Grammars.compileSchema(json(ConstraintBench.SCHEMA));
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            var futures = new java.util.ArrayList<java.util.concurrent.Future<java.util.List<float[]>>>();
+            for (int i = 0; i < 8; i++) futures.add(pool.submit(() -> replayMasks(shared, index, t, ids)));
+            for (var f : futures) {
+                java.util.List<float[]> got = f.get();
+                for (int step = 0; step < expected.size(); step++) {
+                    assertThat(got.get(step)).as("step %d", step).isEqualTo(expected.get(step));
+                }
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    private static java.util.List<float[]> replayMasks(Grammar g, TokenIndex index, Tokenizer t, int[] ids) {
+        TokenConstraint c = new TokenConstraint(g, index, Set.of(t.eosId()));
+        java.util.List<float[]> masks = new java.util.ArrayList<>();
+        for (int id : ids) {
+            float[] logits = new float[t.vocabSize()];
+            c.mask(logits);
+            masks.add(logits);
+            c.accept(id);
+        }
+        return masks;
+    }
+
     private static int single(Tokenizer t, String piece) {
         for (int id = 0; id < t.vocabSize(); id++) if (t.piece(id).equals(piece)) return id;
         throw new AssertionError("no piece " + piece);
