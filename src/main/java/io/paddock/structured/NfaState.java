@@ -19,7 +19,7 @@ final class NfaState implements GrammarState {
     private static final int MAX_EXPANSIONS = 100_000;
 
     /** Memoize a state's transitions once it has been asked for this many. */
-    private static final int MEMO_AFTER = 8;
+    private static final int MEMO_AFTER = 32;
     private static final Object DEAD = new Object();
 
     private final Stack[] stacks;
