@@ -136,6 +136,14 @@ class SchemaWalkPropertyTests {
     }
 
     @Test
+    void walksDecodeAlikeUnderEveryLeadingSpaceRule() {
+        for (Tokenizer.LeadingSpace rule : Tokenizer.LeadingSpace.values()) {
+            walk(TestTokenizers.withLeadingSpace(TestTokenizers.stories(), rule), 4, 40, 4, 400);
+            walk(TestTokenizers.withLeadingSpace(TestTokenizers.llama(), rule), 5, 10, 3, 300);
+        }
+    }
+
+    @Test
     void toolCallWalksAreFreeTextOrTheTriggerAndAValidCall() {
         String trigger = "<tool_call>";
         for (Tokenizer t : new Tokenizer[] {TestTokenizers.stories(), TestTokenizers.llama()}) {
