@@ -43,6 +43,17 @@ sealed interface Frame {
         public boolean canContinue() { return pos < lit.bytes.length; }
     }
 
+    /** One byte of a class: {@code done} once read. */
+    record ClassLex(Node.ByteClass cls, boolean done) implements Lexeme {
+        public Lexeme step(int b) {
+            return !done && cls.allowed[b] ? new ClassLex(cls, true) : null;
+        }
+
+        public boolean canEnd() { return done; }
+
+        public boolean canContinue() { return !done; }
+    }
+
     /** {@code count} whitespace bytes read. */
     record WsLex(int count) implements Lexeme {
         static final WsLex[] ALL = new WsLex[Lexemes.MAX_WHITESPACE + 1];

@@ -150,6 +150,7 @@ public final class Grammars {
             case Node.Rep rep -> rep.min == 0 || nullable(rep.item, seen);
             case Node.Ref ref -> nullable(ref.target, seen);
             case Node.Ws w -> true;
+            case Node.ByteClass c -> false;
             case Node.Str s -> false;
             case Node.Num num -> false;
             case Node.FreeOr f -> true;

@@ -18,12 +18,25 @@ final class JsonNodes {
     static final Node.Num INTEGER = new Node.Num(true);
     /** {@code ws "," ws}: between members and items. */
     static final Node SEPARATOR = new Node.Seq(Node.Ws.INSTANCE, new Node.Lit(","), Node.Ws.INSTANCE);
+    /** A JSON string holding a UUID: 8-4-4-4-12 hexadecimal digits, either case. */
+    static final Node UUID;
     /** Any JSON value. */
     static final Node ANY;
     /** Any JSON object. */
     static final Node ANY_OBJECT;
 
     static {
+        Node hex = new Node.ByteClass("0123456789abcdefABCDEF");
+        Node.Lit dash = new Node.Lit("-");
+        java.util.List<Node> parts = new java.util.ArrayList<>();
+        parts.add(new Node.Lit("\""));
+        int[] groups = {8, 4, 4, 4, 12};
+        for (int g = 0; g < groups.length; g++) {
+            if (g > 0) parts.add(dash);
+            for (int i = 0; i < groups[g]; i++) parts.add(hex);
+        }
+        parts.add(new Node.Lit("\""));
+        UUID = new Node.Seq(parts.toArray(Node[]::new));
         Node.Ref any = new Node.Ref("any");
         ANY_OBJECT = object(List.of(), any);
         any.target = new Node.Alt(ANY_OBJECT, array(any, 0, -1), STRING, NUMBER, TRUE, FALSE, NULL);

@@ -211,6 +211,7 @@ final class NfaState implements GrammarState {
                 case Node.Rep rep -> close(push(new Frame.RepAt(rep, 0), rest));
                 case Node.Ref ref -> expand(ref.target, rest);
                 case Node.Ws ws -> lexeme(Frame.WsLex.ALL[0], rest);
+                case Node.ByteClass cls -> add(new Stack(new Frame.ClassLex(cls, false), rest));
                 case Node.Str str -> lexeme(Lexemes.startString(str), rest);
                 case Node.Num num -> lexeme(new Frame.NumLex(num.integer, Lexemes.N_START, 0), rest);
                 case Node.FreeOr f -> lexeme(new Frame.FreeLex(f, Lexemes.F_LEAD, 0, 0), rest);

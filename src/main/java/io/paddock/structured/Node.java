@@ -121,6 +121,16 @@ abstract sealed class Node {
         }
     }
 
+    /** One byte from a set. */
+    static final class ByteClass extends Node {
+        final boolean[] allowed;
+
+        ByteClass(String chars) {
+            this.allowed = new boolean[256];
+            for (char c : chars.toCharArray()) allowed[c] = true;
+        }
+    }
+
     /** A grammar implemented elsewhere, driven through its own states. */
     static final class Ext extends Node {
         final Grammar grammar;

@@ -23,7 +23,7 @@ final class SchemaCompiler {
     static final Set<String> SUPPORTED = Set.of("type", "properties", "required", "additionalProperties", "items",
             "minItems", "maxItems", "enum", "const", "anyOf", "oneOf", "$defs", "definitions", "$ref", "minLength",
             "maxLength", "format");
-    /** Formats accepted (as plain strings: their shape is not enforced). */
+    /** Formats accepted: {@code uuid} is enforced, the others are plain strings (their shape is not enforced). */
     static final Set<String> FORMATS = Set.of("date", "date-time", "time", "duration", "uuid", "email", "hostname",
             "ipv4", "ipv6", "uri");
     private static final Set<String> TYPES = Set.of("string", "number", "integer", "boolean", "null", "object",
@@ -147,6 +147,10 @@ final class SchemaCompiler {
         if (f != null && !(f.isString() && FORMATS.contains(f.stringValue()))) {
             throw new SchemaException("format", ptr, "unsupported format " + f + " at " + ptr + " (supported: "
                     + String.join(", ", FORMATS.stream().sorted().toList()) + ")");
+        }
+        if (f != null && f.stringValue().equals("uuid")) {
+            if (min > 36 || (max >= 0 && max < 36)) invalid("format", ptr, "a uuid has 36 characters");
+            return JsonNodes.UUID;
         }
         return min == 0 && max < 0 ? JsonNodes.STRING : new Node.Str(min, max, null);
     }

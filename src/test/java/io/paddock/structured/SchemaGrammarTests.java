@@ -170,9 +170,17 @@ class SchemaGrammarTests {
     }
 
     @Test
-    void formatsAreAcceptedAsPlainStrings() {
+    void formatsAreAcceptedAsPlainStringsExceptUuidWhichIsEnforced() {
         Grammar g = schema("{\"type\":\"string\",\"format\":\"date-time\"}");
         assertThat(matches(g, "\"2024-01-01T00:00:00Z\"")).isTrue();
+        assertThat(matches(g, "\"whenever\"")).isTrue();
+        Grammar uuid = schema("{\"type\":\"string\",\"format\":\"uuid\"}");
+        assertThat(matches(uuid, "\"123e4567-E89B-12d3-a456-426614174000\"")).isTrue();
+        assertThat(run(uuid, "\"123e4567-E89B-12d3-a456-426614174000\"").isTerminal()).isTrue();
+        assertThat(rejectsAt(uuid, "\"123e4567-e89b-12d3-a456-42661417400\"")).isEqualTo(36);
+        assertThat(rejectsAt(uuid, "\"123e4567e")).isEqualTo(9);
+        assertThat(rejectsAt(uuid, "\"123g")).isEqualTo(4);
+        assertError("{\"type\":\"string\",\"format\":\"uuid\",\"maxLength\":10}", "invalid 'format' at #", "format", "#");
     }
 
     @Test

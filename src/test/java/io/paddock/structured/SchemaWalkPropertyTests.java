@@ -225,7 +225,9 @@ class SchemaWalkPropertyTests {
             switch (k) {
                 case 0 -> {
                     s.put("type", "string");
-                    if (r.nextInt(3) == 0) {
+                    if (r.nextInt(8) == 0) {
+                        s.put("format", r.nextBoolean() ? "uuid" : "date-time");
+                    } else if (r.nextInt(3) == 0) {
                         int min = r.nextInt(4);
                         s.put("minLength", min);
                         s.put("maxLength", min + r.nextInt(6));
