@@ -54,20 +54,25 @@ sealed interface Frame {
         public boolean canContinue() { return !done; }
     }
 
-    /** {@code count} whitespace bytes read. */
-    record WsLex(int count) implements Lexeme {
-        static final WsLex[] ALL = new WsLex[Lexemes.MAX_WHITESPACE + 1];
+    /**
+     * A gap between two JSON tokens, as llama.cpp's JSON-schema grammars bound it: nothing, one space, or a line feed
+     * then at most {@link Lexemes#MAX_INDENT} spaces or tabs. {@code state}: 0 nothing read, 1 the space read, 2 + k
+     * the line feed and k indentation bytes read. Pretty-printed JSON fits; a model cannot loop in whitespace.
+     */
+    record WsLex(int state) implements Lexeme {
+        static final WsLex[] ALL = new WsLex[Lexemes.MAX_INDENT + 3];
         static {
             for (int i = 0; i < ALL.length; i++) ALL[i] = new WsLex(i);
         }
 
         public Lexeme step(int b) {
-            return count < Lexemes.MAX_WHITESPACE && Lexemes.isWhitespace(b) ? ALL[count + 1] : null;
+            if (state == 0) return b == ' ' ? ALL[1] : b == '\n' ? ALL[2] : null;
+            return state >= 2 && state - 2 < Lexemes.MAX_INDENT && (b == ' ' || b == '\t') ? ALL[state + 1] : null;
         }
 
         public boolean canEnd() { return true; }
 
-        public boolean canContinue() { return count < Lexemes.MAX_WHITESPACE; }
+        public boolean canContinue() { return state == 0 || (state >= 2 && state - 2 < Lexemes.MAX_INDENT); }
     }
 
     /**

@@ -12,8 +12,8 @@ import tools.jackson.databind.JsonNode;
 /**
  * Builds {@link Grammar}s: from a JSON Schema, for any JSON object, and by combining smaller grammars.
  *
- * <p>JSON output may start with at most {@value Lexemes#MAX_WHITESPACE} bytes of whitespace and has at most as
- * many between two JSON tokens; nothing may follow the closing byte of the top-level value, so a finished object
+ * <p>Whitespace before the top-level value and between two JSON tokens is nothing, one space, or a line feed and
+ * at most {@value Lexemes#MAX_INDENT} spaces or tabs (llama.cpp's bound for its JSON grammars); nothing may follow the closing byte of the top-level value, so a finished object
  * is a terminal state. Numbers have at most {@value Lexemes#MAX_INT_DIGITS} integer digits,
  * {@value Lexemes#MAX_FRACTION_DIGITS} fraction digits and {@value Lexemes#MAX_EXPONENT_DIGITS} exponent digits.
  * Strings are any valid UTF-8 (no raw control characters, no lone surrogates in escapes). See

@@ -7,8 +7,8 @@ import java.nio.charset.StandardCharsets;
 
 /** The byte-level rules of the lexemes: JSON strings and numbers, whitespace, UTF-8, free text. */
 final class Lexemes {
-    /** At most this many whitespace bytes between two JSON tokens (enough for a newline and deep indentation). */
-    static final int MAX_WHITESPACE = 20;
+    /** At most this many spaces or tabs of indentation after the line feed of a gap between two JSON tokens. */
+    static final int MAX_INDENT = 20;
     /** At most this many digits in the integer part of a number (a JSON integer, or before the point). */
     static final int MAX_INT_DIGITS = 16;
     /** At most this many digits after the decimal point. */

@@ -69,7 +69,7 @@ abstract sealed class Node {
         }
     }
 
-    /** Zero to {@link Lexeme#MAX_WHITESPACE} bytes of JSON whitespace (space, tab, line feed, carriage return). */
+    /** A gap between JSON tokens: nothing, one space, or a line feed and bounded indentation (see {@code Frame.WsLex}). */
     static final class Ws extends Node {
         static final Ws INSTANCE = new Ws();
         private Ws() {}

@@ -21,7 +21,7 @@ class JsonGrammarTests {
         for (String text : new String[] {
                 "{}", "[]", "0", "-0", "12", "-3.25", "1e5", "2E-3", "6.02e+23", "\"\"", "true", "false", "null",
                 "{\"a\":1}", "[1, -0.5e+10, \"x\", true, false, null, {\"b\": []}]",
-                "  {\"a\" : [ 1 , 2 ] ,\n \"b\":{\"c\":\"d\"}}", "[[[[]]]]", "{\"\":{\"\":{}}}",
+                " {\"a\" : [ 1 , 2 ] ,\n \"b\":{\"c\":\"d\"}}", "[[[[]]]]", "{\"\":{\"\":{}}}",
                 "\"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\ud83d\\ude00\""}) {
             assertThat(rejectsAt(any, text)).as(text).isEqualTo(-1);
             assertThat(matches(any, text)).as(text).isTrue();
@@ -67,14 +67,19 @@ class JsonGrammarTests {
     }
 
     @Test
-    void whitespaceIsBoundedBetweenTokens() {
-        int max = Lexemes.MAX_WHITESPACE;
-        String ok = "{" + " ".repeat(max) + "\"a\"" + "\n".repeat(max) + ":" + "\t".repeat(max) + "1" + "\r".repeat(max) + "}";
-        assertThat(matches(object, ok)).isTrue();
-        assertThat(rejectsAt(object, "{" + " ".repeat(max + 1))).isEqualTo(max + 1);
-        assertThat(rejectsAt(any, " ".repeat(max + 1) + "1")).isEqualTo(max);
-        assertThat(rejectsAt(any, "[1" + " ".repeat(max + 1) + "]")).isEqualTo(2 + max);
-        // Only the four JSON whitespace bytes.
+    void whitespaceIsNothingOneSpaceOrALineFeedAndBoundedIndentation() {
+        int max = Lexemes.MAX_INDENT;
+        String indent = " ".repeat(max);
+        String ok = "{\n" + indent + "\"a\": 1,\n" + "\t".repeat(max) + "\"b\" :\n[1, 2]\n}";
+        assertThat(matches(schema("{\"type\":\"object\",\"properties\":{\"a\":{},\"b\":{}}}"), ok)).isTrue();
+        assertThat(matches(object, "{ }")).isTrue();
+        assertThat(rejectsAt(object, "{  ")).isEqualTo(2);           // one space, no more
+        assertThat(rejectsAt(object, "{ \n")).isEqualTo(2);          // a space, then no line feed
+        assertThat(rejectsAt(object, "{\n\n")).isEqualTo(2);         // one line feed per gap
+        assertThat(rejectsAt(object, "{\n" + indent + " ")).isEqualTo(2 + max);
+        assertThat(rejectsAt(any, "\n" + indent + " 1")).isEqualTo(1 + max);
+        assertThat(rejectsAt(any, "[1 " + " ]")).isEqualTo(3);
+        assertThat(rejectsAt(object, "{\r\n}")).isEqualTo(1);       // CR is JSON whitespace, but not in a gap here
         assertThat(rejectsAt(object, "{\u000b}")).isEqualTo(1);
     }
 

@@ -124,8 +124,10 @@ class TokenConstraintTests {
         int byteSpace = single(t, "<0x20>");
         TokenConstraint b = new TokenConstraint(g, TokenIndex.of(t), Set.of(t.eosId()));
         b.accept(byteSpace);
-        b.accept(brace);
-        assertThat(new String(b.output(), StandardCharsets.UTF_8)).isEqualTo("  {").isEqualTo(t.decode(new int[] {byteSpace, brace}));
+        assertThat(b.allows(brace)).as("a second space in one gap").isFalse();
+        int plainBrace = single(t, "{");
+        b.accept(plainBrace);
+        assertThat(new String(b.output(), StandardCharsets.UTF_8)).isEqualTo(" {").isEqualTo(t.decode(new int[] {byteSpace, plainBrace}));
     }
 
     @Test
