@@ -498,12 +498,19 @@ public final class EngineCore implements AutoCloseable {
         for (int i = 0; i < logits.length; i++) {
             if (logits[i] == null) continue;
             long id = out.chunks().get(i).seq().id();
-            sampled.put(id, output.sample(active.get(id), logits[i]));
+            OutputProcessor.RequestState a = active.get(id);
+            try {
+                sampled.put(id, output.sample(a, logits[i]));
+            } catch (OutputProcessor.GrammarDeadEnd e) {
+                log.warn("request {}: {}", id, e.getMessage());
+                fail(a, e); // its sequence is finished, so the scheduler's update skips it
+            }
         }
         List<Sequence> finished = scheduler.update(out, s -> sampled.get(s.id()));
         for (ScheduledChunk c : out.chunks()) {
             OutputProcessor.RequestState a = active.get(c.seq().id());
-            if (a != null && c.wantLogits() && emit(a)) end(a, FinishReason.STOP); // a stop string
+            // A stop string, or a grammar that is complete and allows nothing more.
+            if (a != null && c.wantLogits() && (emit(a) || OutputProcessor.grammarComplete(a))) end(a, FinishReason.STOP);
         }
         for (Sequence s : finished) {
             OutputProcessor.RequestState a = active.get(s.id());

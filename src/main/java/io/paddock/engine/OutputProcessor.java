@@ -3,6 +3,8 @@ package io.paddock.engine;
 import io.paddock.loading.LoadedModel;
 import io.paddock.sampling.Sample;
 import io.paddock.sampling.Sampler;
+import io.paddock.structured.TokenConstraint;
+import io.paddock.structured.TokenIndex;
 import io.paddock.tokenizer.IncrementalDetokenizer;
 import io.paddock.tokenizer.Tokenizer;
 import java.util.ArrayList;
@@ -32,6 +34,7 @@ final class OutputProcessor {
         final Sampler sampler;
         final IncrementalDetokenizer detokenizer;
         final StopMatcher stops;
+        final TokenConstraint constraint; // null: free text
         final List<Sample> samples = new ArrayList<>(); // (output tokens), kept until emitted
         final boolean logprobs;
         int emitted; // output tokens already turned into text
@@ -41,8 +44,9 @@ final class OutputProcessor {
         long lastEmitNanos; // when output tokens last went to the listener (for the engine's observer)
 
         private RequestState(Sequence seq, GenerationRequest request, EngineListener listener, Sampler sampler,
-                IncrementalDetokenizer detokenizer, StopMatcher stops) {
+                IncrementalDetokenizer detokenizer, StopMatcher stops, TokenConstraint constraint) {
             this.seq = seq;
+            this.constraint = constraint;
             this.request = request;
             this.listener = listener;
             this.sampler = sampler;
@@ -86,15 +90,44 @@ final class OutputProcessor {
                 contextLength);
         Sampler sampler = new Sampler(r.sampling(), vocabSize);
         sampler.acceptPrompt(r.promptIds());
+        TokenConstraint constraint = r.grammar() == null ? null
+                : new TokenConstraint(r.grammar(), TokenIndex.of(tokenizer), eosIds);
         return new RequestState(seq, r, listener, sampler, new IncrementalDetokenizer(tokenizer),
-                new StopMatcher(r.stop()));
+                new StopMatcher(r.stop()), constraint);
     }
 
-    /** Chooses the next token from {@code logits} (modified in place) and keeps its sample until it is emitted. */
+    /**
+     * Chooses the next token from {@code logits} (modified in place) and keeps its sample until it is emitted. With a
+     * grammar, every token that cannot continue a valid output is masked first (so logprobs describe the allowed
+     * tokens only), and the chosen one advances the grammar.
+     *
+     * @throws GrammarDeadEnd when the grammar allows no token of this vocabulary (the request fails, nothing else)
+     */
     int sample(RequestState a, float[] logits) {
-        Sample sample = a.logprobs ? a.sampler.sampleWithLogprobs(logits) : Sample.of(a.sampler.sample(logits));
+        TokenConstraint c = a.constraint;
+        if (c != null) c.mask(logits);
+        Sample sample;
+        try {
+            sample = a.logprobs ? a.sampler.sampleWithLogprobs(logits) : Sample.of(a.sampler.sample(logits));
+        } catch (IllegalArgumentException e) {
+            if (c == null) throw e;
+            throw new GrammarDeadEnd(a.request.grammar().describe(), e);
+        }
+        if (c != null && !eosIds.contains(sample.token())) c.accept(sample.token());
         a.samples.add(sample);
         return sample.token();
+    }
+
+    /** The request's grammar is complete and allows nothing more: the sequence ends here (finish reason stop). */
+    static boolean grammarComplete(RequestState a) {
+        return a.constraint != null && a.constraint.isTerminal();
+    }
+
+    /** No token of the vocabulary continues the output: the grammar cannot be followed with this tokenizer. */
+    static final class GrammarDeadEnd extends IllegalStateException {
+        GrammarDeadEnd(String grammar, Throwable cause) {
+            super("no token of the model's vocabulary can continue the output under " + grammar, cause);
+        }
     }
 
     /**

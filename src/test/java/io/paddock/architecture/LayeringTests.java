@@ -21,7 +21,7 @@ class LayeringTests {
             .that().resideInAnyPackage("io.paddock.engine..", "io.paddock.model..", "io.paddock.format..",
                     "io.paddock.tokenizer..", "io.paddock.sampling..", "io.paddock.runtime..", "io.paddock.cli..",
                     "io.paddock.chat..", "io.paddock.kvcache..", "io.paddock.bench..",
-                    "io.paddock.metrics..", "io.paddock.hub..")
+                    "io.paddock.metrics..", "io.paddock.hub..", "io.paddock.structured..")
             .should().dependOnClassesThat().resideInAnyPackage("org.springframework..", "reactor..")
             .because("the engine core must run from a CLI, a benchmark or a test without a Spring context");
 
@@ -57,7 +57,7 @@ class LayeringTests {
      * meters fed by the engine's observer, wired by config); engine; loading (the
      * one place that opens a backend); hub (downloads into the Hugging Face cache, below loading, which resolves
      * {@code ORG/NAME} through it); the two backends, which never see each other; the runtime SPI with kvcache,
-     * sampling, chat and tokenizer; model; format. Benchmarks may time the CPU kernels directly.
+     * sampling, chat, structured output and tokenizer; model; format. Benchmarks may time the CPU kernels directly.
      */
     @ArchTest
     static final ArchRule layersOnlyImportDownward = layeredArchitecture().consideringOnlyDependenciesInLayers()
@@ -71,7 +71,7 @@ class LayeringTests {
             .layer("CpuBackend").definedBy("io.paddock.runtime.cpu..")
             .layer("CudaBackend").definedBy("io.paddock.runtime.cuda..")
             .layer("Components").definedBy("io.paddock.runtime", "io.paddock.kvcache..", "io.paddock.sampling..",
-                    "io.paddock.chat..", "io.paddock.tokenizer..")
+                    "io.paddock.chat..", "io.paddock.tokenizer..", "io.paddock.structured..")
             .layer("Model").definedBy("io.paddock.model..", "io.paddock.lora..")
             .layer("Format").definedBy("io.paddock.format..")
             .whereLayer("Application").mayOnlyBeAccessedByLayers("Bench")
