@@ -11,6 +11,7 @@ import io.paddock.loading.ModelCatalog;
 import io.paddock.model.GptqOverrides;
 import io.paddock.model.LlamaConfig;
 import io.paddock.sampling.SamplingParams;
+import io.paddock.structured.Grammar;
 import io.paddock.runtime.cpu.GptqInt8;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -40,9 +41,16 @@ public final class ModelBench {
      */
     public record Options(String model, int threads, int tokens, int promptTokens, double seconds, List<Integer> levels,
             GptqOverrides gptq, String runtime, int bandwidthMb, boolean json, KvCacheDtype kvCacheDtype,
-            long kvCacheBytes) {
+            long kvCacheBytes, Grammar grammar) {
         public Options {
             levels = List.copyOf(levels);
+        }
+
+        public Options(String model, int threads, int tokens, int promptTokens, double seconds, List<Integer> levels,
+                GptqOverrides gptq, String runtime, int bandwidthMb, boolean json, KvCacheDtype kvCacheDtype,
+                long kvCacheBytes) {
+            this(model, threads, tokens, promptTokens, seconds, levels, gptq, runtime, bandwidthMb, json, kvCacheDtype,
+                    kvCacheBytes, null);
         }
 
         public Options(String model, int threads, int tokens, int promptTokens, double seconds, List<Integer> levels,
@@ -79,6 +87,7 @@ public final class ModelBench {
                         + " KV cache %s%n", model.id(), threads, weightBytes / 1e9, promptTokens,
                         model.runtime().kvCacheDtype().label());
                 out.println("GPTQ on the CPU: " + GptqInt8.describe());
+                if (o.grammar() != null) out.println("every request constrained by " + o.grammar().describe());
                 out.printf(Locale.ROOT, "%6s %10s %9s %10s %9s %10s %8s %8s %7s %9s%n", "conc", "tokens/s", "ms/step",
                         "MB/step", "bw GB/s", "ceiling", "fraction", "kv waste", "samples", "prefill/s");
                 for (Level l : results) {
@@ -115,7 +124,8 @@ public final class ModelBench {
                 for (int s = 0; s < conc; s++) {
                     int[] prompt = new int[promptTokens];
                     for (int i = 0; i < promptTokens; i++) prompt[i] = 3 + (i * 7 + s * 13 + round) % (c.vocabSize() - 3);
-                    engine.submit(new GenerationRequest(prompt, steps + 1, SamplingParams.greedy(), List.of(), true), r.listener(s));
+                    engine.submit(new GenerationRequest(prompt, steps + 1, SamplingParams.greedy(), List.of(), true)
+                            .withGrammar(o.grammar()), r.listener(s));
                 }
                 r.await();
                 stepMs.add(r.msPerStep());

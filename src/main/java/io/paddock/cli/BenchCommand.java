@@ -10,10 +10,14 @@ import io.paddock.bench.StreamingBench;
 import io.paddock.format.DType;
 import io.paddock.model.GptqSpec;
 import io.paddock.runtime.KvCacheDtype;
+import io.paddock.structured.Grammar;
+import io.paddock.structured.Grammars;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,6 +26,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code paddock bench ...}: parses the options of every benchmark (model, streaming and the matvec and GPTQ
@@ -58,7 +63,8 @@ public final class BenchCommand {
 
     static ModelBench.Options modelOptions(String[] argv) {
         CliArgs a = new CliArgs(argv, CliArgs.union(CliArgs.GPTQ_VALUED, Set.of("model", "threads", "tokens",
-                "prompt-tokens", "concurrency", "seconds", "bandwidth-mb", "runtime", "kv-cache-dtype", "kv-cache-memory-mb")),
+                "prompt-tokens", "concurrency", "seconds", "bandwidth-mb", "runtime", "kv-cache-dtype", "kv-cache-memory-mb",
+                "grammar")),
                 CliArgs.union(CliArgs.GPTQ_FLAGS, Set.of("json")));
         String dir = a.string("model", null);
         if (dir == null) throw new CliArgs.UsageException("bench needs --model DIR (or: bench matvec)");
@@ -79,7 +85,22 @@ public final class BenchCommand {
         }
         return new ModelBench.Options(dir, threads, steps, promptTokens, seconds, levels, a.gptqOverrides(),
                 a.string("runtime", "auto"), a.integer("bandwidth-mb", 512), a.flag("json"), kvDtype(a),
-                (long) a.integer("kv-cache-memory-mb", 0) << 20);
+                (long) a.integer("kv-cache-memory-mb", 0) << 20, grammar(a.string("grammar", null)));
+    }
+
+    /** {@code --grammar json_object} or {@code --grammar FILE} (a JSON schema): every request constrained by it. */
+    private static Grammar grammar(String spec) {
+        if (spec == null) return null;
+        if (spec.equals("json_object")) return Grammars.anyJsonObject();
+        Path file = Path.of(spec);
+        if (!Files.isRegularFile(file)) {
+            throw new CliArgs.UsageException("--grammar expects json_object or a JSON schema file, got '" + spec + "'");
+        }
+        try {
+            return Grammars.jsonSchema(JsonMapper.shared().readTree(file.toFile()));
+        } catch (RuntimeException e) {
+            throw new CliArgs.UsageException("--grammar " + spec + ": " + e.getMessage());
+        }
     }
 
     private static KvCacheDtype kvDtype(CliArgs a) {

@@ -42,6 +42,7 @@ public final class Usage {
               bench     --model DIR [--concurrency 1,4,16] [--tokens N] [--json]
                                                            decode tokens/s vs the bandwidth ceiling measured in the same run
                         [--prompt-tokens N] [--kv-cache-dtype auto|f16|bf16|f32] [--kv-cache-memory-mb M]
+                        [--grammar json_object|SCHEMA.json]  every request constrained (structured output)
               bench     matvec [--threads N] [--seconds S] matrix-vector kernel vs measured read bandwidth
                         [--rows R --cols C] [--dtypes F32,F16,BF16] [--batch B] [--bandwidth-mb M] [--misalign BYTES]
               bench     gptq-matvec [--threads N]          fused GPTQ kernels on LLaMA-7B layer shapes vs bandwidth
