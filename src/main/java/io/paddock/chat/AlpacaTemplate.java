@@ -29,7 +29,7 @@ final class AlpacaTemplate implements ChatTemplate {
 
     @Override
     public RenderedPrompt render(List<ChatMessage> messages, boolean addGenerationPrompt) {
-        ValidConversation chat = ValidConversation.of(messages, addGenerationPrompt);
+        ValidConversation chat = ValidConversation.of(toolCallFormat().lower(messages, List.of()), addGenerationPrompt);
         PromptBuilder out = PromptBuilder.llama();
         out.append(chat.system().isPresent() ? INPUT_PREAMBLE : NO_INPUT_PREAMBLE).append("\n\n");
         boolean first = true;

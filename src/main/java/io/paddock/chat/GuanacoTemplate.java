@@ -31,7 +31,7 @@ final class GuanacoTemplate implements ChatTemplate {
 
     @Override
     public RenderedPrompt render(List<ChatMessage> messages, boolean addGenerationPrompt) {
-        ValidConversation chat = ValidConversation.of(messages, addGenerationPrompt);
+        ValidConversation chat = ValidConversation.of(toolCallFormat().lower(messages, List.of()), addGenerationPrompt);
         PromptBuilder out = PromptBuilder.llama();
         String header = chat.system().orElse(defaultPreamble ? PREAMBLE : "");
         if (!header.isEmpty()) out.append(header).append(" ");

@@ -26,6 +26,9 @@ import jinjava.javax.el.CompositeELResolver;
  * a template's {@code bos_token}/{@code eos_token} become {@link PromptPart.Bos}/{@link PromptPart.Eos}
  * control tokens while a user who types {@code </s>} only ever produces text.
  *
+ * <p>A template that mentions {@code tools} renders tool definitions, calls and results itself
+ * ({@link #render(List, List, boolean)}); others see them as the default {@link ToolCallFormat}'s text.
+ *
  * <p>The template can only render: loading other templates ({@code include}, {@code import},
  * {@code extends}) fails, Java reflection is blocked by Jinjava's restricted methods, and the
  * output size is capped.
@@ -43,6 +46,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
     private final Jinjava jinjava;
     private final String bosSentinel;
     private final String eosSentinel;
+    private final boolean usesTools;
 
     public JinjaChatTemplate(String template, String bosToken, String eosToken) {
         this(template, bosToken, eosToken, markersIn(template));
@@ -59,6 +63,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
         this.bosSentinel = "\uE000bos:" + nonce + "\uE001";
         this.eosSentinel = "\uE000eos:" + nonce + "\uE001";
         this.jinjava = newSandboxedJinjava();
+        this.usesTools = this.template.contains("tools");
     }
 
     @Override
@@ -75,8 +80,30 @@ public final class JinjaChatTemplate implements ChatTemplate {
         return stopStrings;
     }
 
+    /**
+     * {@link ToolCallFormat#JINJA} when the template handles {@code tools} itself (it mentions them), else the
+     * default format, whose text the template then renders as ordinary messages.
+     */
+    @Override
+    public ToolCallFormat toolCallFormat() {
+        return usesTools ? ToolCallFormat.JINJA : ToolCallFormat.DEFAULT;
+    }
+
     @Override
     public RenderedPrompt render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        return render(messages, List.of(), addGenerationPrompt);
+    }
+
+    /**
+     * As {@code apply_chat_template(messages, tools=...)}: a template that handles tools gets {@code tools} (OpenAI's
+     * {@code [{"type": "function", "function": {name, description, parameters}}]}, absent when there are none) and the
+     * messages as Hugging Face dicts, assistant calls as {@code tool_calls: [{id, type, function: {name, arguments}}]}
+     * (arguments as a mapping where they are a JSON object, as vLLM passes them) and results with
+     * {@code tool_call_id} and {@code name}; any other template gets the conversation in the default format's text.
+     */
+    @Override
+    public RenderedPrompt render(List<ChatMessage> messages, List<ToolDefinition> tools, boolean addGenerationPrompt) {
+        if (!usesTools) messages = ToolCallFormat.DEFAULT.lower(messages, tools);
         if (messages == null || messages.isEmpty()) {
             throw new IllegalArgumentException("messages must contain at least one message");
         }
@@ -85,14 +112,10 @@ public final class JinjaChatTemplate implements ChatTemplate {
                     + " reply is to be generated (it is from the assistant)");
         }
         List<Map<String, Object>> asMaps = new ArrayList<>(messages.size());
-        for (ChatMessage m : messages) {
-            Map<String, Object> map = new LinkedHashMap<>();
-            map.put("role", m.role());
-            map.put("content", m.content());
-            asMaps.add(map);
-        }
+        for (ChatMessage m : messages) asMaps.add(JinjaValues.message(m));
         Map<String, Object> vars = new HashMap<>();
         vars.put("messages", asMaps);
+        if (usesTools && !tools.isEmpty()) vars.put("tools", JinjaValues.tools(tools));
         vars.put("add_generation_prompt", addGenerationPrompt);
         vars.put("bos_token", bosSentinel);
         vars.put("eos_token", eosSentinel);

@@ -28,7 +28,7 @@ final class JosephusGuanacoTemplate implements ChatTemplate {
 
     @Override
     public RenderedPrompt render(List<ChatMessage> messages, boolean addGenerationPrompt) {
-        ValidConversation chat = ValidConversation.of(messages, addGenerationPrompt);
+        ValidConversation chat = ValidConversation.of(toolCallFormat().lower(messages, List.of()), addGenerationPrompt);
         PromptBuilder out = PromptBuilder.llama();
         out.append("### Instruction:\n");
         for (ValidConversation.Exchange ex : chat.history()) {

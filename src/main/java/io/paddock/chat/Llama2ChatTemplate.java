@@ -22,7 +22,7 @@ final class Llama2ChatTemplate implements ChatTemplate {
 
     @Override
     public RenderedPrompt render(List<ChatMessage> messages, boolean addGenerationPrompt) {
-        ValidConversation chat = ValidConversation.of(messages, addGenerationPrompt);
+        ValidConversation chat = ValidConversation.of(toolCallFormat().lower(messages, List.of()), addGenerationPrompt);
         PromptBuilder out = PromptBuilder.llama();
         boolean first = true;
         for (ValidConversation.Exchange ex : chat.exchanges()) {

@@ -18,7 +18,7 @@ final class PlainTemplate implements ChatTemplate {
 
     @Override
     public RenderedPrompt render(List<ChatMessage> messages, boolean addGenerationPrompt) {
-        ValidConversation chat = ValidConversation.of(messages, addGenerationPrompt);
+        ValidConversation chat = ValidConversation.of(toolCallFormat().lower(messages, List.of()), addGenerationPrompt);
         PromptBuilder out = PromptBuilder.llama();
         chat.system().filter(s -> !s.isEmpty()).ifPresent(s -> out.append(s).append("\n"));
         boolean first = true;

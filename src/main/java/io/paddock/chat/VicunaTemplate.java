@@ -38,9 +38,15 @@ final class VicunaTemplate implements ChatTemplate {
         return name;
     }
 
+    /** Airoboros has its own function-calling style (its model card); Vicuna gets the default. */
+    @Override
+    public ToolCallFormat toolCallFormat() {
+        return name.equals("airoboros") ? ToolCallFormat.AIROBOROS : ToolCallFormat.DEFAULT;
+    }
+
     @Override
     public RenderedPrompt render(List<ChatMessage> messages, boolean addGenerationPrompt) {
-        ValidConversation chat = ValidConversation.of(messages, addGenerationPrompt);
+        ValidConversation chat = ValidConversation.of(toolCallFormat().lower(messages, List.of()), addGenerationPrompt);
         PromptBuilder out = PromptBuilder.llama();
         String header = chat.system().orElse(preamble);
         // An empty system message removes the preamble and its separator (FastChat would leave a lone space).

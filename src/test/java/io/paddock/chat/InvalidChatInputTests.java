@@ -34,7 +34,9 @@ class InvalidChatInputTests {
 
     @Test
     void unknownRoleAndNullContentAreRejectedAtTheEdge() {
-        assertRejected(() -> new ChatMessage("tool", "x"), "unknown role 'tool'");
+        assertRejected(() -> new ChatMessage("function", "x"), "unknown role 'function'");
+        assertRejected(() -> new ChatMessage("tool", "x"), "needs the tool_call_id");
+        assertRejected(() -> new ChatMessage("user", null, List.of(Tools.PARIS), null, null), "only an assistant message");
         assertRejected(() -> new ChatMessage(null, "x"), "unknown role");
         assertRejected(() -> new ChatMessage("user", null), "must not be null");
     }
