@@ -23,12 +23,33 @@ public record ChatCompletionChunk(String id, @Schema(allowableValues = "chat.com
     }
 
     public record Choice(int index, Delta delta, ChatLogprobs logprobs,
-            @JsonProperty("finish_reason") String finishReason) {}
+            @JsonProperty("finish_reason") @Schema(allowableValues = {"stop", "length", "tool_calls", "function_call"})
+            String finishReason) {}
 
-    /** What a chunk adds: the role (first chunk only) and content; the finishing chunk's delta is {@code {}}. */
+    /**
+     * What a chunk adds: the role (first chunk only), content, or a piece of a tool call; the finishing chunk's delta
+     * is {@code {}}. A call arrives as {@code {index, id, type, function: {name, arguments: ""}}}, then
+     * {@code {index, function: {arguments: <fragment>}}} pieces whose concatenation is the arguments text.
+     */
     @Schema(name = "ChatCompletionStreamResponseDelta")
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Delta(String role, String content) {
+    public record Delta(String role, String content, @JsonProperty("tool_calls") List<ToolCallDelta> toolCalls,
+            @JsonProperty("function_call") @Schema(deprecated = true) FunctionDelta functionCall) {
         static final Delta EMPTY = new Delta(null, null);
+
+        public Delta(String role, String content) {
+            this(role, content, null, null);
+        }
     }
+
+    /** A piece of tool call {@code index}: its id, type and name come in its first piece only. */
+    @Schema(name = "ChatCompletionMessageToolCallChunk")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ToolCallDelta(int index, String id, @Schema(allowableValues = "function") String type,
+            FunctionDelta function) {}
+
+    /** The function's name (first piece only) and a fragment of its arguments text. */
+    @Schema(name = "ChatCompletionMessageToolCallChunkFunction")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record FunctionDelta(String name, String arguments) {}
 }

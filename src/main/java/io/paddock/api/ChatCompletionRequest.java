@@ -30,7 +30,26 @@ public record ChatCompletionRequest(
         @JsonProperty("top_logprobs") Integer topLogprobs,
         String user,
         @JsonProperty("ignore_eos") Boolean ignoreEos,
-        @JsonProperty("chat_template") String chatTemplate) implements SamplingFields {
+        @JsonProperty("chat_template") String chatTemplate,
+        @JsonProperty("response_format") ResponseFormat responseFormat,
+        List<ChatTool> tools,
+        @JsonProperty("tool_choice") @Schema(description = "\"none\", \"auto\", \"required\" or"
+                + " {\"type\": \"function\", \"function\": {\"name\": ...}}; default auto with tools",
+                oneOf = {String.class, ToolChoice.class}) JsonNode toolChoice,
+        @JsonProperty("parallel_tool_calls") @Schema(description = "Several calls per answer (default true)")
+        Boolean parallelToolCalls,
+        @Schema(description = "Deprecated: use tools", deprecated = true) List<ChatTool.Function> functions,
+        @JsonProperty("function_call") @Schema(description = "Deprecated: use tool_choice. \"none\", \"auto\" or"
+                + " {\"name\": ...}", deprecated = true, oneOf = {String.class, FunctionChoice.class})
+        JsonNode functionCall) implements SamplingFields {
+
+    /** The object form of {@code tool_choice}: call this function. */
+    @Schema(name = "ChatCompletionNamedToolChoice")
+    public record ToolChoice(@Schema(allowableValues = "function") String type, FunctionChoice function) {}
+
+    /** A function by name ({@code tool_choice.function}, or the legacy {@code function_call} object). */
+    @Schema(name = "ChatCompletionFunctionCallOption")
+    public record FunctionChoice(String name) {}
 
     @Override
     public int logprobsCount() {

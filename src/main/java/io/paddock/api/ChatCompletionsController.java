@@ -5,10 +5,13 @@ import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.paddock.chat.CallSyntax;
 import io.paddock.engine.GenerationResult;
 import io.paddock.engine.GenerationService;
 import io.paddock.engine.ModelRegistry;
+import io.paddock.sampling.Sample;
 import io.paddock.security.KeyedCall;
+import io.paddock.structured.Grammar;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -49,21 +52,33 @@ class ChatCompletionsController {
     @PostMapping(path = "/v1/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
     Mono<ResponseEntity<?>> complete(@RequestBody JsonNode body, ServerWebExchange exchange) {
         KeyedCall keyed = KeyedCall.of(exchange);
-        RequestMapper.Prepared p = mapper.counted(body, keyed, () -> prepare(body, keyed));
+        Chat c = mapper.counted(body, keyed, () -> prepare(body, keyed));
+        RequestMapper.Prepared p = c.prepared();
         ResponseHeader h = ResponseHeader.create("chatcmpl", p.modelName(), p.model().runtime().name());
         Flux<ChoiceEvent> events = Generations.run(p.service(), p.choices());
-        if (p.stream()) return Mono.just(SseSupport.stream(chunks(p, h, events), json));
-        return collect(p, h, events).map(ResponseEntity::ok);
+        if (p.stream()) return Mono.just(SseSupport.stream(chunks(c, h, events), json));
+        return collect(c, h, events).map(ResponseEntity::ok);
     }
 
-    private RequestMapper.Prepared prepare(JsonNode body, KeyedCall keyed) {
+    /** A prepared chat request and, when its output is read as tool calls, how (else null). */
+    private record Chat(RequestMapper.Prepared prepared, ToolAnswers tools) {}
+
+    private Chat prepare(JsonNode body, KeyedCall keyed) {
         ChatCompletionRequest r = mapper.bind(body, ChatCompletionRequest.class);
         ModelRegistry.Resolved target = mapper.resolve(r.model());
+        ToolUse tools = ToolRequests.tools(r);
+        ToolRequests.OutputFormat format = ToolRequests.responseFormat(r.responseFormat());
+        ToolRequests.checkCombination(tools, format);
         // An adapter runs under its base model's chat template.
-        ChatSupport.Prompt prompt = chat.render(target.service().model(), r.messages(), r.chatTemplate());
+        ChatSupport.Prompt prompt = chat.render(target.service().model(), r.messages(), r.chatTemplate(), tools.tools());
+        CallSyntax syntax = prompt.toolCalls().syntax();
+        Grammar grammar = OutputConstraints.compile(tools.active() ? OutputConstraints.tools(tools, syntax)
+                : OutputConstraints.responseFormat(format));
         Integer max = r.maxCompletionTokens() != null ? r.maxCompletionTokens() : r.maxTokens();
         String maxParam = r.maxCompletionTokens() != null ? "max_completion_tokens" : "max_tokens";
-        return mapper.prepare(target, r, true, prompt.ids(), max, maxParam, 0, prompt.rendered().stopStrings(), keyed);
+        RequestMapper.Prepared p = mapper.prepare(target, r, true, prompt.ids(), max, maxParam, 0,
+                prompt.rendered().stopStrings(), keyed);
+        return new Chat(p.withGrammar(grammar), tools.active() ? new ToolAnswers(tools, syntax, ToolAnswers.IDS) : null);
     }
 
     /** What a chat request renders to: the prompt text and token ids, the template, the stop strings it adds. */
@@ -80,12 +95,14 @@ class ChatCompletionsController {
         ChatCompletionRequest r = mapper.bind(body, ChatCompletionRequest.class);
         ModelRegistry.Resolved target = mapper.resolve(r.model());
         GenerationService service = target.service();
-        ChatSupport.Prompt prompt = chat.render(service.model(), r.messages(), r.chatTemplate());
+        ToolUse tools = ToolRequests.tools(r);
+        ChatSupport.Prompt prompt = chat.render(service.model(), r.messages(), r.chatTemplate(), tools.tools());
         return new RenderedChat(target.modelName(), prompt.template(), prompt.rendered().text(), prompt.ids(),
                 prompt.ids().length, prompt.rendered().stopStrings());
     }
 
-    private Flux<ChatCompletionChunk> chunks(RequestMapper.Prepared p, ResponseHeader h, Flux<ChoiceEvent> events) {
+    private Flux<ChatCompletionChunk> chunks(Chat c, ResponseHeader h, Flux<ChoiceEvent> events) {
+        RequestMapper.Prepared p = c.prepared();
         int n = p.choices().size();
         int[] completion = new int[n];
         // With include_usage every chunk carries "usage": null and a last chunk carries the totals.
@@ -96,9 +113,11 @@ class ChatCompletionsController {
             openers.add(ChatCompletionChunk.of(h, List.of(new ChatCompletionChunk.Choice(i,
                     new ChatCompletionChunk.Delta("assistant", ""), null, null)), none));
         }
-        Flux<ChatCompletionChunk> body = events
-                .filter(e -> e.isFinish() || !e.text().isEmpty() || (p.logprobs() >= 0 && !e.samples().isEmpty()))
-                .map(e -> {
+        Flux<ChoiceEvent> shown = events
+                .filter(e -> e.isFinish() || !e.text().isEmpty() || (p.logprobs() >= 0 && !e.samples().isEmpty()));
+        Flux<ChatCompletionChunk> body = c.tools() != null
+                ? shown.concatMapIterable(new ToolChunks(p, c.tools(), h, none, completion)::of)
+                : shown.map(e -> {
                     if (e.isFinish()) {
                         completion[e.index()] = e.finished().completionTokens();
                         return ChatCompletionChunk.of(h, List.of(new ChatCompletionChunk.Choice(e.index(),
@@ -115,7 +134,56 @@ class ChatCompletionsController {
                 Optional.of(Usage.of(p.promptTokens(), Arrays.stream(completion).sum())))));
     }
 
-    private Mono<ChatCompletionResponse> collect(RequestMapper.Prepared p, ResponseHeader h, Flux<ChoiceEvent> events) {
+    /**
+     * The chunks of a stream read as tool calls: each choice's text goes through its own parser, which holds back
+     * what may still be a call's start; log-probabilities ride on the next chunk sent for the choice.
+     */
+    private static final class ToolChunks {
+        private final RequestMapper.Prepared p;
+        private final ResponseHeader h;
+        private final Optional<Usage> none;
+        private final int[] completion;
+        private final ToolAnswers.Stream[] streams;
+        private final List<List<Sample>> pending = new ArrayList<>();
+
+        ToolChunks(RequestMapper.Prepared p, ToolAnswers tools, ResponseHeader h, Optional<Usage> none, int[] completion) {
+            this.p = p;
+            this.h = h;
+            this.none = none;
+            this.completion = completion;
+            this.streams = new ToolAnswers.Stream[completion.length];
+            for (int i = 0; i < streams.length; i++) {
+                streams[i] = tools.stream();
+                pending.add(new ArrayList<>());
+            }
+        }
+
+        List<ChatCompletionChunk> of(ChoiceEvent e) {
+            int i = e.index();
+            List<ChatCompletionChunk> out = new ArrayList<>();
+            if (e.isFinish()) {
+                completion[i] = e.finished().completionTokens();
+                for (var d : streams[i].finish()) out.add(chunk(i, d, null));
+                out.add(chunk(i, ChatCompletionChunk.Delta.EMPTY, streams[i].finishReason(e.finished().finishReason())));
+                return out;
+            }
+            pending.get(i).addAll(e.samples());
+            for (var d : streams[i].feed(e.text())) out.add(chunk(i, d, null));
+            return out;
+        }
+
+        private ChatCompletionChunk chunk(int i, ChatCompletionChunk.Delta d, String finish) {
+            ChatLogprobs logprobs = null;
+            if (p.logprobs() >= 0 && !pending.get(i).isEmpty()) {
+                logprobs = OpenAiResponses.chatLogprobs(p.model().tokenizer(), pending.get(i));
+                pending.get(i).clear();
+            }
+            return ChatCompletionChunk.of(h, List.of(new ChatCompletionChunk.Choice(i, d, logprobs, finish)), none);
+        }
+    }
+
+    private Mono<ChatCompletionResponse> collect(Chat c, ResponseHeader h, Flux<ChoiceEvent> events) {
+        RequestMapper.Prepared p = c.prepared();
         return Generations.collect(events, p.choices().size()).map(outcomes -> {
             List<ChatCompletionResponse.Choice> choices = new ArrayList<>();
             int completion = 0;
@@ -123,8 +191,13 @@ class ChatCompletionsController {
                 GenerationResult r = outcomes.get(i).result();
                 ChatLogprobs logprobs = p.logprobs() >= 0
                         ? OpenAiResponses.chatLogprobs(p.model().tokenizer(), outcomes.get(i).samples()) : null;
-                choices.add(new ChatCompletionResponse.Choice(i, ChatCompletionResponse.Message.assistant(r.text()),
-                        logprobs, OpenAiResponses.finishReason(r)));
+                if (c.tools() != null) {
+                    ToolAnswers.Answer a = c.tools().answer(r.text(), r.finishReason());
+                    choices.add(new ChatCompletionResponse.Choice(i, a.message(), logprobs, a.finishReason()));
+                } else {
+                    choices.add(new ChatCompletionResponse.Choice(i, ChatCompletionResponse.Message.assistant(r.text()),
+                            logprobs, OpenAiResponses.finishReason(r)));
+                }
                 completion += r.completionTokens();
             }
             return ChatCompletionResponse.of(h, choices, Usage.of(p.promptTokens(), completion));

@@ -5,6 +5,9 @@ import io.paddock.chat.ChatMessage;
 import io.paddock.chat.ChatTemplate;
 import io.paddock.chat.ChatTemplates;
 import io.paddock.chat.PromptPart;
+import io.paddock.chat.ToolCall;
+import io.paddock.chat.ToolCallFormat;
+import io.paddock.chat.ToolDefinition;
 import io.paddock.chat.RenderedPrompt;
 import io.paddock.config.PaddockProperties;
 import io.paddock.engine.ModelRegistry;
@@ -27,8 +30,8 @@ import tools.jackson.databind.JsonNode;
 class ChatSupport {
     private static final Logger log = LoggerFactory.getLogger(ChatSupport.class);
 
-    /** The rendered prompt and its token ids. */
-    record Prompt(RenderedPrompt rendered, int[] ids, String template) {}
+    /** The rendered prompt and its token ids, the template's name, and how the model writes tool calls. */
+    record Prompt(RenderedPrompt rendered, int[] ids, String template, ToolCallFormat toolCalls) {}
 
     private final Map<String, ChatTemplate> templates = new ConcurrentHashMap<>();
 
@@ -38,7 +41,8 @@ class ChatSupport {
             LoadedModel m = s.model();
             var detected = ChatTemplates.detect(m.checkpoint().directory(), overrides.get(m.id()));
             templates.put(m.id(), detected.template());
-            log.info("model {}: chat template {} ({})", m.id(), detected.template().name(), detected.reason());
+            log.info("model {}: chat template {} ({}), tool calls in the {} format", m.id(), detected.template().name(),
+                    detected.reason(), detected.template().toolCallFormat().name());
         }
     }
 
@@ -47,6 +51,11 @@ class ChatSupport {
     }
 
     Prompt render(LoadedModel model, List<JsonNode> messages, String requestTemplate) {
+        return render(model, messages, requestTemplate, List.of());
+    }
+
+    /** As above, with the functions the model may call described in the prompt (none: an empty list). */
+    Prompt render(LoadedModel model, List<JsonNode> messages, String requestTemplate, List<ToolDefinition> tools) {
         ChatTemplate template = templateFor(model);
         if (requestTemplate != null && !requestTemplate.isBlank()) {
             try {
@@ -59,11 +68,11 @@ class ChatSupport {
         }
         RenderedPrompt rendered;
         try {
-            rendered = template.render(messages(messages), true);
+            rendered = template.render(messages(messages), tools, true);
         } catch (IllegalArgumentException e) {
             throw RequestRejectedException.invalid("messages", e.getMessage());
         }
-        return new Prompt(rendered, encode(model, rendered), template.name());
+        return new Prompt(rendered, encode(model, rendered), template.name(), template.toolCallFormat());
     }
 
     /** Text parts through the tokenizer, BOS/EOS parts as their ids, BOS first where the model wants it. */
@@ -82,7 +91,12 @@ class ChatSupport {
         return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** OpenAI messages: role plus content as a string or an array of text parts; other part types are refused. */
+    /**
+     * OpenAI messages: role plus content as a string or an array of text parts (other part types are refused);
+     * assistant messages may carry {@code tool_calls} (or a legacy {@code function_call}) and then null content;
+     * {@code tool} messages answer a call by {@code tool_call_id}; a legacy {@code function} message (by
+     * {@code name}) becomes a tool message without an id.
+     */
     static List<ChatMessage> messages(List<JsonNode> raw) {
         if (raw == null || raw.isEmpty()) throw RequestRejectedException.invalid("messages", "messages must be a non-empty array");
         List<ChatMessage> out = new ArrayList<>();
@@ -94,16 +108,79 @@ class ChatSupport {
             if (roleNode == null || !roleNode.isString()) throw RequestRejectedException.invalid("messages", where + ".role is required");
             String role = roleNode.asString();
             if (role.equals("developer")) role = "system"; // OpenAI's newer name for system instructions
-            if (!role.equals("system") && !role.equals("user") && !role.equals("assistant")) {
-                throw RequestRejectedException.invalid("messages", where + ".role '" + role + "' is not supported (system,"
-                        + " developer, user and assistant are; tool and function messages need tool calling)");
+            switch (role) {
+                case "system", "user" -> {
+                    if (present(m, "tool_calls") || present(m, "function_call")) {
+                        throw RequestRejectedException.invalid("messages", where + ": only assistant messages carry tool calls");
+                    }
+                    out.add(new ChatMessage(role, content(m.get("content"), where)));
+                }
+                case "assistant" -> out.add(assistant(m, where));
+                case "tool" -> {
+                    JsonNode id = m.get("tool_call_id");
+                    if (id == null || !id.isString() || id.asString().isEmpty()) {
+                        throw RequestRejectedException.invalid("messages", where + ".tool_call_id is required in a tool message");
+                    }
+                    out.add(ChatMessage.tool(id.asString(), optionalString(m, "name", where), content(m.get("content"), where)));
+                }
+                case "function" -> {
+                    String name = optionalString(m, "name", where);
+                    if (name == null) throw RequestRejectedException.invalid("messages", where + ".name is required in a function message");
+                    out.add(ChatMessage.tool(null, name, content(m.get("content"), where)));
+                }
+                default -> throw RequestRejectedException.invalid("messages", where + ".role '" + role + "' is not supported"
+                        + " (system, developer, user, assistant, tool and function are)");
             }
-            if (m.has("tool_calls") && !m.get("tool_calls").isNull()) {
-                throw RequestRejectedException.invalid("messages", where + ": tool_calls are not supported");
-            }
-            out.add(new ChatMessage(role, content(m.get("content"), where)));
         }
         return out;
+    }
+
+    private static ChatMessage assistant(JsonNode m, String where) {
+        List<ToolCall> calls = new ArrayList<>();
+        JsonNode toolCalls = m.get("tool_calls");
+        if (present(m, "tool_calls")) {
+            if (!toolCalls.isArray()) throw RequestRejectedException.invalid("messages", where + ".tool_calls must be an array");
+            for (int j = 0; j < toolCalls.size(); j++) {
+                JsonNode c = toolCalls.get(j);
+                String at = where + ".tool_calls[" + j + "]";
+                if (c == null || !c.isObject()) throw RequestRejectedException.invalid("messages", at + " must be an object");
+                JsonNode type = c.get("type");
+                if (type != null && !type.isNull() && !"function".equals(type.asString(""))) {
+                    throw RequestRejectedException.invalid("messages", at + ".type must be \"function\"");
+                }
+                String id = optionalString(c, "id", at);
+                if (id == null) throw RequestRejectedException.invalid("messages", at + ".id is required");
+                calls.add(call(id, c.get("function"), at + ".function"));
+            }
+        }
+        if (present(m, "function_call")) {
+            if (!calls.isEmpty()) throw RequestRejectedException.invalid("messages", where + ": give tool_calls or function_call, not both");
+            calls.add(call(null, m.get("function_call"), where + ".function_call"));
+        }
+        JsonNode c = m.get("content");
+        if (!calls.isEmpty() && (c == null || c.isNull())) return ChatMessage.assistant(null, calls);
+        return ChatMessage.assistant(content(c, where), calls);
+    }
+
+    /** {@code {"name": ..., "arguments": "<JSON text>"}}; arguments sent as an object are taken as its JSON text. */
+    private static ToolCall call(String id, JsonNode f, String at) {
+        if (f == null || !f.isObject()) throw RequestRejectedException.invalid("messages", at + " must be an object");
+        String name = optionalString(f, "name", at);
+        if (name == null || name.isEmpty()) throw RequestRejectedException.invalid("messages", at + ".name is required");
+        JsonNode args = f.get("arguments");
+        String arguments = args == null || args.isNull() ? "{}" : args.isString() ? args.asString() : args.toString();
+        return new ToolCall(id, name, arguments);
+    }
+
+    private static boolean present(JsonNode m, String field) {
+        return m.has(field) && !m.get(field).isNull();
+    }
+
+    private static String optionalString(JsonNode m, String field, String where) {
+        JsonNode v = m.get(field);
+        if (v == null || v.isNull()) return null;
+        if (!v.isString()) throw RequestRejectedException.invalid("messages", where + "." + field + " must be a string");
+        return v.asString();
     }
 
     private static String content(JsonNode c, String where) {

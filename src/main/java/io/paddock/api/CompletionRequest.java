@@ -29,7 +29,8 @@ public record CompletionRequest(
         @JsonProperty("best_of") Integer bestOf,
         String suffix,
         String user,
-        @JsonProperty("ignore_eos") Boolean ignoreEos) implements SamplingFields {
+        @JsonProperty("ignore_eos") Boolean ignoreEos,
+        @JsonProperty("response_format") ResponseFormat responseFormat) implements SamplingFields {
 
     /** Top-N alternatives per token (completions' integer {@code logprobs}); -1 when not requested. */
     @Override

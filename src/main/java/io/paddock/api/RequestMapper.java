@@ -12,6 +12,7 @@ import io.paddock.metrics.PaddockMetrics;
 import io.paddock.model.GenerationConfig;
 import io.paddock.sampling.SamplingParams;
 import io.paddock.security.KeyedCall;
+import io.paddock.structured.Grammar;
 import java.util.ArrayList;
 import java.lang.reflect.RecordComponent;
 import java.util.HashMap;
@@ -37,12 +38,9 @@ class RequestMapper {
     static final int MAX_N = 16;
 
     /** Accepted and ignored: they do not change what is generated. */
-    static final Set<String> IGNORED_FIELDS = Set.of("store", "metadata", "service_tier", "parallel_tool_calls");
+    static final Set<String> IGNORED_FIELDS = Set.of("store", "metadata", "service_tier");
     /** Known OpenAI fields paddock cannot honour yet, with the reason given to the client. */
     static final Map<String, String> UNSUPPORTED = Map.of(
-            "tools", "tool calling is not supported",
-            "functions", "function calling is not supported",
-            "function_call", "function calling is not supported",
             "audio", "audio output is not supported",
             "prediction", "predicted outputs are not supported",
             "web_search_options", "web search is not supported",
@@ -56,6 +54,13 @@ class RequestMapper {
             boolean includeUsage, int logprobs) {
         LoadedModel model() { return service.model(); }
         int promptTokens() { return choices.getFirst().promptIds().length; }
+
+        /** Every choice's output constrained to {@code g} (null: free text, this request unchanged). */
+        Prepared withGrammar(Grammar g) {
+            if (g == null) return this;
+            return new Prepared(service, modelName, choices.stream().map(c -> c.withGrammar(g)).toList(), stream,
+                    includeUsage, logprobs);
+        }
     }
 
     private static final Map<Class<? extends Record>, Set<String>> FIELDS = new ConcurrentHashMap<>();
@@ -110,22 +115,11 @@ class RequestMapper {
         for (String name : body.propertyNames()) {
             String why = UNSUPPORTED.get(name);
             if (why != null && !body.get(name).isNull()) throw RequestRejectedException.invalid(name, name + ": " + why);
-            if (name.equals("tool_choice") && !body.get(name).isNull() && !"none".equals(body.get(name).asString(""))) {
-                throw RequestRejectedException.invalid(name, "tool_choice: tool calling is not supported");
-            }
-            if (name.equals("response_format")) {
-                JsonNode t = body.get(name).get("type");
-                if (t != null && !"text".equals(t.asString())) {
-                    throw RequestRejectedException.invalid(name, "response_format: only {\"type\": \"text\"} is supported;"
-                            + " JSON mode and JSON schemas are not");
-                }
-                continue;
-            }
             if (name.equals("modalities")) {
                 if (!body.get(name).toString().equals("[\"text\"]")) throw RequestRejectedException.invalid(name, "modalities: only [\"text\"] is supported");
                 continue;
             }
-            if (!known.contains(name) && !IGNORED_FIELDS.contains(name) && !name.equals("tool_choice")) {
+            if (!known.contains(name) && !IGNORED_FIELDS.contains(name)) {
                 throw RequestRejectedException.invalid(name, "Unrecognized request argument supplied: " + name);
             }
         }
@@ -158,8 +152,10 @@ class RequestMapper {
             throw RequestRejectedException.invalid("best_of", "best_of must equal n (server-side best-of ranking is not supported)");
         }
         int[] prompt = promptIds(service.model(), r.prompt());
+        // vLLM's extension: json_object / json_schema constrain the completion as they do a chat answer.
+        Grammar grammar = OutputConstraints.compile(OutputConstraints.responseFormat(ToolRequests.responseFormat(r.responseFormat())));
         return prepare(target, r, false, prompt, r.maxTokens(), "max_tokens", props.engine().defaultMaxTokens(), List.of(),
-                keyed);
+                keyed).withGrammar(grammar);
     }
 
     /**

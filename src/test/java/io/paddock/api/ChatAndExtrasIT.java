@@ -71,10 +71,34 @@ class ChatAndExtrasIT {
                 {"model":"stories260K","messages":[{"role":"user","content":"x"}],
                  "response_format":{"type":"json_schema","json_schema":{}}}""");
         assertThat(schema.statusCode()).isEqualTo(400);
-        assertThat(JSON.readTree(schema.body()).get("error").get("param").asString()).isEqualTo("response_format");
+        assertThat(JSON.readTree(schema.body()).get("error").get("param").asString())
+                .isEqualTo("response_format.json_schema.name");
         var empty = post("/v1/chat/completions", """
                 {"model":"stories260K","messages":[]}""");
         assertThat(empty.statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void toolsCallsAndResultsRenderInTheTemplateAndMistakesNameTheirField() throws Exception {
+        JsonNode preview = JSON.readTree(post("/v1/chat/completions/render", """
+                {"model":"stories260K","messages":[{"role":"user","content":"Weather?"},
+                  {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function",
+                    "function":{"name":"get_weather","arguments":"{\\"city\\": \\"Paris\\"}"}}]},
+                  {"role":"tool","tool_call_id":"call_1","content":"22 C"}],
+                 "tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}]}""").body());
+        assertThat(preview.get("prompt").asString()).contains("<tools>\n{\"name\":\"get_weather\"",
+                "### Human: Weather? ### Assistant: <tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}",
+                "### Human: <tool_response>\n22 C\n</tool_response> ### Assistant:");
+        var unknown = post("/v1/chat/completions", """
+                {"model":"stories260K","messages":[{"role":"user","content":"x"}],
+                 "tools":[{"type":"function","function":{"name":"get_weather"}}],
+                 "tool_choice":{"type":"function","function":{"name":"get_time"}}}""");
+        assertThat(unknown.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(unknown.body()).get("error").get("param").asString()).isEqualTo("tool_choice");
+        var badName = post("/v1/chat/completions", """
+                {"model":"stories260K","messages":[{"role":"user","content":"x"}],
+                 "tools":[{"type":"function","function":{"name":"get weather"}}]}""");
+        assertThat(JSON.readTree(badName.body()).get("error").get("param").asString()).isEqualTo("tools[0].function.name");
     }
 
     @Test
@@ -106,6 +130,8 @@ class ChatAndExtrasIT {
         assertThat(detok.get("prompt").asString()).isEqualTo("Once upon a time");
         assertThat(get("/ready").statusCode()).isEqualTo(200);
         String docs = get("/v3/api-docs").body();
-        assertThat(docs).contains("CreateChatCompletionRequest", "CreateChatCompletionResponse", "/v1/chat/completions");
+        assertThat(docs).contains("CreateChatCompletionRequest", "CreateChatCompletionResponse", "/v1/chat/completions",
+                "ChatCompletionTool", "ChatCompletionMessageToolCall", "ChatCompletionMessageToolCallChunk", "ResponseFormat",
+                "\"tool_choice\"", "\"parallel_tool_calls\"", "\"tool_calls\"");
     }
 }

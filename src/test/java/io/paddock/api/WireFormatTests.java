@@ -54,6 +54,41 @@ class WireFormatTests {
     }
 
     @Test
+    void toolCallsInAMessageAsOpenAiWritesThem() {
+        var call = new ChatCompletionResponse.ToolCall("call_abc", "function",
+                new ChatCompletionResponse.FunctionCall("get_weather", "{\"city\":\"Paris\"}"));
+        var body = ChatCompletionResponse.of(h, List.of(new ChatCompletionResponse.Choice(0,
+                new ChatCompletionResponse.Message("assistant", null, null, List.of(call), null), null, "tool_calls")),
+                Usage.of(1, 1));
+        assertThat(json.writeValueAsString(body)).contains("\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+                + "\"content\":null,\"refusal\":null,\"tool_calls\":[{\"id\":\"call_abc\",\"type\":\"function\","
+                + "\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}]},"
+                + "\"logprobs\":null,\"finish_reason\":\"tool_calls\"}]");
+        var legacy = new ChatCompletionResponse.Message("assistant", null, null, null,
+                new ChatCompletionResponse.FunctionCall("f", "{}"));
+        assertThat(json.writeValueAsString(legacy)).isEqualTo("{\"role\":\"assistant\",\"content\":null,\"refusal\":null,"
+                + "\"function_call\":{\"name\":\"f\",\"arguments\":\"{}\"}}");
+    }
+
+    @Test
+    void toolCallChunksAsOpenAiStreamsThem() {
+        var start = new ChatCompletionChunk.Delta(null, null, List.of(new ChatCompletionChunk.ToolCallDelta(0, "call_abc",
+                "function", new ChatCompletionChunk.FunctionDelta("get_weather", ""))), null);
+        var piece = new ChatCompletionChunk.Delta(null, null, List.of(new ChatCompletionChunk.ToolCallDelta(0, null, null,
+                new ChatCompletionChunk.FunctionDelta(null, "{\"ci"))), null);
+        assertThat(json.writeValueAsString(ChatCompletionChunk.of(h, List.of(new ChatCompletionChunk.Choice(0, start, null,
+                null)), null))).contains("\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
+                + "\"id\":\"call_abc\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"\"}}]},"
+                + "\"logprobs\":null,\"finish_reason\":null}]");
+        assertThat(json.writeValueAsString(piece)).isEqualTo("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":"
+                + "\"{\\\"ci\"}}]}");
+        assertThat(json.writeValueAsString(new ChatCompletionChunk.Delta(null, null, null,
+                new ChatCompletionChunk.FunctionDelta("f", "")))).isEqualTo("{\"function_call\":{\"name\":\"f\",\"arguments\":\"\"}}");
+        assertThat(json.writeValueAsString(new ChatCompletionChunk.Choice(0, ChatCompletionChunk.Delta.EMPTY, null,
+                "tool_calls"))).isEqualTo("{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"tool_calls\"}");
+    }
+
+    @Test
     void completionLogprobsAreParallelArrays() {
         var lp = new CompletionResponse.Logprobs(List.of("a"), List.of(-1f), List.of(Map.of("a", -1f)), List.of(0));
         assertThat(json.writeValueAsString(lp)).isEqualTo("{\"tokens\":[\"a\"],\"token_logprobs\":[-1.0],"
@@ -63,9 +98,11 @@ class WireFormatTests {
     @Test
     void acceptedFieldsComeFromTheRequestRecords() {
         assertThat(RequestMapper.fieldsOf(ChatCompletionRequest.class)).contains("messages", "max_completion_tokens",
-                "top_logprobs", "stream_options", "chat_template").doesNotContain("maxCompletionTokens", "prompt");
-        assertThat(RequestMapper.fieldsOf(CompletionRequest.class)).contains("prompt", "best_of", "logprobs", "echo")
-                .doesNotContain("messages", "bestOf");
+                "top_logprobs", "stream_options", "chat_template", "response_format", "tools", "tool_choice",
+                "parallel_tool_calls", "functions", "function_call").doesNotContain("maxCompletionTokens", "prompt",
+                "toolChoice");
+        assertThat(RequestMapper.fieldsOf(CompletionRequest.class)).contains("prompt", "best_of", "logprobs", "echo",
+                "response_format").doesNotContain("messages", "bestOf", "tools");
         assertThat(RequestMapper.fieldsOf(TokenizeController.TokenizeRequest.class))
                 .containsExactlyInAnyOrder("model", "prompt", "messages", "add_special_tokens");
     }
