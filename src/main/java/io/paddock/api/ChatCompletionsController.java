@@ -9,7 +9,6 @@ import io.paddock.chat.CallSyntax;
 import io.paddock.engine.GenerationResult;
 import io.paddock.engine.GenerationService;
 import io.paddock.engine.ModelRegistry;
-import io.paddock.sampling.Sample;
 import io.paddock.security.KeyedCall;
 import io.paddock.structured.Grammar;
 import java.util.ArrayList;
@@ -116,7 +115,8 @@ class ChatCompletionsController {
         Flux<ChoiceEvent> shown = events
                 .filter(e -> e.isFinish() || !e.text().isEmpty() || (p.logprobs() >= 0 && !e.samples().isEmpty()));
         Flux<ChatCompletionChunk> body = c.tools() != null
-                ? shown.concatMapIterable(new ToolChunks(p, c.tools(), h, none, completion)::of)
+                ? shown.concatMapIterable(new ToolChunks(c.tools(), h, none, completion, p.logprobs() < 0 ? null
+                        : samples -> OpenAiResponses.chatLogprobs(p.model().tokenizer(), samples))::of)
                 : shown.map(e -> {
                     if (e.isFinish()) {
                         completion[e.index()] = e.finished().completionTokens();
@@ -132,54 +132,6 @@ class ChatCompletionsController {
         if (!p.includeUsage()) return all;
         return all.concatWith(Mono.fromSupplier(() -> ChatCompletionChunk.of(h, List.of(),
                 Optional.of(Usage.of(p.promptTokens(), Arrays.stream(completion).sum())))));
-    }
-
-    /**
-     * The chunks of a stream read as tool calls: each choice's text goes through its own parser, which holds back
-     * what may still be a call's start; log-probabilities ride on the next chunk sent for the choice.
-     */
-    private static final class ToolChunks {
-        private final RequestMapper.Prepared p;
-        private final ResponseHeader h;
-        private final Optional<Usage> none;
-        private final int[] completion;
-        private final ToolAnswers.Stream[] streams;
-        private final List<List<Sample>> pending = new ArrayList<>();
-
-        ToolChunks(RequestMapper.Prepared p, ToolAnswers tools, ResponseHeader h, Optional<Usage> none, int[] completion) {
-            this.p = p;
-            this.h = h;
-            this.none = none;
-            this.completion = completion;
-            this.streams = new ToolAnswers.Stream[completion.length];
-            for (int i = 0; i < streams.length; i++) {
-                streams[i] = tools.stream();
-                pending.add(new ArrayList<>());
-            }
-        }
-
-        List<ChatCompletionChunk> of(ChoiceEvent e) {
-            int i = e.index();
-            List<ChatCompletionChunk> out = new ArrayList<>();
-            if (e.isFinish()) {
-                completion[i] = e.finished().completionTokens();
-                for (var d : streams[i].finish()) out.add(chunk(i, d, null));
-                out.add(chunk(i, ChatCompletionChunk.Delta.EMPTY, streams[i].finishReason(e.finished().finishReason())));
-                return out;
-            }
-            pending.get(i).addAll(e.samples());
-            for (var d : streams[i].feed(e.text())) out.add(chunk(i, d, null));
-            return out;
-        }
-
-        private ChatCompletionChunk chunk(int i, ChatCompletionChunk.Delta d, String finish) {
-            ChatLogprobs logprobs = null;
-            if (p.logprobs() >= 0 && !pending.get(i).isEmpty()) {
-                logprobs = OpenAiResponses.chatLogprobs(p.model().tokenizer(), pending.get(i));
-                pending.get(i).clear();
-            }
-            return ChatCompletionChunk.of(h, List.of(new ChatCompletionChunk.Choice(i, d, logprobs, finish)), none);
-        }
     }
 
     private Mono<ChatCompletionResponse> collect(Chat c, ResponseHeader h, Flux<ChoiceEvent> events) {
