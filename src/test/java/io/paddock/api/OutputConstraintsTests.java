@@ -15,6 +15,9 @@ import io.paddock.chat.CallSyntax;
 import io.paddock.chat.ToolCallFormat;
 import io.paddock.chat.ToolDefinition;
 import io.paddock.engine.RequestRejectedException;
+import io.paddock.structured.Grammar;
+import io.paddock.structured.GrammarState;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -105,6 +108,46 @@ class OutputConstraintsTests {
         ToolUse use = new ToolUse(List.of(WEATHER, TIME), ToolUse.Choice.AUTO, null, true, false);
         assertThat(OutputConstraints.compile(OutputConstraints.tools(use, TAGGED))).isNotNull();
         assertThat(OutputConstraints.compile(new AnyJsonObject())).isNotNull();
+    }
+
+    /** Whether the grammar accepts {@code text} as a whole output. */
+    private static boolean accepts(Grammar g, String text) {
+        GrammarState state = g.start();
+        for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+            state = state.advance(b & 0xff);
+            if (state == null) return false;
+        }
+        return state.isAccepting();
+    }
+
+    /** What the formats write (and the parser reads back) is what the grammar generates. */
+    @Test
+    void theGrammarAcceptsExactlyTheCallsTheFormatWrites() {
+        String paris = TAGGED.call("get_weather", "{\"city\": \"Paris\"}");
+        String now = TAGGED.call("get_time", "{}");
+        Grammar auto = OutputConstraints.compile(OutputConstraints.tools(
+                new ToolUse(List.of(WEATHER, TIME), ToolUse.Choice.AUTO, null, true, false), TAGGED));
+        assertThat(accepts(auto, "It is sunny.")).isTrue();
+        assertThat(accepts(auto, paris)).isTrue();
+        assertThat(accepts(auto, paris + "\n" + now)).isTrue();
+        assertThat(accepts(auto, TAGGED.call("get_weather", "{\"town\": \"Paris\"}"))).isFalse();
+        assertThat(accepts(auto, TAGGED.call("rm", "{}"))).isFalse();
+        Grammar one = OutputConstraints.compile(OutputConstraints.tools(
+                new ToolUse(List.of(WEATHER, TIME), ToolUse.Choice.REQUIRED, null, false, false), TAGGED));
+        assertThat(accepts(one, now)).isTrue();
+        assertThat(accepts(one, paris + "\n" + now)).isFalse();
+        assertThat(accepts(one, "It is sunny.")).isFalse();
+        Grammar named = OutputConstraints.compile(OutputConstraints.tools(
+                new ToolUse(List.of(WEATHER, TIME), ToolUse.Choice.NAMED, "get_time", true, false), TAGGED));
+        assertThat(accepts(named, now + "\n" + now)).isTrue();
+        assertThat(accepts(named, paris)).isFalse();
+        CallSyntax airoboros = ToolCallFormat.AIROBOROS.syntax();
+        Grammar card = OutputConstraints.compile(OutputConstraints.tools(
+                new ToolUse(List.of(WEATHER), ToolUse.Choice.AUTO, null, true, false), airoboros));
+        assertThat(accepts(card, airoboros.call("get_weather", "{\"city\": \"Rome\"}"))).isTrue();
+        assertThat(accepts(card, "Rome is sunny.")).isTrue();
+        assertThat(accepts(OutputConstraints.compile(new AnyJsonObject()), "{\"a\": [1]}")).isTrue();
+        assertThat(accepts(OutputConstraints.compile(new AnyJsonObject()), "sure")).isFalse();
     }
 
     @Test
