@@ -101,6 +101,59 @@ class ChatAndExtrasIT {
         assertThat(JSON.readTree(badName.body()).get("error").get("param").asString()).isEqualTo("tools[0].function.name");
     }
 
+    /** The grammar makes even a tiny story model answer with a well-formed call of the function it must call. */
+    @Test
+    void requiredToolChoiceAnswersWithACallWhoseArgumentsFollowTheSchema() throws Exception {
+        String tools = """
+                "tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object",
+                  "properties":{"city":{"type":"string","enum":["Paris","Rome"]}},"required":["city"],
+                  "additionalProperties":false}}}]""";
+        JsonNode preview = JSON.readTree(post("/v1/chat/completions/render", """
+                {"model":"stories260K","messages":[{"role":"user","content":"Weather in Paris?"}],%s}""".formatted(tools)).body());
+        assertThat(preview.get("prompt_tokens").asInt()).as("room left in the 512-token context")
+                .isLessThanOrEqualTo(512 - 105);
+        var res = post("/v1/chat/completions", """
+                {"model":"stories260K","messages":[{"role":"user","content":"Weather in Paris?"}],%s,
+                 "tool_choice":"required","parallel_tool_calls":false,"max_tokens":105,"temperature":0}""".formatted(tools));
+        assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+        JsonNode choice = JSON.readTree(res.body()).get("choices").get(0);
+        assertThat(choice.get("finish_reason").asString()).as(res.body()).isEqualTo("tool_calls");
+        assertThat(choice.get("message").get("content").isNull()).isTrue();
+        JsonNode call = choice.get("message").get("tool_calls").get(0);
+        assertThat(choice.get("message").get("tool_calls").size()).isEqualTo(1);
+        assertThat(call.get("id").asString()).matches("call_[A-Za-z0-9]{24}");
+        assertThat(call.get("type").asString()).isEqualTo("function");
+        assertThat(call.get("function").get("name").asString()).isEqualTo("get_weather");
+        assertThat(JSON.readTree(call.get("function").get("arguments").asString()).get("city").asString())
+                .isIn("Paris", "Rome");
+
+        // Streamed: the call's pieces add up to the same arguments, and no marker leaks as content.
+        var stream = post("/v1/chat/completions", """
+                {"model":"stories260K","messages":[{"role":"user","content":"Weather in Paris?"}],%s,
+                 "tool_choice":"required","parallel_tool_calls":false,"max_tokens":105,"temperature":0,"stream":true}"""
+                .formatted(tools));
+        StringBuilder arguments = new StringBuilder();
+        StringBuilder content = new StringBuilder();
+        String name = null;
+        String finish = null;
+        for (String line : stream.body().split("\n")) {
+            if (!line.startsWith("data: {")) continue;
+            JsonNode c = JSON.readTree(line.substring("data: ".length())).get("choices").get(0);
+            JsonNode delta = c.get("delta");
+            if (delta.has("content")) content.append(delta.get("content").asString());
+            if (delta.has("tool_calls")) {
+                JsonNode f = delta.get("tool_calls").get(0).get("function");
+                if (f.has("name")) name = f.get("name").asString();
+                arguments.append(f.get("arguments").asString());
+            }
+            if (!c.get("finish_reason").isNull()) finish = c.get("finish_reason").asString();
+        }
+        assertThat(name).isEqualTo("get_weather");
+        assertThat(arguments.toString()).isEqualTo(call.get("function").get("arguments").asString());
+        assertThat(content.toString()).isEmpty();
+        assertThat(finish).isEqualTo("tool_calls");
+    }
+
     @Test
     void aChatThatOverflowsTheContextNamesMessagesAndTheBudgetField() throws Exception {
         String longText = "once upon a time there was a little girl ".repeat(120); // well past 512 tokens
