@@ -15,5 +15,7 @@ public record ChatTool(@Schema(allowableValues = "function", requiredMode = Sche
             String description,
             @Schema(description = "JSON Schema of the arguments object; absent: no parameters", type = "object")
             JsonNode parameters,
-            @Schema(description = "Accepted; the schema is always enforced") Boolean strict) {}
+            @Schema(description = "true: every keyword of the schema must be one generation enforces, else 400; false or"
+                    + " absent: numeric bounds, pattern, uniqueItems, min/maxProperties are accepted but not enforced")
+            Boolean strict) {}
 }

@@ -39,7 +39,12 @@ final class OutputConstraints {
     }
 
     /** A JSON Schema, and the request field it came from (for a refusal). */
-    record Schema(JsonNode schema, String param) implements Plan {
+    record Schema(JsonNode schema, String param, boolean strict) implements Plan {
+        /** A non-strict schema (OpenAI's default). */
+        Schema(JsonNode schema, String param) {
+            this(schema, param, false);
+        }
+
         public String describe() { return "jsonSchema(" + schema + ")"; }
     }
 
@@ -70,7 +75,7 @@ final class OutputConstraints {
             case TEXT -> null;
             case JSON_OBJECT -> new AnyJsonObject();
             case JSON_SCHEMA -> f.schema() == null ? new AnyJsonObject()
-                    : new Schema(f.schema(), "response_format.json_schema.schema");
+                    : new Schema(f.schema(), "response_format.json_schema.schema", f.strict());
         };
     }
 
@@ -89,7 +94,7 @@ final class OutputConstraints {
             ToolDefinition t = all.get(i);
             if (!use.callableNames().contains(t.name())) continue;
             Plan arguments = t.parameters() == null ? new Schema(NO_PARAMETERS, use.parametersParam(i))
-                    : new Schema(t.parameters(), use.parametersParam(i));
+                    : new Schema(t.parameters(), use.parametersParam(i), t.strict());
             String prefix = syntax.prefix(t.name());
             calls.add(new Sequence(List.of(new Literal(prefix), arguments, new Literal(syntax.closer()))));
             firstCalls.add(new Sequence(List.of(new Literal(prefix.substring(syntax.trigger().length())), arguments,
@@ -119,7 +124,7 @@ final class OutputConstraints {
             case Literal l -> Grammars.literal(l.text());
             case Schema s -> {
                 try {
-                    yield Grammars.jsonSchema(s.schema());
+                    yield Grammars.jsonSchema(s.schema(), s.strict());
                 } catch (SchemaException e) {
                     throw RequestRejectedException.invalid(s.param(), "Invalid schema for '" + s.param() + "': "
                             + e.getMessage());

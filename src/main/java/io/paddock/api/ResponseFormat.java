@@ -22,5 +22,7 @@ public record ResponseFormat(
             @Schema(description = "^[a-zA-Z0-9_-]{1,64}$", requiredMode = Schema.RequiredMode.REQUIRED) String name,
             String description,
             @Schema(description = "A JSON Schema (object); absent: any JSON object", type = "object") JsonNode schema,
-            @Schema(description = "Accepted; the schema is always enforced") Boolean strict) {}
+            @Schema(description = "true: every keyword of the schema must be one generation enforces, else 400; false or"
+                    + " absent: numeric bounds, pattern, uniqueItems, min/maxProperties are accepted but not enforced")
+            Boolean strict) {}
 }

@@ -20,10 +20,14 @@ final class ToolRequests {
     private ToolRequests() {}
 
     /** What {@code response_format} asks for: free text, any JSON object, or JSON following {@code schema}. */
-    record OutputFormat(Kind kind, JsonNode schema) {
+    record OutputFormat(Kind kind, JsonNode schema, boolean strict) {
+        OutputFormat(Kind kind, JsonNode schema) {
+            this(kind, schema, false);
+        }
+
         enum Kind { TEXT, JSON_OBJECT, JSON_SCHEMA }
 
-        static final OutputFormat TEXT = new OutputFormat(Kind.TEXT, null);
+        static final OutputFormat TEXT = new OutputFormat(Kind.TEXT, null, false);
     }
 
     static ToolUse tools(ChatCompletionRequest r) {
@@ -142,7 +146,7 @@ final class ToolRequests {
         if (parameters != null && !parameters.isObject()) {
             throw invalid(where + ".parameters", "Invalid '" + where + ".parameters': it must be a JSON Schema object");
         }
-        return new ToolDefinition(f.name(), f.description(), parameters);
+        return new ToolDefinition(f.name(), f.description(), parameters, Boolean.TRUE.equals(f.strict()));
     }
 
     /** {@code response_format}; absent is text. */
@@ -151,7 +155,7 @@ final class ToolRequests {
         if (f.type() == null) throw invalid("response_format.type", "Missing required parameter: 'response_format.type'.");
         return switch (f.type()) {
             case "text" -> OutputFormat.TEXT;
-            case "json_object" -> new OutputFormat(OutputFormat.Kind.JSON_OBJECT, null);
+            case "json_object" -> new OutputFormat(OutputFormat.Kind.JSON_OBJECT, null, false);
             case "json_schema" -> {
                 ResponseFormat.JsonSchema js = f.jsonSchema();
                 if (js == null) {
@@ -171,7 +175,7 @@ final class ToolRequests {
                     throw invalid("response_format.json_schema.schema", "Invalid 'response_format.json_schema.schema':"
                             + " it must be a JSON Schema object");
                 }
-                yield new OutputFormat(OutputFormat.Kind.JSON_SCHEMA, schema);
+                yield new OutputFormat(OutputFormat.Kind.JSON_SCHEMA, schema, Boolean.TRUE.equals(js.strict()));
             }
             default -> throw invalid("response_format.type", "Invalid value: '" + f.type() + "'. Supported values are:"
                     + " 'text', 'json_object' and 'json_schema'.");

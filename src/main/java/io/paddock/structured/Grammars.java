@@ -43,13 +43,22 @@ public final class Grammars {
      * @throws SchemaException naming the keyword and its JSON pointer when the schema uses what is not supported
      */
     public static Grammar jsonSchema(JsonNode schema) {
+        return jsonSchema(schema, true);
+    }
+
+    /**
+     * As {@link #jsonSchema(JsonNode)}; a non-strict schema may also use the assertions generation cannot enforce
+     * (numeric bounds, {@code pattern}, {@code uniqueItems}, {@code minProperties}/{@code maxProperties}), which are
+     * then accepted and not enforced, as OpenAI's non-strict mode promises no more than best effort.
+     */
+    public static Grammar jsonSchema(JsonNode schema, boolean strict) {
         if (schema == null) throw new SchemaException("", "#", "no schema given");
-        String key = schema.toString();
+        String key = (strict ? "strict:" : "lenient:") + schema;
         synchronized (SCHEMAS) {
             Grammar known = SCHEMAS.get(key);
             if (known != null) return known;
         }
-        Grammar g = compileSchema(schema);
+        Grammar g = compileSchema(schema, strict);
         synchronized (SCHEMAS) {
             Grammar raced = SCHEMAS.putIfAbsent(key, g);
             return raced != null ? raced : g;
@@ -58,7 +67,12 @@ public final class Grammars {
 
     /** As {@link #jsonSchema}, always compiling a new grammar (with its own, empty mask caches). */
     public static Grammar compileSchema(JsonNode schema) {
-        Node value = SchemaCompiler.compile(schema);
+        return compileSchema(schema, true);
+    }
+
+    /** As {@link #jsonSchema(JsonNode, boolean)}, always compiling a new grammar. */
+    public static Grammar compileSchema(JsonNode schema, boolean strict) {
+        Node value = SchemaCompiler.compile(schema, strict);
         JsonNode title = schema.get("title");
         String name = title != null && title.isString() ? "json_schema(" + title.stringValue() + ")" : "json_schema";
         return new CompiledGrammar(new Node.Seq(Node.Ws.INSTANCE, value), name);

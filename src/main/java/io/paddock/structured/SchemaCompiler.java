@@ -30,22 +30,36 @@ final class SchemaCompiler {
             "array");
     private static final Set<String> NUMBER_BOUNDS = Set.of("minimum", "maximum", "exclusiveMinimum",
             "exclusiveMaximum", "multipleOf");
+    /**
+     * Assertions that only narrow values and that generation cannot enforce: refused in strict mode, accepted and not
+     * enforced otherwise (the output is then valid JSON of the right shape that may break only these).
+     */
+    static final Set<String> UNENFORCED = Set.of("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+            "multipleOf", "pattern", "uniqueItems", "minProperties", "maxProperties");
 
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
     private final JsonNode root;
     private final Map<String, Node.Ref> refs = new HashMap<>();
 
-    private SchemaCompiler(JsonNode root) {
+    private final boolean strict;
+
+    private SchemaCompiler(JsonNode root, boolean strict) {
         this.root = root;
+        this.strict = strict;
     }
 
     /** The node of a JSON value valid against {@code schema}. */
     static Node compile(JsonNode schema) {
+        return compile(schema, true);
+    }
+
+    /** As {@link #compile(JsonNode)}; unless {@code strict}, the {@link #UNENFORCED} keywords are accepted. */
+    static Node compile(JsonNode schema, boolean strict) {
         if (schema == null || schema.isMissingNode()) {
             throw new SchemaException("", "#", "no schema given");
         }
-        SchemaCompiler c = new SchemaCompiler(schema);
+        SchemaCompiler c = new SchemaCompiler(schema, strict);
         Node.Ref self = new Node.Ref("#");
         c.refs.put("#", self);
         self.target = c.schema(schema, "#", Set.of("#"));
@@ -66,6 +80,7 @@ final class SchemaCompiler {
         }
         for (String k : s.propertyNames()) {
             if (ANNOTATIONS.contains(k) || SUPPORTED.contains(k)) continue;
+            if (!strict && UNENFORCED.contains(k)) continue;
             if (NUMBER_BOUNDS.contains(k)) {
                 throw new SchemaException(k, ptr, "unsupported keyword '" + k + "' at " + ptr
                         + " (numeric bounds cannot be enforced while generating)");

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
 
 /** Each supported JSON Schema keyword, and the errors for what is not supported. */
 class SchemaGrammarTests {
@@ -181,6 +182,22 @@ class SchemaGrammarTests {
         assertThat(rejectsAt(uuid, "\"123e4567e")).isEqualTo(9);
         assertThat(rejectsAt(uuid, "\"123g")).isEqualTo(4);
         assertError("{\"type\":\"string\",\"format\":\"uuid\",\"maxLength\":10}", "invalid 'format' at #", "format", "#");
+    }
+
+    @Test
+    void nonStrictSchemasAcceptTheAssertionsGenerationCannotEnforceAndStillFixTheShape() {
+        String text = "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":9},"
+                + "\"s\":{\"type\":\"string\",\"pattern\":\"^a\"},\"l\":{\"type\":\"array\",\"uniqueItems\":true}},"
+                + "\"required\":[\"n\",\"s\",\"l\"],\"additionalProperties\":false,\"minProperties\":1}";
+        JsonNode node = tools.jackson.databind.json.JsonMapper.shared().readTree(text);
+        Grammar lenient = Grammars.jsonSchema(node, false);
+        assertThat(matches(lenient, "{\"n\": 42, \"s\": \"b\", \"l\": [1, 1]}")).isTrue(); // bounds not enforced
+        assertThat(rejectsAt(lenient, "{\"n\": \"x\"")).isEqualTo(6);                         // types still are
+        assertThatThrownBy(() -> Grammars.jsonSchema(node, true)).isInstanceOf(SchemaException.class)
+                .hasMessageContaining("unsupported keyword");
+        assertThatThrownBy(() -> Grammars.jsonSchema(
+                tools.jackson.databind.json.JsonMapper.shared().readTree("{\"allOf\":[]}"), false))
+                .hasMessageContaining("unsupported keyword 'allOf' at #");
     }
 
     @Test
