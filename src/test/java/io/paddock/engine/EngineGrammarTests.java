@@ -9,12 +9,18 @@ import io.paddock.sampling.Sample;
 import io.paddock.sampling.SamplingParams;
 import io.paddock.structured.Grammar;
 import io.paddock.structured.Grammars;
+import io.paddock.testing.RandomSchemas;
 import io.paddock.testing.SharedModels;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import com.networknt.schema.InputFormat;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -117,6 +123,54 @@ class EngineGrammarTests {
                 }
                 assertThat(awaitIdle(g).blocksUsed()).isZero();
             }
+        }
+    }
+
+    /**
+     * The property the API promises: for random schemas of the supported subset and random seeds at temperature 1,
+     * every completion that was not cut by max_tokens parses and validates (an independent validator, networknt).
+     * Meaningless models are the hardest case: nothing but the constraint makes their output JSON.
+     */
+    @Test
+    void randomSchemasAndSeedsAtTemperatureOneAlwaysValidate() throws Exception {
+        SchemaRegistry validators = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
+        List<LoadedModel> models = new ArrayList<>(List.of(demo()));
+        if (SharedModels.available("stories260K")) {
+            models.add(LoadedModel.load("stories260K", "test", SharedModels.require("stories260K"), 1));
+        }
+        SplittableRandom r = new SplittableRandom(2026);
+        for (LoadedModel model : models) {
+            int stopped = 0, cut = 0;
+            try (GenerationService g = new GenerationService(model, new EngineConfig(16, 0, 16, 512, true, 256))) {
+                record Run(JsonNode schema, CompletableFuture<Streamed> result) {}
+                List<Run> runs = new ArrayList<>();
+                for (int i = 0; i < 24; i++) {
+                    JsonNode schema = RandomSchemas.randomSchema(r);
+                    Grammar grammar = Grammars.jsonSchema(schema);
+                    for (int seed = 0; seed < 2; seed++) {
+                        SamplingParams p = SamplingParams.builder().temperature(1.0f).seed(r.nextLong()).build();
+                        runs.add(new Run(schema, stream(g, new GenerationRequest(model.encodePrompt("Tell me"), 160, p,
+                                List.of(), false).withGrammar(grammar))));
+                    }
+                }
+                for (Run run : runs) {
+                    Streamed s = run.result().get(120, TimeUnit.SECONDS);
+                    String text = s.result().text();
+                    assertThat(s.text()).isEqualTo(text);
+                    if (s.result().finishReason() == FinishReason.LENGTH) {
+                        cut++;
+                        continue;
+                    }
+                    assertThat(s.result().finishReason()).isEqualTo(FinishReason.STOP);
+                    stopped++;
+                    Schema validator = validators.getSchema(run.schema().toString());
+                    assertThat(validator.validate(text, InputFormat.JSON)).as(model.id() + ": " + text + " against "
+                            + run.schema()).isEmpty();
+                }
+                assertThat(awaitIdle(g).blocksUsed()).isZero();
+            }
+            assertThat(stopped).as(model.id() + ": completions that ended on their own (" + cut + " cut by max_tokens)")
+                    .isGreaterThan(cut);
         }
     }
 
