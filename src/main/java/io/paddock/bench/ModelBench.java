@@ -12,13 +12,18 @@ import io.paddock.model.GptqOverrides;
 import io.paddock.model.LlamaConfig;
 import io.paddock.sampling.SamplingParams;
 import io.paddock.structured.Grammar;
+import io.paddock.structured.TokenConstraint;
+import io.paddock.structured.TokenIndex;
 import io.paddock.runtime.cpu.GptqInt8;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -77,6 +82,7 @@ public final class ModelBench {
             }
             long weightBytes = model.checkpoint().weights().bytesPerToken();
             model.warmUp();
+            if (o.grammar() != null) warmUpGrammar(model, o.grammar());
             List<Level> results = new ArrayList<>();
             model.runtime().useKvCacheDtype(o.kvCacheDtype()); // before kvBytesPerToken() below
             for (int conc : levels) results.add(measure(model, probe, conc, promptTokens, steps, seconds, weightBytes, o, err));
@@ -99,6 +105,33 @@ public final class ModelBench {
             }
         }
         return 0;
+    }
+
+    /**
+     * Runs the mask path of {@code grammar} on the model's vocabulary (random walks of allowed tokens, ~2 s) so that
+     * its code is compiled before anything is timed: a serving process has long passed this point. The grammar's
+     * per-state mask cache keeps what the walks filled; the states the measured requests reach are new to it.
+     */
+    private static void warmUpGrammar(LoadedModel model, Grammar grammar) {
+        TokenIndex index = TokenIndex.of(model.tokenizer());
+        int vocab = model.checkpoint().config().vocabSize();
+        Set<Integer> eos = model.eosIds();
+        SplittableRandom r = new SplittableRandom(1);
+        float[] logits = new float[vocab];
+        long end = System.nanoTime() + 2_000_000_000L;
+        while (System.nanoTime() < end) {
+            TokenConstraint c = new TokenConstraint(grammar, index, eos);
+            for (int step = 0; step < 64 && !c.isTerminal(); step++) {
+                Arrays.fill(logits, 0f);
+                c.mask(logits);
+                int pick = -1, seen = 0;
+                for (int id = 0; id < vocab; id++) {
+                    if (logits[id] == 0f && !eos.contains(id) && r.nextInt(++seen) == 0) pick = id; // reservoir sample
+                }
+                if (pick < 0) break;
+                c.accept(pick);
+            }
+        }
     }
 
     /**
