@@ -1,0 +1,169 @@
+// Structured outputs and tool calling through the official `openai` npm client, against a running paddock; exits
+// non-zero on any mismatch. The model is meaningless: only the constraint makes the output valid, so the checks are
+// on structure (keys, JSON types, finish reasons, ids), never on content.
+// Usage: node structured-output.mjs http://localhost:PORT/v1 MODEL MAX_TOKENS
+import OpenAI from 'openai';
+import assert from 'node:assert/strict';
+
+const [baseURL, model, maxTokensArg] = process.argv.slice(2);
+const max_tokens = Number(maxTokensArg ?? 400);
+const client = new OpenAI({ baseURL, apiKey: 'not-needed', maxRetries: 0 });
+const show = (x) => JSON.stringify(x);
+
+// ---- chat.completions.parse() with a plain strict JSON schema -----------------------------------------------------
+const schema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    count: { type: 'integer' },
+    ok: { type: 'boolean' },
+    color: { type: 'string', enum: ['red', 'green', 'blue'] },
+    size: { type: 'object', properties: { w: { type: 'number' }, h: { type: 'integer' } }, required: ['w', 'h'], additionalProperties: false },
+    flags: { type: 'array', items: { type: 'boolean' } },
+  },
+  required: ['name', 'count', 'ok', 'color', 'size', 'flags'],
+  additionalProperties: false,
+};
+for (const seed of [1, 2, 3]) {
+  const parsed = await client.chat.completions.parse({
+    model, messages: [{ role: 'user', content: 'Describe a box.' }], max_tokens, temperature: 1, seed,
+    response_format: { type: 'json_schema', json_schema: { name: 'box', strict: true, schema } },
+  });
+  const choice = parsed.choices[0];
+  assert.equal(choice.finish_reason, 'stop', `seed ${seed}: ${show(choice)}`);
+  const box = choice.message.parsed;
+  assert.equal(typeof box, 'object', `seed ${seed}: parsed ${show(choice.message)}`);
+  assert.notEqual(box, null);
+  assert.deepEqual(Object.keys(box).sort(), ['color', 'count', 'flags', 'name', 'ok', 'size'], show(box));
+  assert.equal(typeof box.name, 'string', show(box));
+  assert.ok(Number.isInteger(box.count), `count is an integer: ${show(box)}`);
+  assert.equal(typeof box.ok, 'boolean', show(box));
+  assert.ok(['red', 'green', 'blue'].includes(box.color), show(box));
+  assert.deepEqual(Object.keys(box.size).sort(), ['h', 'w'], show(box));
+  assert.equal(typeof box.size.w, 'number', show(box));
+  assert.ok(Number.isInteger(box.size.h), show(box));
+  assert.ok(Array.isArray(box.flags) && box.flags.every((f) => typeof f === 'boolean'), show(box));
+  assert.deepEqual(JSON.parse(choice.message.content), box);
+}
+
+// ---- streamed tool calls, assembled by the stream helpers ---------------------------------------------------------
+const weather = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: 'The forecast for a city',
+    strict: true,
+    parameters: {
+      type: 'object',
+      properties: { city: { type: 'string' }, days: { type: 'integer' }, metric: { type: 'boolean' } },
+      required: ['city', 'days', 'metric'],
+      additionalProperties: false,
+    },
+  },
+};
+const checkWeatherArgs = (args, where) => {
+  assert.deepEqual(Object.keys(args).sort(), ['city', 'days', 'metric'], `${where}: ${show(args)}`);
+  assert.equal(typeof args.city, 'string', `${where}: ${show(args)}`);
+  assert.ok(Number.isInteger(args.days), `${where}: days is an integer: ${show(args)}`);
+  assert.equal(typeof args.metric, 'boolean', `${where}: ${show(args)}`);
+};
+
+for (const tool_choice of ['required', { type: 'function', function: { name: 'get_weather' } }]) {
+  const stream = client.chat.completions.stream({
+    model, messages: [{ role: 'user', content: 'Weather in Paris?' }], max_tokens, temperature: 1, seed: 5,
+    tools: [weather], tool_choice, stream: true,
+  });
+  const chunkToolCalls = [];
+  const deltas = [];
+  const dones = [];
+  stream.on('chunk', (chunk) => {
+    for (const c of chunk.choices) for (const tc of c.delta.tool_calls ?? []) chunkToolCalls.push(tc);
+  });
+  stream.on('tool_calls.function.arguments.delta', (e) => deltas.push(e));
+  stream.on('tool_calls.function.arguments.done', (e) => dones.push(e));
+  const final = await stream.finalChatCompletion();
+  const where = `tool_choice ${show(tool_choice)}`;
+  const choice = final.choices[0];
+  // "required" ends with "tool_calls"; OpenAI itself ends a call forced by name with "stop", so either is right there
+  assert.ok(tool_choice === 'required' ? choice.finish_reason === 'tool_calls' : ['tool_calls', 'stop'].includes(choice.finish_reason),
+    `${where}: finish_reason ${show(choice)}`);
+  const calls = choice.message.tool_calls;
+  assert.equal(calls?.length, 1, `${where}: ${show(choice.message)}`);
+  const call = calls[0];
+  assert.equal(call.type, 'function');
+  assert.ok(typeof call.id === 'string' && call.id.length > 0, `${where}: id ${show(call)}`);
+  assert.equal(call.function.name, 'get_weather');
+  const args = JSON.parse(call.function.arguments);
+  checkWeatherArgs(args, where);
+  assert.deepEqual(call.function.parsed_arguments, args, `${where}: strict tools are parsed by the helper`);
+
+  // the wire: every tool_calls delta has its index; the first carries id, type and name, the rest only arguments
+  assert.ok(chunkToolCalls.length >= 1, `${where}: no delta.tool_calls`);
+  assert.ok(chunkToolCalls.every((tc) => tc.index === 0), `${where}: ${show(chunkToolCalls)}`);
+  assert.equal(chunkToolCalls[0].id, call.id);
+  assert.equal(chunkToolCalls[0].type, 'function');
+  assert.equal(chunkToolCalls[0].function.name, 'get_weather');
+  assert.ok(chunkToolCalls.slice(1).every((tc) => tc.id == null && tc.function?.name == null),
+    `${where}: id and name only in the first delta: ${show(chunkToolCalls)}`);
+  assert.equal(chunkToolCalls.map((tc) => tc.function?.arguments ?? '').join(''), call.function.arguments);
+
+  // the helper's events, where this version emits them
+  if (deltas.length > 0 || dones.length > 0) {
+    assert.equal(deltas.map((d) => d.arguments_delta).join(''), call.function.arguments, `${where}: deltas`);
+    assert.ok(deltas.every((d) => d.name === 'get_weather' && d.index === 0), `${where}: ${show(deltas)}`);
+    assert.equal(dones.length, 1, `${where}: one done event: ${show(dones)}`);
+    assert.equal(dones[0].arguments, call.function.arguments);
+    assert.deepEqual(dones[0].parsed_arguments, args);
+  }
+}
+
+// ---- non-streaming: two tools, "required", parallel_tool_calls false: exactly one call -----------------------------
+const add = {
+  type: 'function',
+  function: {
+    name: 'add',
+    parameters: {
+      type: 'object',
+      properties: { a: { type: 'integer' }, b: { type: 'integer' } },
+      required: ['a', 'b'],
+      additionalProperties: false,
+    },
+  },
+};
+for (const seed of [1, 2, 3]) {
+  const one = await client.chat.completions.create({
+    model, messages: [{ role: 'user', content: 'Add 2 and 3, or tell me the weather.' }], max_tokens, temperature: 1,
+    seed, tools: [weather, add], tool_choice: 'required', parallel_tool_calls: false,
+  });
+  const choice = one.choices[0];
+  assert.equal(choice.finish_reason, 'tool_calls', `seed ${seed}: ${show(choice)}`);
+  assert.equal(choice.message.content, null, `seed ${seed}: content beside tool calls is null, as OpenAI's`);
+  assert.equal(choice.message.tool_calls.length, 1, `seed ${seed}: ${show(choice.message)}`);
+  const call = choice.message.tool_calls[0];
+  assert.equal(call.type, 'function');
+  assert.ok(['get_weather', 'add'].includes(call.function.name), show(call));
+  const args = JSON.parse(call.function.arguments);
+  if (call.function.name === 'add') {
+    assert.deepEqual(Object.keys(args).sort(), ['a', 'b'], show(args));
+    assert.ok(Number.isInteger(args.a) && Number.isInteger(args.b), show(args));
+  } else {
+    checkWeatherArgs(args, `seed ${seed}`);
+  }
+}
+
+// ---- mistakes: a 400 through the client ----------------------------------------------------------------------------
+await assert.rejects(
+  client.chat.completions.create({
+    model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4,
+    response_format: { type: 'json_schema', json_schema: { name: 'bad', strict: true, schema: { type: 'object', patternProperties: { '^x': { type: 'string' } } } } },
+  }),
+  (err) => err.status === 400 && /patternProperties/.test(err.message),
+);
+await assert.rejects(
+  client.chat.completions.create({
+    model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4, tools: [add],
+    tool_choice: { type: 'function', function: { name: 'subtract' } },
+  }),
+  (err) => err.status === 400 && /subtract/.test(err.message),
+);
+console.log('structured-output: all checks passed');
