@@ -87,33 +87,40 @@ for (const tool_choice of ['required', { type: 'function', function: { name: 'ge
   // "required" ends with "tool_calls"; OpenAI itself ends a call forced by name with "stop", so either is right there
   assert.ok(tool_choice === 'required' ? choice.finish_reason === 'tool_calls' : ['tool_calls', 'stop'].includes(choice.finish_reason),
     `${where}: finish_reason ${show(choice)}`);
+  // parallel_tool_calls is left at its default (true): one call or several, each a whole get_weather call
   const calls = choice.message.tool_calls;
-  assert.equal(calls?.length, 1, `${where}: ${show(choice.message)}`);
-  const call = calls[0];
-  assert.equal(call.type, 'function');
-  assert.ok(typeof call.id === 'string' && call.id.length > 0, `${where}: id ${show(call)}`);
-  assert.equal(call.function.name, 'get_weather');
-  const args = JSON.parse(call.function.arguments);
-  checkWeatherArgs(args, where);
-  assert.deepEqual(call.function.parsed_arguments, args, `${where}: strict tools are parsed by the helper`);
+  assert.ok(calls?.length >= 1, `${where}: ${show(choice.message)}`);
+  calls.forEach((call, i) => {
+    assert.equal(call.type, 'function');
+    assert.ok(typeof call.id === 'string' && call.id.length > 0, `${where}: id ${show(call)}`);
+    assert.equal(call.function.name, 'get_weather');
+    const args = JSON.parse(call.function.arguments);
+    checkWeatherArgs(args, `${where} call ${i}`);
+    assert.deepEqual(call.function.parsed_arguments, args, `${where}: strict tools are parsed by the helper`);
 
-  // the wire: every tool_calls delta has its index; the first carries id, type and name, the rest only arguments
-  assert.ok(chunkToolCalls.length >= 1, `${where}: no delta.tool_calls`);
-  assert.ok(chunkToolCalls.every((tc) => tc.index === 0), `${where}: ${show(chunkToolCalls)}`);
-  assert.equal(chunkToolCalls[0].id, call.id);
-  assert.equal(chunkToolCalls[0].type, 'function');
-  assert.equal(chunkToolCalls[0].function.name, 'get_weather');
-  assert.ok(chunkToolCalls.slice(1).every((tc) => tc.id == null && tc.function?.name == null),
-    `${where}: id and name only in the first delta: ${show(chunkToolCalls)}`);
-  assert.equal(chunkToolCalls.map((tc) => tc.function?.arguments ?? '').join(''), call.function.arguments);
+    // the wire: the first delta of call i carries its id, type and name, the rest only arguments
+    const own = chunkToolCalls.filter((tc) => tc.index === i);
+    assert.ok(own.length >= 1, `${where}: no delta.tool_calls with index ${i}: ${show(chunkToolCalls)}`);
+    assert.equal(own[0].id, call.id);
+    assert.equal(own[0].type, 'function');
+    assert.equal(own[0].function.name, 'get_weather');
+    assert.ok(own.slice(1).every((tc) => tc.id == null && tc.function?.name == null),
+      `${where}: id and name only in the first delta: ${show(own)}`);
+    assert.equal(own.map((tc) => tc.function?.arguments ?? '').join(''), call.function.arguments);
 
-  // the helper's own events: the argument deltas add up to the final arguments, and one done event carries them
-  assert.ok(deltas.length >= 1, `${where}: no tool_calls.function.arguments.delta event`);
-  assert.equal(deltas.map((d) => d.arguments_delta).join(''), call.function.arguments, `${where}: deltas`);
-  assert.ok(deltas.every((d) => d.name === 'get_weather' && d.index === 0), `${where}: ${show(deltas)}`);
-  assert.equal(dones.length, 1, `${where}: one done event: ${show(dones)}`);
-  assert.equal(dones[0].arguments, call.function.arguments);
-  assert.deepEqual(dones[0].parsed_arguments, args);
+    // the helper's own events: the argument deltas add up to the final arguments, and one done event carries them
+    const ownDeltas = deltas.filter((d) => d.index === i);
+    assert.ok(ownDeltas.length >= 1, `${where}: no tool_calls.function.arguments.delta event for call ${i}`);
+    assert.equal(ownDeltas.map((d) => d.arguments_delta).join(''), call.function.arguments, `${where}: deltas`);
+    assert.ok(ownDeltas.every((d) => d.name === 'get_weather'), `${where}: ${show(ownDeltas)}`);
+    const ownDones = dones.filter((d) => d.index === i);
+    assert.equal(ownDones.length, 1, `${where}: one done event for call ${i}: ${show(dones)}`);
+    assert.equal(ownDones[0].arguments, call.function.arguments);
+    assert.deepEqual(ownDones[0].parsed_arguments, args);
+  });
+  assert.equal(new Set(calls.map((c) => c.id)).size, calls.length, `${where}: distinct ids: ${show(calls)}`);
+  assert.ok(chunkToolCalls.every((tc) => Number.isInteger(tc.index) && tc.index < calls.length),
+    `${where}: every tool_calls delta has the index of its call: ${show(chunkToolCalls)}`);
 }
 
 // ---- non-streaming: two tools, "required", parallel_tool_calls false: exactly one call -----------------------------

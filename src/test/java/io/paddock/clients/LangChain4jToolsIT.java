@@ -141,6 +141,7 @@ class LangChain4jToolsIT {
 
         assertThat(bodies).hasSize(2);
         assertThat(bodies.get(0).get("tool_choice").asString()).isEqualTo("required");
+        assertThat(bodies.get(0).get("parallel_tool_calls").asBoolean()).isFalse();
         assertThat(bodies.get(0).get("tools").get(0).get("function").get("name").asString()).isEqualTo("add");
         JsonNode second = bodies.get(1);
         assertThat(second.get("tool_choice").asString()).isEqualTo("none");
@@ -169,7 +170,7 @@ class LangChain4jToolsIT {
         };
         OpenAiChatModel model = OpenAiChatModel.builder().baseUrl(base()).apiKey("not-needed")
                 .modelName(StructuredOutputClientsIT.MODEL).temperature(1.0).seed(3).maxRetries(0)
-                .httpClientBuilder(http).listeners(List.of(listener)).build();
+                .parallelToolCalls(false).httpClientBuilder(http).listeners(List.of(listener)).build();
         Calculator calc = new Calculator();
         Assistant assistant = AiServices.builder(Assistant.class).chatModel(new InsistingChatModel(model))
                 .tools(calc).build();
@@ -193,7 +194,7 @@ class LangChain4jToolsIT {
             }
         };
         OpenAiStreamingChatModel model = OpenAiStreamingChatModel.builder().baseUrl(base()).apiKey("not-needed")
-                .modelName(StructuredOutputClientsIT.MODEL).temperature(1.0).seed(3)
+                .modelName(StructuredOutputClientsIT.MODEL).temperature(1.0).seed(3).parallelToolCalls(false)
                 .httpClientBuilder(http).listeners(List.of(listener)).build();
         Calculator calc = new Calculator();
         StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class)

@@ -147,25 +147,30 @@ class StructuredOutputClientsIT {
         var choice = whole.choices().getFirst();
         assertThat(choice.finishReason().asString()).as("%s", whole).isEqualTo("tool_calls");
         assertThat(choice.message().content()).as("content beside tool calls is null, as OpenAI's").isEmpty();
+        // parallel_tool_calls is left at its default (true): one call or several, each a whole AddNumbers call
         List<ChatCompletionMessageToolCall> calls = choice.message().toolCalls().orElseThrow();
-        assertThat(calls).hasSize(1);
-        ChatCompletionMessageFunctionToolCall call = calls.getFirst().asFunction();
-        assertThat(call.id()).isNotBlank();
-        assertThat(call.function().name()).isEqualTo("AddNumbers");
-        AddNumbers args = call.function().arguments(AddNumbers.class);
-        assertThat(args.a).as(call.function().arguments()).isNotNull();
-        assertThat(args.b).as(call.function().arguments()).isNotNull();
+        assertThat(calls).isNotEmpty();
+        for (ChatCompletionMessageToolCall c : calls) {
+            ChatCompletionMessageFunctionToolCall call = c.asFunction();
+            assertThat(call.id()).isNotBlank();
+            assertThat(call.function().name()).isEqualTo("AddNumbers");
+            AddNumbers args = call.function().arguments(AddNumbers.class);
+            assertThat(args.a).as(call.function().arguments()).isNotNull();
+            assertThat(args.b).as(call.function().arguments()).isNotNull();
+        }
+        assertThat(calls.stream().map(c -> c.asFunction().id()).distinct()).hasSameSizeAs(calls);
 
-        // the same request streamed, assembled by the SDK's accumulator, is the same call
+        // the same request streamed, assembled by the SDK's accumulator, is the same calls
         ChatCompletionAccumulator acc = ChatCompletionAccumulator.create();
         try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(params)) {
             s.stream().forEach(acc::accumulate);
         }
         var streamed = acc.chatCompletion().choices().getFirst();
         assertThat(streamed.finishReason().asString()).isEqualTo("tool_calls");
-        var streamedCall = streamed.message().toolCalls().orElseThrow().getFirst().asFunction();
-        assertThat(streamedCall.function().name()).isEqualTo("AddNumbers");
-        assertThat(streamedCall.function().arguments()).isEqualTo(call.function().arguments());
+        assertThat(streamed.message().toolCalls().orElseThrow().stream()
+                        .map(c -> c.asFunction().function().name() + c.asFunction().function().arguments()))
+                .containsExactlyElementsOf(calls.stream()
+                        .map(c -> c.asFunction().function().name() + c.asFunction().function().arguments()).toList());
     }
 
     // ---- mistakes through a real client --------------------------------------------------------------------------
