@@ -157,6 +157,22 @@ for (const seed of [1, 2, 3]) {
   }
 }
 
+// ---- the deprecated functions / function_call: the answer is message.function_call -------------------------------
+const legacy = await client.chat.completions.create({
+  model, messages: [{ role: 'user', content: 'Add 2 and 3.' }], max_tokens, temperature: 1, seed: 4,
+  functions: [add.function], function_call: { name: 'add' },
+});
+{
+  const choice = legacy.choices[0];
+  // OpenAI answers a call forced by name with "stop" ("function_call" where the model chose to call)
+  assert.ok(['function_call', 'stop'].includes(choice.finish_reason), `functions: ${show(choice)}`);
+  assert.ok(choice.message.tool_calls == null, `functions: answered as function_call only: ${show(choice.message)}`);
+  assert.equal(choice.message.function_call?.name, 'add', `functions: ${show(choice.message)}`);
+  const args = JSON.parse(choice.message.function_call.arguments);
+  assert.deepEqual(Object.keys(args).sort(), ['a', 'b'], show(args));
+  assert.ok(Number.isInteger(args.a) && Number.isInteger(args.b), show(args));
+}
+
 // ---- mistakes: a 400 through the client ----------------------------------------------------------------------------
 await assert.rejects(
   client.chat.completions.create({
