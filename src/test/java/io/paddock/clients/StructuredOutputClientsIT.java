@@ -150,10 +150,12 @@ class StructuredOutputClientsIT {
     }
 
     @Test
-    void javaClientJsonObjectModeAnswersAJsonObject() {
+    void javaClientJsonObjectModeAnswersAJsonObject() throws Exception {
+        var closeStrings = bias(Map.of(quoteToken(), QUOTE_BIAS));
         for (long seed = 1; seed <= 3; seed++) {
             ChatCompletion completion = client.chat().completions().create(chat("Describe a cat in JSON.")
-                    .temperature(1.0).seed(seed).responseFormat(ResponseFormatJsonObject.builder().build()).build());
+                    .temperature(1.0).seed(seed).logitBias(closeStrings)
+                    .responseFormat(ResponseFormatJsonObject.builder().build()).build());
             var choice = completion.choices().getFirst();
             String content = choice.message().content().orElseThrow();
             assertThat(choice.finishReason().asString())
