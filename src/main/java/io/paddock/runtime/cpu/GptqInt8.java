@@ -33,7 +33,7 @@ import java.util.Objects;
 public final class GptqInt8 {
     /** Inputs per quantization segment (a segment never crosses a group). */
     static final int SEGMENT_INPUTS = 128;
-    static final int DEFAULT_MIN_BATCH = 2;
+    static final int DEFAULT_MIN_BATCH = 1;
 
     public enum Mode { AUTO, NATIVE, JAVA, OFF }
 

@@ -72,7 +72,10 @@ class GptqInt8ModelTests {
                         .isLessThanOrEqualTo(2 * LOGIT_TOL * (1 + max));
             }
             if (!name.contains("2bit") && !name.contains("64g")) assertThat(n).as("steps in agreement").isEqualTo(STEPS);
-            if (name.contains("3bit")) assertThat(got.prefill).as("3-bit stays on fp32").isEqualTo(ref.prefill);
+            // 3-bit stays on fp32: run to run, fp32 logits move by ~1e-5 relative (the Vector API leaves the order of a
+            // floating-point lane reduction unspecified, and interpreted and compiled code may sum differently), while
+            // the int8 path moves them by ~1e-2 (printed above for the other layouts).
+            if (name.contains("3bit")) assertThat(diff).as("3-bit stays on fp32").isLessThanOrEqualTo(1e-4 * (1 + max));
         }
     }
 
