@@ -157,11 +157,9 @@ class LangChain4jToolsIT {
                 + calc.calls.getFirst().get(1)));
     }
 
-    @Test
-    void aiServiceCallsTheToolAndAnswersWithItsResult() {
-        RecordingHttp http = new RecordingHttp();
-        List<ToolExecutionRequest> calls = new CopyOnWriteArrayList<>();
-        ChatModelListener listener = new ChatModelListener() {
+    /** A listener that adds every tool call the model answers with to {@code calls}. */
+    private static ChatModelListener recordingToolCalls(List<ToolExecutionRequest> calls) {
+        return new ChatModelListener() {
             @Override
             public void onResponse(ChatModelResponseContext ctx) {
                 if (ctx.chatResponse().aiMessage().hasToolExecutionRequests()) {
@@ -169,6 +167,13 @@ class LangChain4jToolsIT {
                 }
             }
         };
+    }
+
+    @Test
+    void aiServiceCallsTheToolAndAnswersWithItsResult() {
+        RecordingHttp http = new RecordingHttp();
+        List<ToolExecutionRequest> calls = new CopyOnWriteArrayList<>();
+        ChatModelListener listener = recordingToolCalls(calls);
         OpenAiChatModel model = OpenAiChatModel.builder().baseUrl(base()).apiKey("not-needed")
                 .modelName(StructuredOutputClientsIT.MODEL).temperature(1.0).seed(3).maxRetries(0)
                 .parallelToolCalls(false).httpClientBuilder(http).listeners(List.of(listener)).build();
@@ -186,14 +191,7 @@ class LangChain4jToolsIT {
     void streamingAiServiceCallsTheToolAndAnswersWithItsResult() throws Exception {
         RecordingHttp http = new RecordingHttp();
         List<ToolExecutionRequest> calls = new CopyOnWriteArrayList<>();
-        ChatModelListener listener = new ChatModelListener() {
-            @Override
-            public void onResponse(ChatModelResponseContext ctx) {
-                if (ctx.chatResponse().aiMessage().hasToolExecutionRequests()) {
-                    calls.addAll(ctx.chatResponse().aiMessage().toolExecutionRequests());
-                }
-            }
-        };
+        ChatModelListener listener = recordingToolCalls(calls);
         OpenAiStreamingChatModel model = OpenAiStreamingChatModel.builder().baseUrl(base()).apiKey("not-needed")
                 .modelName(StructuredOutputClientsIT.MODEL).temperature(1.0).seed(3).parallelToolCalls(false)
                 .httpClientBuilder(http).listeners(List.of(listener)).build();
