@@ -165,6 +165,9 @@ final class GpuCheckKernels {
                 f.put("usPerCallWithActOrderGather", round(ta.usPerCall()));
                 f.put("splitK", batch <= CudaKernels.DECODE_MAX_BATCH
                         ? CudaKernels.splitK(Math.ceilDiv(out, 32), Math.ceilDiv(in, 32), device.multiprocessorCount()) : 1);
+                if (batch <= CudaKernels.DECODE_MAX_BATCH) {
+                    predicted(f, GpuPerfModel.gptqDecode(in, out, batch, gs, device.multiprocessorCount()));
+                }
                 figures.add(f);
             }
             return figures;
@@ -192,8 +195,8 @@ final class GpuCheckKernels {
             List<Map<String, Object>> figures = new ArrayList<>();
             for (int batch : s.denseBatches()) {
                 Timing t = time(k, copies, i -> k.dense(x, w[i % copies], y, batch, in, out, 1));
-                figures.add(figure(CudaKernels.DENSE.name(), shape.label(), batch, "fp16", wBytes + (long) batch * in * 4,
-                        copies, t));
+                figures.add(predicted(figure(CudaKernels.DENSE.name(), shape.label(), batch, "fp16",
+                        wBytes + (long) batch * in * 4, copies, t), GpuPerfModel.denseFp16(in, out, batch)));
             }
             return figures;
         } finally {
@@ -291,6 +294,24 @@ final class GpuCheckKernels {
                 shape, batch, t.usPerCall(), t.hostUsPerCall(), gbps,
                 Double.isNaN(copyGbps) ? "" : String.format(Locale.ROOT, " = %.2f of copy", gbps / copyGbps));
         return f;
+    }
+
+    /**
+     * Puts the performance model's prediction for {@code launch} beside a measured figure (docs/gpu-kernels.md,
+     * "Performance model"): the model runs with this device's SM count and, once measured, its copy bandwidth.
+     */
+    Map<String, Object> predicted(Map<String, Object> figure, GpuPerfModel.Launch launch) {
+        GpuPerfModel.DeviceSpec spec = GpuPerfModel.DeviceSpec.H100_SXM.withMeasured(device.multiprocessorCount(),
+                Double.isNaN(copyGbps) ? GpuPerfModel.DeviceSpec.H100_SXM.copyGbps() : copyGbps);
+        GpuPerfModel.Prediction p = GpuPerfModel.predict(spec, launch);
+        figure.put("predictedUs", round(p.us()));
+        figure.put("predictedFractionOfCopy", round(p.fractionOfCopy()));
+        figure.put("predictedBound", p.bound());
+        figure.put("predictedModelBytes", launch.dramBytes());
+        log.printf(Locale.ROOT, "gpu-bench:   model: %.2f us (%.2f of copy, %s-bound); measured/predicted time %.2f%n",
+                p.us(), p.fractionOfCopy(), p.bound(),
+                figure.get("usPerCall") instanceof Number n ? n.doubleValue() / p.us() : Double.NaN);
+        return figure;
     }
 
     // ---------------------------------------------------------------------------------------------------------------

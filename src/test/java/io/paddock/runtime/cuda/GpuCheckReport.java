@@ -219,14 +219,23 @@ public final class GpuCheckReport {
                             + " the act-order gather launch; GB/s of the bytes each call must read; \"issue\" is the host"
                             + " time to launch a call (close to the call time = launch-bound); × copy = GB/s / the best"
                             + " copy GB/s.\n\n");
-            md.append("| kernel | shape (in→out) | batch | format | µs/call | issue µs | GB/s | × copy | µs with act-order gather |\n");
-            md.append("|---|---|---:|---|---:|---:|---:|---:|---:|\n");
+            md.append("The model columns are docs/gpu-kernels.md's performance model with this device's SM count and"
+                    + " measured copy rate: predicted µs, predicted × copy, its binding term, and measured ÷ predicted"
+                    + " time (> 1: slower than the model says).\n\n");
+            md.append("| kernel | shape (in→out) | batch | format | µs/call | issue µs | GB/s | × copy | µs with act-order gather"
+                    + " | model µs | model × copy | bound | measured ÷ model |\n");
+            md.append("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|\n");
             for (Map<String, Object> k : kernels) {
                 md.append("| ").append(k.get("kernel")).append(" | ").append(k.get("shape")).append(" | ").append(k.get("batch"))
                         .append(" | ").append(k.get("format")).append(" | ").append(num(k.get("usPerCall"))).append(" | ")
                         .append(num(k.get("hostUsPerCall"))).append(" | ").append(num(k.get("gbPerSecond"))).append(" | ")
                         .append(num(k.get("fractionOfCopy"))).append(" | ")
                         .append(k.containsKey("usPerCallWithActOrderGather") ? num(k.get("usPerCallWithActOrderGather")) : "")
+                        .append(" | ").append(k.containsKey("predictedUs") ? num(k.get("predictedUs")) : "")
+                        .append(" | ").append(k.containsKey("predictedFractionOfCopy") ? num(k.get("predictedFractionOfCopy")) : "")
+                        .append(" | ").append(k.containsKey("predictedBound") ? k.get("predictedBound") : "")
+                        .append(" | ").append(k.get("usPerCall") instanceof Number m && k.get("predictedUs") instanceof Number q
+                                && q.doubleValue() > 0 ? num(GpuCheckBench.round(m.doubleValue() / q.doubleValue())) : "")
                         .append(" |\n");
             }
         }
