@@ -211,6 +211,12 @@ public final class GpuCheckBench {
                 }
                 publish();
             }
+            try {
+                result.put("targets", GpuCheckTargets.evaluate(result, device.memInfo().totalBytes(), s.bits(),
+                        s.groupSize(), s.promptTokens(), s.decodeSteps()));
+            } catch (RuntimeException | Error e) {
+                error("targets", e);
+            }
             publish();
         }
     }

@@ -251,6 +251,15 @@ public final class GpuCheckReport {
                 }
             }
         }
+        List<Map<String, Object>> targets = (List<Map<String, Object>>) b.getOrDefault("targets", List.of());
+        if (!targets.isEmpty()) {
+            md.append("\n### Targets (docs/gpu-kernels.md)\n\n| target | measured | goal | verdict | how |\n|---|---:|---:|---|---|\n");
+            for (Map<String, Object> tg : targets) {
+                md.append("| ").append(tg.get("target")).append(" | ").append(tg.get("measured") == null ? "—" : num(tg.get("measured")))
+                        .append(" | ").append(num(tg.get("goal"))).append(' ').append(tg.get("unit")).append(" | **")
+                        .append(tg.get("verdict")).append("** | ").append(truncate(cell(tg.get("how")), 400)).append(" |\n");
+            }
+        }
         for (String key : List.of("skipped", "errors")) {
             List<String> items = (List<String>) b.getOrDefault(key, List.of());
             if (items.isEmpty()) continue;
