@@ -225,6 +225,110 @@ inline float paddock_host_h2f(unsigned short h) {
     return (float)x;
 }
 
+// CUDA's vector types for 8- and 16-byte accesses (member names and alignment as in vector_types.h).
+struct alignas(8) int2 { int x, y; };
+struct alignas(16) int4 { int x, y, z, w; };
+struct alignas(8) uint2 { unsigned x, y; };
+struct alignas(16) uint4 { unsigned x, y, z, w; };
+struct alignas(8) float2 { float x, y; };
+struct alignas(16) float4 { float x, y, z, w; };
+inline int2 make_int2(int x, int y) { return int2{x, y}; }
+inline int4 make_int4(int x, int y, int z, int w) { return int4{x, y, z, w}; }
+inline uint2 make_uint2(unsigned x, unsigned y) { return uint2{x, y}; }
+inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
+inline float2 make_float2(float x, float y) { return float2{x, y}; }
+inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
+
+// ---- exact fp16 arithmetic (host side of the .cu files' inline PTX) ---------------------------------------------
+// Every result is the exactly computed value rounded once to fp16 (round to nearest even, subnormals kept, overflow
+// to inf), as PTX cvt.rn.f16.f32 and add/sub/mul/fma.rn.f16x2 define it. A NaN result is the canonical NaN 0x7fff.
+namespace paddock_sim {
+// Rounds s + e to fp16, where s + e is the exact value (s = its double rounding, e the remaining error, |e| at most
+// half an ulp of s) and s is finite. The ulp of fp16 at |s| is q; halfway cases use the sign of e, then evenness.
+inline unsigned short round_to_half(double s, double e) {
+    unsigned short sign = std::signbit(s) ? 0x8000 : 0;
+    double a = std::fabs(s);
+    if (sign) e = -e;   // e relative to the direction of |s|
+    if (a == 0) return sign;
+    int ex = 0;
+    (void)std::frexp(a, &ex);                  // a = m * 2^ex, m in [0.5, 1)
+    int qe = ex - 1 < -14 ? -24 : ex - 1 - 10;  // exponent of fp16's ulp at a (subnormal spacing below 2^-14)
+    double t = std::ldexp(a, -qe);             // exact: a scaled to units of the ulp
+    double fl = std::floor(t), frac = t - fl;  // exact (t < 2^54)
+    bool up = frac > 0.5 || (frac == 0.5 && (e > 0 || (e == 0 && std::fmod(fl, 2.0) != 0)));
+    double r = std::ldexp(fl + (up ? 1 : 0), qe);
+    if (r >= 65536.0) return sign | 0x7c00;    // beyond the largest finite fp16 after rounding: inf
+    if (r < std::ldexp(1.0, -14)) return sign | static_cast<unsigned short>(std::ldexp(r, 24));   // subnormal or 0
+    int re = 0;
+    double m = std::frexp(r, &re);             // r = m * 2^re, normal: 2^-14 <= r < 65536
+    unsigned mant = static_cast<unsigned>(std::ldexp(m, 11)) - 1024u;
+    return sign | static_cast<unsigned short>((re - 1 + 15) << 10 | mant);
+}
+inline double half_to_double(unsigned short h) {
+    _Float16 x;
+    std::memcpy(&x, &h, 2);
+    return static_cast<double>(x);
+}
+// One fp16 lane of fma.rn: a*b exact in double (11-bit significands), a*b + c by TwoSum (exact as s + e).
+inline unsigned short fma_half(unsigned short ha, unsigned short hb, unsigned short hc) {
+    double a = half_to_double(ha), b = half_to_double(hb), c = half_to_double(hc);
+    double p = a * b;
+    double s = p + c;
+    if (std::isnan(s)) return 0x7fff;
+    if (std::isinf(s)) return std::signbit(s) ? 0xfc00 : 0x7c00;
+    double bb = s - p;
+    double e = (p - (s - bb)) + (c - bb);
+    return round_to_half(s, e);
+}
+inline unsigned pack_half2(unsigned short lo, unsigned short hi) { return static_cast<unsigned>(lo) | static_cast<unsigned>(hi) << 16; }
+}  // namespace paddock_sim
+
+// cvt.rn.f16.f32: exact fp32 value rounded once (a float is exact in double).
+inline unsigned short paddock_host_f2h_rn(float f) {
+    if (std::isnan(f)) return 0x7fff;
+    if (std::isinf(f)) return std::signbit(f) ? 0xfc00 : 0x7c00;
+    return ::paddock_sim::round_to_half(static_cast<double>(f), 0.0);
+}
+// half2 in a 32-bit word, low 16 bits = .x (PTX .f16x2). 1.0 is 0x3c00, -0.0 0x8000.
+inline unsigned paddock_host_hfma2(unsigned a, unsigned b, unsigned c) {
+    using namespace ::paddock_sim;
+    return pack_half2(fma_half(a & 0xffff, b & 0xffff, c & 0xffff), fma_half(a >> 16, b >> 16, c >> 16));
+}
+inline unsigned paddock_host_hadd2(unsigned a, unsigned b) {   // a*1 + b: exact sum, one rounding; -0 + -0 = -0
+    using namespace ::paddock_sim;
+    return pack_half2(fma_half(a & 0xffff, 0x3c00, b & 0xffff), fma_half(a >> 16, 0x3c00, b >> 16));
+}
+inline unsigned paddock_host_hsub2(unsigned a, unsigned b) {
+    return paddock_host_hadd2(a, b ^ 0x80008000u);
+}
+inline unsigned paddock_host_hmul2(unsigned a, unsigned b) {   // a*b + (-0): exact product, sign of 0 kept
+    using namespace ::paddock_sim;
+    return pack_half2(fma_half(a & 0xffff, b & 0xffff, 0x8000), fma_half(a >> 16, b >> 16, 0x8000));
+}
+// lop3.b32: bit i of the result is bit (a_i*4 + b_i*2 + c_i) of immLut (a = 0xf0, b = 0xcc, c = 0xaa convention).
+inline unsigned paddock_host_lop3(unsigned a, unsigned b, unsigned c, unsigned immLut) {
+    unsigned r = 0;
+    for (int k = 0; k < 8; k++) {
+        if (!(immLut >> k & 1)) continue;
+        unsigned ma = (k & 4) ? a : ~a, mb = (k & 2) ? b : ~b, mc = (k & 1) ? c : ~c;
+        r |= ma & mb & mc;
+    }
+    return r;
+}
+// prmt.b32 default mode: byte i of the result is byte (sel nibble i & 7) of {b, a} (a = bytes 0..3), and with the
+// nibble's bit 3 set the sign bit of that byte replicated to all 8 bits.
+inline unsigned paddock_host_prmt(unsigned a, unsigned b, unsigned sel) {
+    unsigned long long src = static_cast<unsigned long long>(b) << 32 | a;
+    unsigned r = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned nib = sel >> (4 * i) & 15;
+        unsigned byte = static_cast<unsigned>(src >> (8 * (nib & 7))) & 0xff;
+        if (nib & 8) byte = (byte & 0x80) ? 0xff : 0;
+        r |= byte << (8 * i);
+    }
+    return r;
+}
+
 // Atomics: relaxed read-modify-writes that return the old value, as CUDA's.
 namespace paddock_sim {
 template <class T>

@@ -225,6 +225,7 @@ int main(int argc, char** argv) {
     paddock_sim_set_workers(g_workers);
     auto t0 = std::chrono::steady_clock::now();
     emulator_cases();
+    fp16_tests();
     gptq_tests();
     layer_tests();
     attention_tests();

@@ -137,6 +137,7 @@ inline unsigned ceil_div(long long a, long long b) { return static_cast<unsigned
 void gptq_tests();
 void layer_tests();
 void attention_tests();
+void fp16_tests();
 Outcome rmsnorm_run(int rows, int n, unsigned block, bool in_place);   // also used by the emulator's cases
 
 }  // namespace kt
