@@ -143,6 +143,116 @@ final class GpuPerfModel {
                 warpInstr);
     }
 
+    /**
+     * {@code gptq_gemv_tiled} (rows 1..8) on the tiled 4-bit layout: grid (out/64, splitK), block 4 warps, each warp
+     * keeps {@code GEMV_UNROLL} = 4 tile loads of 512 bytes (16 per lane) in flight. Per tile and warp: the load, 16
+     * half2 dequantizations (shift + lop3, sub, mul, two widening converts: ~6.5 instructions each) and, per row, 32
+     * FFMA plus the activations from shared memory (2 loads, 4 converts); x is staged once per block (~10 instructions
+     * per pair of inputs and row).
+     */
+    static Launch gemvTiled(int in, int out, int batch, int groupSize, int splitK, int registers, int smem) {
+        long tiles = (long) (in / 16) * (out / 64);
+        long groups = groupSize <= 0 ? 1 : Math.ceilDiv(in, groupSize);
+        long bytes = (long) in * out / 2 + groups * out * 4L + (in / 16) * 4L + in * 4L + (long) batch * (in + out) * 4;
+        double perTile = 1 + 16 * 6.5 + batch * (32 + 6);
+        double staging = (double) (out / 64) * batch * (in / 2) * 10 / 32;
+        return new Launch("gptq_gemv_tiled", in + "→" + out, batch, bytes, (long) (out / 64) * splitK, 128, registers,
+                smem, 4 * 512, tiles * perTile + staging);
+    }
+
+    /**
+     * {@code paged_attention_decode_f16}: grid (rows, kvHeads, splits), block 128; a block stages 16 positions of K and
+     * V (fp16, 4-byte loads: headDim/2 words per position and tensor, all independent) and runs every query head of
+     * its GQA group over them in fp32.
+     */
+    static Launch attentionDecodeF16(int rows, int heads, int kvHeads, int headDim, int context, int partSize) {
+        int splits = Math.ceilDiv(context, partSize);
+        long kvBytes = 2L * rows * context * kvHeads * headDim * 2;
+        long bytes = kvBytes + (long) rows * heads * headDim * 8;
+        int group = heads / kvHeads;
+        // per position and kv head: 2·headDim/2 word loads over 128 threads, group·headDim FMAs for the scores and
+        // as many for the output (+ 2 converts per pair), the softmax per query
+        double perPosition = (2.0 * headDim / 2 + group * headDim * 2 * 1.5 + group * 8) / 32;
+        double warpInstr = (double) rows * kvHeads * context * perPosition;
+        int inFlight = Math.min(16 * headDim * 2 * 2 / 4, 32 * 16 * 4); // a tile's words per warp, ≤ 16 loads per lane
+        return new Launch("paged_attention_decode_f16", "context " + context + ", " + heads + "×" + headDim, rows, bytes,
+                (long) rows * kvHeads * splits, 128, 64, 0, inFlight, warpInstr);
+    }
+
+    /** An elementwise or row-wise kernel (norms, RoPE, SwiGLU, residual add, KV store): bytes in and out, 256 threads. */
+    static Launch elementwise(String kernel, long bytes, int batch) {
+        long threads = Math.max(1, bytes / 8);
+        return new Launch(kernel, "", batch, bytes, Math.ceilDiv(threads, 256), 256, 32, 0, 32 * 8, threads / 32.0 * 12);
+    }
+
+    /**
+     * Split-K of the tiled GEMV: enough slices that the grid has ≥ 2 blocks per SM, each slice ≥ 8 k-tiles. Mirrors
+     * {@code CudaKernels}' choice.
+     */
+    static int gemvSplitK(int in, int out, int sms) {
+        int panels = out / 64, kTiles = in / 16;
+        int want = Math.ceilDiv(2 * sms, panels);
+        return Math.max(1, Math.min(want, kTiles / 8));
+    }
+
+    /** One decode step's launches and their predicted total. */
+    record Step(Model model, int batch, int context, boolean graphs, List<Prediction> launches, long bytes, double us) {
+        double tokensPerSecond() {
+            return batch / (us * 1e-6);
+        }
+
+        double fractionOfCopy(DeviceSpec d) {
+            return bytes / (us * 1e-6) / (d.copyGbps() * 1e9);
+        }
+    }
+
+    /**
+     * A whole decode step of {@code batch} single-token rows at {@code context} positions: per layer the fused
+     * add + RMSNorm, q/k/v, RoPE ×2, the KV store, attention (+ the partition reduce beyond one partition), o,
+     * add + RMSNorm, gate/up, SwiGLU, down (each GPTQ launch with split-K > 1 also zeroes its output: one memset),
+     * then the final norm and the fp16 lm_head. With {@code graphs} the fixed cost per launch is halved (a replayed
+     * graph's dependent kernels start ~1 µs apart instead of ~2).
+     */
+    static Step decodeStep(DeviceSpec dev, Model m, int batch, int context, boolean graphs, int registersGemv,
+            int smemGemv) {
+        DeviceSpec d = graphs ? new DeviceSpec(dev.name(), dev.sms(), dev.clockGhz(), dev.copyGbps(), dev.latencyNs(),
+                dev.launchUs() / 2, dev.smemPerSm()) : dev;
+        List<Prediction> ps = new ArrayList<>();
+        int h = m.hidden(), ff = m.intermediate(), kvDim = m.kvHeads() * m.headDim();
+        int[][] linears = {{h, h}, {h, kvDim}, {h, kvDim}, {h, h}, {h, ff}, {h, ff}, {ff, h}};
+        long act = (long) batch * h * 4;
+        for (int layer = 0; layer < m.layers(); layer++) {
+            ps.add(predict(d, elementwise("add_rmsnorm_f32", 3 * act, batch)));
+            for (int i = 0; i < linears.length; i++) {
+                int in = linears[i][0], out = linears[i][1];
+                for (int done = 0; done < batch; done += 8) {
+                    int rows = Math.min(8, batch - done);
+                    int split = gemvSplitK(in, out, d.sms());
+                    if (split > 1) ps.add(predict(d, elementwise("memset y", (long) rows * out * 4, rows)));
+                    ps.add(predict(d, gemvTiled(in, out, rows, 128, split, registersGemv, smemGemv)));
+                }
+                if (i == 2) {
+                    ps.add(predict(d, elementwise("rope q", 2 * act, batch)));
+                    ps.add(predict(d, elementwise("rope k", 2L * batch * kvDim * 4, batch)));
+                    ps.add(predict(d, elementwise("kv_store_f16", (long) batch * kvDim * 2 * 6, batch)));
+                    ps.add(predict(d, attentionDecodeF16(batch, m.heads(), m.kvHeads(), m.headDim(), context, 512)));
+                    if (context > 512) ps.add(predict(d, elementwise("paged_attention_reduce", 3 * act, batch)));
+                }
+                if (i == 3) ps.add(predict(d, elementwise("add_rmsnorm_f32", 3 * act, batch)));
+                if (i == 5) ps.add(predict(d, elementwise("swiglu_f32", 3L * batch * ff * 4, batch)));
+            }
+        }
+        ps.add(predict(d, elementwise("rmsnorm_f32", 2 * act, batch)));
+        ps.add(predict(d, denseFp16(h, m.vocab(), batch)));
+        long bytes = 0;
+        double us = 0;
+        for (Prediction p : ps) {
+            bytes += p.launch().dramBytes();
+            us += p.us();
+        }
+        return new Step(m, batch, context, graphs, List.copyOf(ps), bytes, us);
+    }
+
     static List<Prediction> table(DeviceSpec d) {
         List<Prediction> rows = new ArrayList<>();
         for (Model m : List.of(Model.LLAMA_7B, Model.LLAMA_13B, Model.LLAMA_65B)) {
@@ -158,11 +268,34 @@ final class GpuPerfModel {
         return rows;
     }
 
-    /** Prints the document's table for the assumed H100. */
+    /** Prints the document's tables for the assumed H100. */
     public static void main(String[] args) {
         DeviceSpec d = DeviceSpec.H100_SXM;
         System.out.println("| kernel | shape | batch | MB | blocks | warps/SM | µs | × copy | bound |");
         System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---|");
         for (Prediction p : table(d)) System.out.println(p.row());
+        System.out.println();
+        System.out.println("One layer of the 7B decode step at batch 1 and 8, graphed:");
+        System.out.println();
+        System.out.println("| kernel | shape | batch | MB | blocks | warps/SM | µs | × copy | bound |");
+        System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---|");
+        for (int batch : new int[] {1, 8}) {
+            Step one = decodeStep(d, Model.LLAMA_7B, batch, 512, true, 96, 24576);
+            int perLayer = (one.launches().size() - 2) / Model.LLAMA_7B.layers();
+            for (Prediction p : one.launches().subList(0, perLayer)) System.out.println(p.row());
+        }
+        System.out.println();
+        System.out.println("| model | batch | context | graphs | launches | MB per step | µs per step | tok/s | × copy |");
+        System.out.println("|---|---:|---:|---|---:|---:|---:|---:|---:|");
+        for (Model m : List.of(Model.LLAMA_7B, Model.LLAMA_13B, Model.LLAMA_65B)) {
+            for (int batch : new int[] {1, 8, 32}) {
+                for (boolean graphs : new boolean[] {false, true}) {
+                    Step st = decodeStep(d, m, batch, 512, graphs, 96, 24576);
+                    System.out.printf(Locale.ROOT, "| %s | %d | %d | %s | %d | %.0f | %.0f | %.0f | %.2f |%n", m.name(), batch,
+                            st.context(), graphs ? "yes" : "no", st.launches().size(), st.bytes() / 1e6, st.us(),
+                            st.tokensPerSecond(), st.fractionOfCopy(d));
+                }
+            }
+        }
     }
 }
