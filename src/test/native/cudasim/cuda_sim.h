@@ -119,7 +119,7 @@ inline const dim3& block_dim() { return tl_block.block_dim; }
 inline const dim3& grid_dim() { return tl_block.grid_dim; }
 
 // Warp collectives, implemented by the core.
-enum class WarpOp : int { shfl_idx, shfl_up, shfl_down, shfl_xor, syncwarp, ballot };
+enum class WarpOp : int { shfl_idx, shfl_up, shfl_down, shfl_xor, syncwarp, ballot, mma, ldmatrix };
 
 PADDOCK_SIM_API void syncthreads(const char* file, int line);
 // One lane's part of a collective: contributes `value`, receives lane `src`'s value (src < 0: its own), or for
@@ -127,6 +127,21 @@ PADDOCK_SIM_API void syncthreads(const char* file, int line);
 PADDOCK_SIM_API std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int src, int width,
         const char* file, int line);
 PADDOCK_SIM_API unsigned lane_id();
+
+// Tensor-core and async-copy instructions (the host side of the .cu files' inline PTX; semantics in sim_core.cpp).
+// mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32: a collective of all 32 lanes of the warp. a[4], b[2]: the
+// lane's .f16x2 fragment registers, c[4]/d[4] its fp32 accumulators (d may alias c), in the PTX ISA's layouts.
+PADDOCK_SIM_API void mma_m16n8k16_f32_f16(float* d, const unsigned* a, const unsigned* b, const float* c,
+        const char* file, int line);
+// ldmatrix.sync.aligned.m8n8.x{count}[.trans].shared.b16: a collective of all 32 lanes; lanes 0..8*count-1 give
+// the 16-byte-aligned address of one 8-element row each; r[count] receives the lane's fragment registers.
+PADDOCK_SIM_API void ldmatrix_m8n8(unsigned* r, int count, bool trans, const void* row, const char* file, int line);
+// cp.async.{ca,cg}.shared.global [dst], [src], bytes[, srcBytes]: queued for the calling thread, performed when a
+// wait completes its group (bytes - srcBytes trailing bytes zero-filled).
+PADDOCK_SIM_API void cp_async(void* dst, const void* src, int bytes, int src_bytes, bool cg, const char* file, int line);
+PADDOCK_SIM_API void cp_async_commit_group();
+PADDOCK_SIM_API void cp_async_wait_group(int n, const char* file, int line);
+PADDOCK_SIM_API void cp_async_wait_all();
 
 // Source lane of a shuffle under CUDA's width rules, or -1 for "the caller's own value".
 inline int shfl_source(WarpOp op, int lane, int arg, int width) {

@@ -226,6 +226,7 @@ int main(int argc, char** argv) {
     auto t0 = std::chrono::steady_clock::now();
     emulator_cases();
     fp16_tests();
+    mma_tests();
     gptq_tests();
     layer_tests();
     attention_tests();

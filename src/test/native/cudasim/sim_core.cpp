@@ -158,6 +158,16 @@ inline void context_switch(Context& from, Context& to, void* to_sp) {
 
 struct Worker;
 
+// One cp.async of a thread, queued until a wait completes its group.
+struct AsyncCopy {
+    void* dst;
+    const void* src;
+    int bytes, src_bytes;
+    unsigned group;   // the number the group gets when committed
+    const char* file;
+    int line;
+};
+
 // One CUDA thread: a fiber with its own stack, reused for every block its worker runs.
 struct Fiber : ThreadView {
     Worker* worker = nullptr;
@@ -173,6 +183,9 @@ struct Fiber : ThreadView {
     Relaxed<int> src;
     Relaxed<unsigned> coll_done;   // collectives completed; a waiting lane resumes when it moves
     Relaxed<bool> cancel;          // set by the worker to unwind a waiting fiber out of a failed block
+    Relaxed<std::uint32_t> mat_in[10], mat_out[4];   // mma/ldmatrix operands and results (like value/result)
+    std::vector<AsyncCopy> copies;   // this thread's pending cp.async, in issue order (touched only by the fiber)
+    unsigned committed = 0;          // cp.async groups committed so far
     Context ctx;
     char* stack_lo = nullptr;
     void* tsan = nullptr;
@@ -235,6 +248,8 @@ const char* op_name(WarpOp op) {
         case WarpOp::shfl_xor: return "__shfl_xor_sync";
         case WarpOp::syncwarp: return "__syncwarp";
         case WarpOp::ballot: return "__ballot_sync/__any_sync/__all_sync";
+        case WarpOp::mma: return "mma.sync.m16n8k16";
+        case WarpOp::ldmatrix: return "ldmatrix.sync.m8n8";
     }
     return "?";
 }
@@ -385,7 +400,23 @@ std::string first_exited(const Worker& w) {
     return "a thread";
 }
 
+// Performs the thread's queued cp.async of every group numbered below `limit` (uncommitted ones: limit = ~0u).
+void perform_copies(Fiber* f, unsigned limit) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < f->copies.size(); i++) {
+        AsyncCopy c = f->copies[i];
+        if (c.group < limit) {
+            if (c.src_bytes > 0) std::memcpy(c.dst, c.src, static_cast<std::size_t>(c.src_bytes));
+            if (c.bytes > c.src_bytes) std::memset(static_cast<char*>(c.dst) + c.src_bytes, 0, c.bytes - c.src_bytes);
+        } else {
+            f->copies[kept++] = c;
+        }
+    }
+    f->copies.resize(kept);
+}
+
 void thread_exit(Fiber* f) {
+    perform_copies(f, ~0u);   // copies still pending when a thread exits are completed (as the GPU does)
     Worker& w = *f->worker;
     BlockState& b = w.block;
     f->state = State::exited;
@@ -415,6 +446,8 @@ void thread_exit(Fiber* f) {
         BlockState& b = w.block;
         tsan_acquire(&b.start_token);
         f->state = State::running;
+        f->copies.clear();   // a failed block may have left some
+        f->committed = 0;
         try {
             w.req->run(w.req->args);
             thread_exit(f);
@@ -666,8 +699,72 @@ void syncthreads(const char* file, int line) {
     tsan_acquire(&b.bar_token[gen & 1]);
 }
 
-std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int src, int width, const char* file,
-        int line) {
+namespace {
+
+// mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 for the whole warp, from each lane's mat_in (a0..a3, b0..b1,
+// c0..c3 as fp32 bits) into its mat_out (d0..d3). Fragment layouts of the PTX ISA (groupID g = lane >> 2,
+// threadID_in_group t = lane % 4): A element a_i (i = 0..7, register i/2, low half first) at row g + 8*((i>>1)&1),
+// column 2t + (i&1) + 8*(i>=4); B element b_i (i = 0..3) at k = 2t + (i&1) + 8*(i>=2), n = g; C/D element c_i at
+// row g + 8*(i>=2), column 2t + (i&1). Arithmetic: the 16 products are exact in double (11-bit significands),
+// summed with c in double in k order, rounded once to fp32. Real tensor cores round differently in the last bits
+// (their internal accumulation is not specified), so tests on a GPU compare with tolerances.
+template <class LaneAt>
+void mma_m16n8k16(LaneAt lanes) {
+    double a[16][16], b[16][8], c[16][8];
+    for (unsigned l = 0; l < 32; l++) {
+        const Fiber& f = *lanes(l);
+        unsigned g = l >> 2, t = l & 3;
+        for (int i = 0; i < 8; i++) {
+            std::uint32_t reg = f.mat_in[i >> 1];
+            a[g + 8 * ((i >> 1) & 1)][2 * t + (i & 1) + 8 * (i >= 4)] = half_to_double(static_cast<unsigned short>(reg >> (16 * (i & 1))));
+        }
+        for (int i = 0; i < 4; i++) {
+            std::uint32_t reg = f.mat_in[4 + (i >> 1)];
+            b[2 * t + (i & 1) + 8 * (i >= 2)][g] = half_to_double(static_cast<unsigned short>(reg >> (16 * (i & 1))));
+        }
+        for (int i = 0; i < 4; i++) {
+            std::uint32_t bits = f.mat_in[6 + i];
+            float v;
+            std::memcpy(&v, &bits, 4);
+            c[g + 8 * (i >= 2)][2 * t + (i & 1)] = v;
+        }
+    }
+    for (unsigned l = 0; l < 32; l++) {
+        Fiber& f = *lanes(l);
+        unsigned g = l >> 2, t = l & 3;
+        for (int i = 0; i < 4; i++) {
+            int row = g + 8 * (i >= 2), col = 2 * t + (i & 1);
+            double acc = c[row][col];
+            for (int k = 0; k < 16; k++) acc += a[row][k] * b[k][col];
+            float d = static_cast<float>(acc);
+            std::uint32_t bits;
+            std::memcpy(&bits, &d, 4);
+            f.mat_out[i] = bits;
+        }
+    }
+}
+
+// ldmatrix.sync.aligned.m8n8.x{count}[.trans].b16: lane 8*i + r gave row r of matrix i (8 b16 elements, read into
+// its mat_in[0..3] at arrival). Lane l receives in register i the elements (row l/4, columns 2(l%4), 2(l%4)+1) of
+// matrix i, or with .trans (rows 2(l%4), 2(l%4)+1 of column l/4), lower column (row) in the low half.
+template <class LaneAt>
+void ldmatrix_m8n8(LaneAt lanes, int count, bool trans) {
+    for (unsigned l = 0; l < 32; l++) {
+        Fiber& f = *lanes(l);
+        for (int i = 0; i < count; i++) {
+            std::uint32_t pair = 0;
+            for (int h = 0; h < 2; h++) {
+                unsigned row = trans ? 2 * (l % 4) + h : l / 4, col = trans ? l / 4 : 2 * (l % 4) + h;
+                std::uint32_t word = lanes(8 * i + row)->mat_in[col / 2];
+                pair |= ((word >> (16 * (col % 2))) & 0xffffu) << (16 * h);
+            }
+            f.mat_out[i] = pair;
+        }
+    }
+}
+
+std::uint64_t collective(WarpOp op, unsigned mask, std::uint64_t value, int src, int width, const char* file,
+        int line, const std::uint32_t* in, int nin, std::uint32_t* out, int nout) {
     Fiber* f = current();
     Worker& w = *f->worker;
     WarpState& ws = w.block.warps[f->warp];
@@ -691,6 +788,11 @@ std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int
             fail(what() + " (mask " + hex(mask) + ") while lane " + std::to_string(l) + " of the warp waits at "
                  + op_name(k.coll_op) + " (mask " + hex(k.coll_mask) + ") at " + site(k.coll_file, k.coll_line));
         }
+        if (k.coll_mask == mask && op == WarpOp::ldmatrix && k.src != src) {
+            fail(what() + " .x" + std::to_string(src & 7) + ((src & 8) ? ".trans" : "") + " while lane "
+                 + std::to_string(l) + " of the warp waits at .x" + std::to_string(k.src & 7)
+                 + ((k.src & 8) ? ".trans" : "") + " at " + site(k.coll_file, k.coll_line));
+        }
     }
     f->coll_op = op;
     f->coll_mask = mask;
@@ -698,6 +800,7 @@ std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int
     f->coll_line = line;
     f->value = value;
     f->src = src;
+    for (int i = 0; i < nin; i++) f->mat_in[i] = in[i];
     const unsigned done = f->coll_done;
     if (op == WarpOp::syncwarp) tsan_release(&f->arrive_token);
     ws.waiting = ws.waiting | bit;
@@ -712,6 +815,10 @@ std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int
                 if ((mask >> l & 1) && lanes(l)->value != 0) votes |= 1u << l;
             }
             for (unsigned l = 0; l < 32; l++) if (mask >> l & 1) lanes(l)->result = votes;
+        } else if (op == WarpOp::mma) {
+            mma_m16n8k16(lanes);
+        } else if (op == WarpOp::ldmatrix) {
+            ldmatrix_m8n8(lanes, src & 7, (src & 8) != 0);
         } else if (op != WarpOp::syncwarp) {
             for (unsigned l = 0; l < 32; l++) {
                 if (!(mask >> l & 1)) continue;
@@ -743,7 +850,79 @@ std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int
     }
     f->state = State::running;
     if (op == WarpOp::syncwarp) tsan_acquire(&f->inbox_token);
+    for (int i = 0; i < nout; i++) out[i] = f->mat_out[i];
     return f->result;
+}
+
+}  // namespace
+
+std::uint64_t warp_collective(WarpOp op, unsigned mask, std::uint64_t value, int src, int width, const char* file,
+        int line) {
+    return collective(op, mask, value, src, width, file, line, nullptr, 0, nullptr, 0);
+}
+
+void mma_m16n8k16_f32_f16(float* d, const unsigned* a, const unsigned* b, const float* c, const char* file,
+        int line) {
+    std::uint32_t in[10], out[4];
+    for (int i = 0; i < 4; i++) in[i] = a[i];
+    in[4] = b[0];
+    in[5] = b[1];
+    std::memcpy(in + 6, c, 16);
+    collective(WarpOp::mma, 0xffffffffu, 0, -1, 32, file, line, in, 10, out, 4);
+    std::memcpy(d, out, 16);
+}
+
+void ldmatrix_m8n8(unsigned* r, int count, bool trans, const void* row, const char* file, int line) {
+    Fiber* f = current();
+    const auto what = [&] { return std::string("ldmatrix.sync.m8n8 at ") + site(file, line); };
+    if (count != 1 && count != 2 && count != 4) fail(what() + ": .x" + std::to_string(count) + " (only .x1, .x2, .x4)");
+    std::uint32_t in[4] = {0, 0, 0, 0}, out[4];
+    if (f->lane < 8u * count) {   // this lane gives a row: read it now (the read is this thread's)
+        if (reinterpret_cast<std::uintptr_t>(row) % 16 != 0) {
+            char b[32];
+            std::snprintf(b, sizeof b, "%p", row);
+            fail(what() + ": lane " + std::to_string(f->lane) + "'s row address " + b + " is not 16-byte aligned");
+        }
+        std::memcpy(in, row, 16);
+    }
+    collective(WarpOp::ldmatrix, 0xffffffffu, 0, count | (trans ? 8 : 0), 32, file, line, in, 4, out, count);
+    for (int i = 0; i < count; i++) r[i] = out[i];
+}
+
+void cp_async(void* dst, const void* src, int bytes, int src_bytes, bool cg, const char* file, int line) {
+    Fiber* f = current();
+    const auto what = [&] { return std::string(cg ? "cp.async.cg" : "cp.async.ca") + " at " + site(file, line); };
+    if (cg ? bytes != 16 : (bytes != 4 && bytes != 8 && bytes != 16)) {
+        fail(what() + ": " + std::to_string(bytes) + " bytes (.ca copies 4, 8 or 16, .cg 16)");
+    }
+    if (src_bytes < 0 || src_bytes > bytes) {
+        fail(what() + ": source size " + std::to_string(src_bytes) + " is not in [0, " + std::to_string(bytes) + "]");
+    }
+    for (auto [p, name] : {std::pair<const void*, const char*>{dst, "destination"}, {src, "source"}}) {
+        if (reinterpret_cast<std::uintptr_t>(p) % static_cast<unsigned>(bytes) != 0) {
+            char b[32];
+            std::snprintf(b, sizeof b, "%p", p);
+            fail(what() + ": " + name + " address " + b + " is not " + std::to_string(bytes) + "-byte aligned");
+        }
+    }
+    f->copies.push_back(AsyncCopy{dst, src, bytes, src_bytes, f->committed, file, line});
+}
+
+void cp_async_commit_group() {
+    Fiber* f = current();
+    f->committed++;
+}
+
+void cp_async_wait_group(int n, const char* file, int line) {
+    Fiber* f = current();
+    if (n < 0) fail("cp.async.wait_group " + std::to_string(n) + " at " + site(file, line) + ": N must be >= 0");
+    if (static_cast<unsigned>(n) < f->committed) perform_copies(f, f->committed - static_cast<unsigned>(n));
+}
+
+void cp_async_wait_all() {
+    Fiber* f = current();
+    f->committed++;   // cp.async.wait_all = commit_group + wait_group 0
+    perform_copies(f, f->committed);
 }
 
 int fail_launch(const std::string& message) {
