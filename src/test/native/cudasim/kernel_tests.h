@@ -139,6 +139,7 @@ void layer_tests();
 void attention_tests();
 void fp16_tests();
 void mma_tests();
+void gptq_mma_tests();
 Outcome rmsnorm_run(int rows, int n, unsigned block, bool in_place);   // also used by the emulator's cases
 
 }  // namespace kt
