@@ -51,10 +51,14 @@ final class CudaKernels implements AutoCloseable {
             List.of(PTR, PTR, PTR, PTR, PTR, INT, INT, INT), 256);
     static final KernelSpec LORA_EXPAND = new KernelSpec(KernelSources.LORA, "lora_expand",
             List.of(PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT), 256);
+    static final KernelSpec MMA_PREPARE_X = new KernelSpec(KernelSources.GPTQ_MMA, "gptq_mma_prepare_x",
+            List.of(PTR, PTR, PTR, INT, INT), 256);
+    static final KernelSpec MMA_GEMM = new KernelSpec(KernelSources.GPTQ_MMA, "gptq_mma_gemm",
+            List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT), 128);
 
     /** Every kernel the runtime launches. */
     static final List<KernelSpec> ALL = List.of(GATHER, DECODE, BATCHED, RMSNORM, ROPE, SWIGLU, ADD, EMBEDDING, ARGMAX,
-            KV_STORE, ATTENTION, DENSE, LORA_SHRINK, LORA_EXPAND);
+            KV_STORE, ATTENTION, DENSE, LORA_SHRINK, LORA_EXPAND, MMA_PREPARE_X, MMA_GEMM);
 
     private final GpuDevice device;
     private final List<GpuModule> modules = new ArrayList<>();
@@ -92,6 +96,11 @@ final class CudaKernels implements AutoCloseable {
     private void launch(KernelSpec k, int gx, int gy, int bx, int by, Object... args) {
         launches++;
         device.launch(functions.get(k), Dim3.of(gx, gy), Dim3.of(bx, by), k.pack(args));
+    }
+
+    private void launch3(KernelSpec k, Dim3 grid, int bx, Object... args) {
+        launches++;
+        device.launch(functions.get(k), grid, Dim3.of(bx, 1), k.pack(args));
     }
 
     void embedding(long out, long table, long tokens, int rows, int hidden, int dtype) {
@@ -170,6 +179,41 @@ final class CudaKernels implements AutoCloseable {
         int wanted = Math.ceilDiv(2 * smCount, Math.max(1, colBlocks));
         int most = Math.max(1, units / (DECODE_WARPS * 2));
         return Math.max(1, Math.min(wanted, most));
+    }
+
+    /**
+     * y = x·W (+ bias) on the tensor cores for a 4-bit layer in the tiled layout (gptq_mma.cu, docs/gpu-kernels.md):
+     * x (m × k fp32, original input order) is gathered through {@code perm} (0: identity) and rounded to fp16 into
+     * the scratch {@code xh} (m × k fp16, 2·m·k bytes), then the GEMM runs with a split-K that gives the SMs about a
+     * block each ({@code y} zeroed first when split). Meant for m above the GEMV's batch range; correct for any m.
+     */
+    void gptqMma(long x, long perm, long xh, long qtiles, long zeros16, long scales, long tileGroup, long bias, long y,
+                 int m, int k, int n) {
+        if (m < 1 || k < 16 || k % 16 != 0 || n < 64 || n % 64 != 0) {
+            throw new IllegalArgumentException("gptq_mma_gemm needs m >= 1, k a positive multiple of 16 and n of 64: m="
+                    + m + " k=" + k + " n=" + n);
+        }
+        launch(MMA_PREPARE_X, Math.ceilDiv(k, 256), m, 256, 1, x, perm, xh, m, k);
+        Dim3 grid = mmaGrid(m, k, n, smCount);
+        if (grid.z() > 1) device.memsetD32(y, 0, (long) m * n);
+        launch3(MMA_GEMM, grid, 128, xh, qtiles, zeros16, scales, tileGroup, bias, y, m, k, n);
+    }
+
+    /** Rows of y per gptq_mma_gemm block: 16 · (1, 2 or 4 m16 tiles), as the kernel chooses them from m. */
+    static int mmaRowsPerBlock(int m) {
+        return m <= 16 ? 16 : m <= 32 ? 32 : 64;
+    }
+
+    /**
+     * gptq_mma_gemm's grid: 256-column blocks × row blocks × split-K, the split chosen so that the grid has about
+     * one block per SM while every slice keeps at least 8 k-tiles (128 inputs: two passes of the 4-stage pipeline).
+     */
+    static Dim3 mmaGrid(int m, int k, int n, int smCount) {
+        int colBlocks = Math.ceilDiv(n, 256);
+        int rowBlocks = Math.ceilDiv(m, mmaRowsPerBlock(m));
+        int wanted = Math.ceilDiv(smCount, colBlocks * rowBlocks);
+        int most = Math.max(1, k / 16 / 8);
+        return new Dim3(colBlocks, rowBlocks, Math.max(1, Math.min(wanted, most)));
     }
 
     @Override
