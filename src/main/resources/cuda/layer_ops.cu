@@ -41,6 +41,27 @@ extern "C" __global__ void rmsnorm_f32(float* out, const float* x, const float* 
     for (int i = threadIdx.x; i < n; i += blockDim.x) orow[i] = xr[i] * scale * weight[i];
 }
 
+// The residual add and the next norm in one pass: x[r] += delta[r], then out[r] = rmsnorm(x[r]) * weight, each
+// row read once. The sum of squares is taken over the new x in exactly rmsnorm_f32's order (same thread strides,
+// same fmaf chain, same block reduction), so the result is bit-identical to add_inplace_f32 then rmsnorm_f32.
+// Every element is read and written by one thread only, so out may equal x or delta. Grid rows, block 256
+// (multiple of 32).
+extern "C" __global__ void add_rmsnorm_f32(float* x, const float* delta, float* out, const float* weight, int n,
+        float eps) {
+    float* xr = x + (long long)blockIdx.x * n;
+    const float* dr = delta + (long long)blockIdx.x * n;
+    float* orow = out + (long long)blockIdx.x * n;
+    float ss = 0.f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        float v = xr[i] + dr[i];
+        xr[i] = v;
+        ss = fmaf(v, v, ss);
+    }
+    ss = ops_block_sum(ss);
+    float scale = 1.0f / sqrtf(ss / (float)n + eps);
+    for (int i = threadIdx.x; i < n; i += blockDim.x) orow[i] = xr[i] * scale * weight[i];
+}
+
 // HF rotate_half RoPE in place: element i of a head pairs with i + headDim/2. Row r (of stride rowStride floats)
 // is at position pos[r]. With cosTable/sinTable (maxPositions, headDim/2) non-null they are used (the CPU
 // RopeTable); otherwise the angle is computed like HF in fp32: invFreq = 1 / (float)theta^(2i/headDim),

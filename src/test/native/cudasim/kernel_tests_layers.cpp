@@ -3,6 +3,7 @@
 
 #include "layer_ops.cu"
 PADDOCK_SIM_EXPORT(rmsnorm_f32)
+PADDOCK_SIM_EXPORT(add_rmsnorm_f32)
 PADDOCK_SIM_EXPORT(rope_rotate_half_f32)
 PADDOCK_SIM_EXPORT(swiglu_f32)
 PADDOCK_SIM_EXPORT(add_inplace_f32)
@@ -255,6 +256,53 @@ Outcome argmax_run(int n, unsigned block) {
     return cmp.outcome();
 }
 
+// alias 0: out is its own buffer; 1: out = delta (the runtime's use); 2: out = x. x must end as the fp32 sum
+// exactly, and out bit for bit as add_inplace_f32 then rmsnorm_f32 make it (and within rmsnorm's bound of the
+// double reference, through rmsnorm_run's formula).
+Outcome add_rmsnorm_run(int rows, int n, unsigned block, int alias) {
+    Rng rng(fmt("add-rms %d %d %u %d", rows, n, block, alias));
+    std::size_t size = static_cast<std::size_t>(rows) * n;
+    std::vector<float> x(size), d(size), w(n), out(size, kNaN);
+    for (auto& v : x) v = rng.uniform(-2, 2);
+    for (auto& v : d) v = rng.uniform(-1, 1);
+    for (auto& v : w) v = rng.uniform(0.5f, 1.5f);
+    const float eps = 1e-5f;
+    // The unfused pair on copies.
+    std::vector<float> xs = x, ref(size, kNaN);
+    if (launch(paddock_sim_launch_add_inplace_f32, dim3(ceil_div(static_cast<long long>(size), 256)), dim3(256),
+               xs.data(), (const float*)d.data(), static_cast<long long>(size))) {
+        return launch_failed("add_inplace_f32");
+    }
+    if (launch(paddock_sim_launch_rmsnorm_f32, dim3(rows), dim3(block), ref.data(), (const float*)xs.data(),
+               (const float*)w.data(), n, eps)) {
+        return launch_failed("rmsnorm_f32");
+    }
+    std::vector<float> x0 = x, d0 = d;
+    float* dst = alias == 1 ? d.data() : alias == 2 ? x.data() : out.data();
+    if (launch(paddock_sim_launch_add_rmsnorm_f32, dim3(rows), dim3(block), x.data(), (const float*)d.data(), dst,
+               (const float*)w.data(), n, eps)) {
+        return launch_failed("add_rmsnorm_f32");
+    }
+    Compare cmp;
+    const double k = ((n + block - 1) / block + 12) / 2.0 + 5;
+    for (int r = 0; r < rows; r++) {
+        double ss = 0;
+        for (int i = 0; i < n; i++) {
+            std::size_t j = static_cast<std::size_t>(r) * n + i;
+            ss += static_cast<double>(xs[j]) * xs[j];
+        }
+        double scale = 1 / std::sqrt(ss / n + static_cast<double>(eps));
+        for (int i = 0; i < n; i++) {
+            std::size_t j = static_cast<std::size_t>(r) * n + i;
+            if (alias != 2) cmp.exact(j, x[j], static_cast<float>(static_cast<double>(x0[j]) + d0[j]));
+            cmp.exact(size + j, dst[j], ref[j]);
+            double want = xs[j] * scale * w[i];
+            cmp.add(2 * size + j, dst[j], want, k * kU * std::fabs(want));
+        }
+    }
+    return cmp.outcome();
+}
+
 }  // namespace
 
 Outcome rmsnorm_run(int rows, int n, unsigned block, bool in_place) {
@@ -303,6 +351,13 @@ void layer_tests() {
         }
         run_case(fmt("rmsnorm rows=%d n=%d block=%u%s", rows, n, block, in_place ? " in-place" : ""),
                  [=] { return rmsnorm_run(rows, n, block, in_place); });
+    }
+    for (auto [rows, n, block, alias] : {std::tuple{5, 1000, 256u, 0}, std::tuple{3, 4096, 256u, 1},
+                                         std::tuple{2, 33, 32u, 2}, std::tuple{4, 777, 256u, 1},
+                                         std::tuple{3, 1, 64u, 0}}) {
+        run_case(fmt("add_rmsnorm rows=%d n=%d block=%u out=%s", rows, n, block,
+                     alias == 0 ? "own" : alias == 1 ? "delta" : "x"),
+                 [=] { return add_rmsnorm_run(rows, n, block, alias); });
     }
     for (bool tables : {true, false}) {
         for (auto [rows, heads, hd, pad, theta] : {std::tuple{5, 4, 64, 0, 10000.0}, std::tuple{3, 2, 80, 16, 500000.0},

@@ -38,6 +38,8 @@ final class CudaKernels implements AutoCloseable {
             List.of(PTR, PTR, INT, INT, PTR, PTR, DOUBLE), 128);
     static final KernelSpec SWIGLU = new KernelSpec(KernelSources.LAYER_OPS, "swiglu_f32", List.of(PTR, PTR, LONG), 256);
     static final KernelSpec ADD = new KernelSpec(KernelSources.LAYER_OPS, "add_inplace_f32", List.of(PTR, PTR, LONG), 256);
+    static final KernelSpec ADD_RMSNORM = new KernelSpec(KernelSources.LAYER_OPS, "add_rmsnorm_f32",
+            List.of(PTR, PTR, PTR, PTR, INT, FLOAT), 256);
     static final KernelSpec EMBEDDING = new KernelSpec(KernelSources.LAYER_OPS, "embedding_rows",
             List.of(PTR, PTR, PTR, INT, INT), 256);
     static final KernelSpec ARGMAX = new KernelSpec(KernelSources.LAYER_OPS, "argmax_rows", List.of(PTR, PTR, INT), 256);
@@ -58,7 +60,7 @@ final class CudaKernels implements AutoCloseable {
 
     /** Every kernel the runtime launches. */
     static final List<KernelSpec> ALL = List.of(GATHER, DECODE, BATCHED, RMSNORM, ROPE, SWIGLU, ADD, EMBEDDING, ARGMAX,
-            KV_STORE, ATTENTION, DENSE, LORA_SHRINK, LORA_EXPAND, MMA_PREPARE_X, MMA_GEMM);
+            KV_STORE, ATTENTION, DENSE, LORA_SHRINK, LORA_EXPAND, MMA_PREPARE_X, MMA_GEMM, ADD_RMSNORM);
 
     private final GpuDevice device;
     private final List<GpuModule> modules = new ArrayList<>();
@@ -121,6 +123,11 @@ final class CudaKernels implements AutoCloseable {
 
     void add(long a, long b, long n) {
         launch(ADD, Math.toIntExact(Math.ceilDiv(n, 256)), 1, 256, 1, a, b, n);
+    }
+
+    /** {@code x += delta}, then {@code out = rmsnorm(x)·weight}, per row of {@code n}; out may be x or delta. */
+    void addRmsnorm(long x, long delta, long out, long weight, int rows, int n, float eps) {
+        launch(ADD_RMSNORM, rows, 1, 256, 1, x, delta, out, weight, n, eps);
     }
 
     void argmax(long x, long out, int rows, int n) {

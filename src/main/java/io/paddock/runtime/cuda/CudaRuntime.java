@@ -35,21 +35,32 @@ public final class CudaRuntime implements ModelRuntime {
     private StepScratch scratch;
     private GpuMemoryPlan.Adapters adapterLimits = GpuMemoryPlan.Adapters.NONE;
     private CudaAdapters adapters;   // null without reserved slots
+    private final CudaGraphs graphs;   // null with graphs off
     private long weightsBytes;  // device bytes the uploaded weights (and RoPE tables) took
     private long scratchBytes;  // device bytes the step scratch in force took
     private boolean closed;
 
-    /** On CUDA device 0 through the driver, with the PTX options from system properties. */
+    /** On CUDA device 0 through the driver, with the options from system properties. */
     public CudaRuntime(LlamaWeights w) {
-        this(w, JCudaDevice.open(CudaOptions.fromSystemProperties()));
+        this(w, CudaOptions.fromSystemProperties());
+    }
+
+    private CudaRuntime(LlamaWeights w, CudaOptions options) {
+        this(w, JCudaDevice.open(options), options.graphs());
+    }
+
+    /** On {@code device}, with decode-step graphs as {@code -Dpaddock.cuda.graphs} says (default on). */
+    public CudaRuntime(LlamaWeights w, GpuDevice device) {
+        this(w, device, CudaOptions.graphs(System.getProperty("paddock.cuda.graphs")));
     }
 
     /**
      * On {@code device}, which this runtime closes with itself (also when the constructor fails). Plans the memory
      * before uploading anything: a model whose weights, default step scratch and one full context of KV do not fit
-     * fails here with a {@link GpuMemoryPlanException} that shows the arithmetic.
+     * fails here with a {@link GpuMemoryPlanException} that shows the arithmetic. With {@code graphs}, decode steps
+     * run as CUDA graphs ({@link CudaGraphs}).
      */
-    public CudaRuntime(LlamaWeights w, GpuDevice device) {
+    public CudaRuntime(LlamaWeights w, GpuDevice device, boolean graphs) {
         this.c = w.config();
         this.device = device;
         this.memory = new DeviceMemory(device);
@@ -67,6 +78,7 @@ public final class CudaRuntime implements ModelRuntime {
             this.scratch = newScratch(plan);
             device.synchronize();
             this.kernels = k;
+            this.graphs = graphs ? new CudaGraphs(device, CudaGraphs.DEFAULT_CAPACITY) : null;
         } catch (RuntimeException | Error e) {
             try {
                 if (k != null) k.close();
@@ -107,6 +119,7 @@ public final class CudaRuntime implements ModelRuntime {
     @Override
     public void reserveStep(int maxRows, int maxSeqs, int blockSize) {
         GpuMemoryPlan p = plan(maxRows, maxSeqs, blockSize, maxSeqs);
+        invalidateGraphs();
         scratch.close();
         scratch = null;
         scratch = newScratch(p);
@@ -127,6 +140,7 @@ public final class CudaRuntime implements ModelRuntime {
         GpuMemoryPlan.Adapters limits = slots == 0 ? GpuMemoryPlan.Adapters.NONE : new GpuMemoryPlan.Adapters(slots, maxRank);
         GpuMemoryPlan p = plan(plan.step().maxRows(), plan.step().maxSeqs(), limits, plan.kv().blockSize(),
                 plan.kv().wantedSequences());
+        invalidateGraphs();
         if (adapters != null) {
             adapters.close();
             adapters = null;
@@ -141,6 +155,7 @@ public final class CudaRuntime implements ModelRuntime {
     public void loadAdapter(int slot, LoraAdapter adapter) {
         if (closed) throw new IllegalStateException("CudaRuntime is closed");
         if (adapters == null) throw new IllegalArgumentException("LoRA slot " + slot + " is not reserved (no slots)");
+        invalidateGraphs();
         adapters.load(slot, adapter);
     }
 
@@ -148,6 +163,7 @@ public final class CudaRuntime implements ModelRuntime {
     public void unloadAdapter(int slot) {
         if (closed) throw new IllegalStateException("CudaRuntime is closed");
         if (adapters == null) throw new IllegalArgumentException("LoRA slot " + slot + " is not reserved (no slots)");
+        invalidateGraphs();
         adapters.unload(slot);
     }
 
@@ -229,15 +245,30 @@ public final class CudaRuntime implements ModelRuntime {
             used = new boolean[adapters.slots + 1];
             for (int slot : rowSlots) used[slot] = true;
         }
+        if (graphs != null && CudaGraphs.decodeStep(chunks, rowSlots)) {
+            graphs.run(rows, kv, () -> deviceWork(kv, plan, null));
+        } else {
+            deviceWork(kv, plan, used);
+        }
+        return logits(chunks, plan, result);
+    }
 
+    /**
+     * The step's device work, from the embedding to the logits of the wanted rows in {@code scratch.logits}: launches
+     * and memsets only, all from the uploaded row bookkeeping, so a decode step can be captured as a graph.
+     */
+    private void deviceWork(CudaKvStore kv, StepPlan plan, boolean[] used) {
+        StepScratch s = scratch;
+        int rows = plan.rows();
+        boolean allWanted = plan.wanted() == rows;   // every row a wanted last row: lastRows is 0..rows-1
         int h = c.hiddenSize(), heads = c.numHeads(), kvHeads = c.numKvHeads(), hd = c.headDim();
         int qDim = heads * hd, kvDim = kvHeads * hd, ff = c.intermediateSize();
         float eps = (float) c.rmsNormEps();
         kernels.embedding(s.x, weights.embedding, s.tokens, rows, h, weights.embeddingDtype);
         for (int layer = 0; layer < c.numLayers(); layer++) {
             CudaWeights.Layer lw = weights.layers.get(layer);
-            // Attention block.
-            kernels.rmsnorm(s.xb, s.x, lw.attentionNorm(), rows, h, eps);
+            // Attention block (its norm after layer 0 is fused into the residual add that ends the previous layer).
+            if (layer == 0) kernels.rmsnorm(s.xb, s.x, lw.attentionNorm(), rows, h, eps);
             matmul(lw.q(), s.xb, s.q, rows);
             matmul(lw.k(), s.xb, s.k, rows);
             matmul(lw.v(), s.xb, s.v, rows);
@@ -253,9 +284,8 @@ public final class CudaRuntime implements ModelRuntime {
                     kvHeads, hd, kv.blockSize());
             matmul(lw.o(), s.att, s.xb, rows);
             if (used != null) lora(used, layer, LoraModule.O, s.att, s.xb, rows);
-            kernels.add(s.x, s.xb, (long) rows * h);
-            // Feed-forward block (SwiGLU).
-            kernels.rmsnorm(s.xb, s.x, lw.mlpNorm(), rows, h, eps);
+            // Feed-forward block (SwiGLU): residual add and its norm in one pass.
+            kernels.addRmsnorm(s.x, s.xb, s.xb, lw.mlpNorm(), rows, h, eps);
             matmul(lw.gate(), s.xb, s.gate, rows);
             matmul(lw.up(), s.xb, s.up, rows);
             if (used != null) {
@@ -265,11 +295,17 @@ public final class CudaRuntime implements ModelRuntime {
             kernels.swiglu(s.gate, s.up, (long) rows * ff);
             matmul(lw.down(), s.gate, s.xb, rows);
             if (used != null) lora(used, layer, LoraModule.DOWN, s.gate, s.xb, rows);
-            kernels.add(s.x, s.xb, (long) rows * h);
+            if (layer + 1 < c.numLayers()) {
+                kernels.addRmsnorm(s.x, s.xb, s.xb, weights.layers.get(layer + 1).attentionNorm(), rows, h, eps);
+            } else if (allWanted) {
+                kernels.addRmsnorm(s.x, s.xb, s.normed, weights.finalNorm, rows, h, eps);
+            } else {
+                kernels.add(s.x, s.xb, (long) rows * h);
+            }
         }
-        if (plan.wanted() == 0) {
-            device.synchronize();
-            return result;
+        if (plan.wanted() == 0 || allWanted) {
+            if (allWanted) matmul(weights.lmHead, s.normed, s.logits, rows);
+            return;
         }
         // Only the wanted last rows go through the final norm and the (large) output layer.
         long rowBytes = (long) h * Float.BYTES;
@@ -278,8 +314,17 @@ public final class CudaRuntime implements ModelRuntime {
             kernels.rmsnorm(s.normed + k * rowBytes, s.x + row * rowBytes, weights.finalNorm, 1, h, eps);
             k++;
         }
-        int wanted = plan.wanted(), vocab = c.vocabSize();
-        matmul(weights.lmHead, s.normed, s.logits, wanted);
+        matmul(weights.lmHead, s.normed, s.logits, plan.wanted());
+    }
+
+    /** Copies the wanted rows' logits to the host, by chunk (null for a chunk that wants none). */
+    private float[][] logits(List<StepChunk> chunks, StepPlan plan, float[][] result) {
+        if (plan.wanted() == 0) {
+            device.synchronize();
+            return result;
+        }
+        int wanted = plan.wanted(), vocab = c.vocabSize(), k;
+        StepScratch s = scratch;
         float[] logits = new float[wanted * vocab];
         memory.copyToHost(s.logits, logits, logits.length);
         k = 0;
@@ -311,11 +356,27 @@ public final class CudaRuntime implements ModelRuntime {
         }
     }
 
+    /** Drops every cached decode graph: what they captured (scratch, adapters) is about to change. */
+    private void invalidateGraphs() {
+        if (graphs != null) graphs.invalidate();
+    }
+
+    /** The decode-step graphs; null with graphs off. */
+    CudaGraphs graphs() {
+        return graphs;
+    }
+
+    /** Kernel launches issued through the launchers (a replayed graph issues none). */
+    long kernelLaunches() {
+        return kernels.launches();
+    }
+
     @Override
     public void close() {
         if (closed) return;
         closed = true;
         try {
+            if (graphs != null) graphs.close();
             kernels.close();
             memory.close();
         } finally {

@@ -8,8 +8,9 @@ import java.lang.foreign.MemorySegment;
  * device that compiles the same {@code .cu} sources for the CPU and runs each launch with the packed arguments
  * exactly as the driver would unpack them. Device memory is addressed by plain {@code long} addresses; 0 is null.
  *
- * <p>All work is ordered as on one CUDA stream: a launch sees every earlier copy and launch. Copies to the host
- * return once the data is there. Not thread-safe: the runtime's owner thread makes every call.
+ * <p>All work is ordered as on one CUDA stream: a launch sees every earlier copy and launch. Copies return once the
+ * host memory may be reused (to the host: once the data is there). Launches and memsets may be captured into a
+ * {@link GpuGraph} and replayed ({@link #beginCapture()}). Not thread-safe: the runtime's owner thread makes every call.
  */
 public interface GpuDevice extends AutoCloseable {
 
@@ -54,6 +55,25 @@ public interface GpuDevice extends AutoCloseable {
      */
     void launch(GpuFunction f, Dim3 grid, Dim3 block, long[] args);
 
+    /**
+     * Starts recording: until {@link #endCapture()}, {@link #launch} and {@link #memsetD32} are recorded into a graph
+     * instead of running, in issue order. A graph holds kernels and memsets only: host copies during a capture
+     * (either direction), device-to-device copies, allocation and freeing are refused with an
+     * {@link IllegalStateException}, and so is a second {@code beginCapture}. Everything a recorded launch reads
+     * (its grid, block and scalar arguments, the addresses it is given) is fixed at capture; only the contents of
+     * device memory may differ between replays.
+     */
+    void beginCapture();
+
+    /** Ends the recording {@link #beginCapture()} started and returns it as a launchable graph (maybe empty). */
+    GpuGraph endCapture();
+
+    /**
+     * Runs {@code graph}'s launches and memsets in their recorded order, ordered like one launch against the work
+     * issued before and after it.
+     */
+    void launchGraph(GpuGraph graph);
+
     /** Waits for all issued work; surfaces any asynchronous launch failure. */
     void synchronize();
 
@@ -73,6 +93,18 @@ public interface GpuDevice extends AutoCloseable {
     /** A kernel entry of a loaded module. */
     interface GpuFunction {
         KernelSpec spec();
+    }
+
+    /**
+     * A recorded sequence of launches and memsets (cuGraphExec); {@link #close()} releases it, after which it must not
+     * be launched. Graphs are owned by whoever ended the capture and must be closed before the device is.
+     */
+    interface GpuGraph extends AutoCloseable {
+        /** Kernel launches and memsets recorded. */
+        int nodes();
+
+        @Override
+        void close();
     }
 
     /** Grid or block dimensions. */

@@ -1,25 +1,33 @@
 package io.paddock.runtime.cuda;
 
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
-import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
+import static jcuda.driver.JCudaDriver.cuGraphDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphExecDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
+import static jcuda.driver.JCudaDriver.cuGraphLaunch;
 import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoD;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
-import static jcuda.driver.JCudaDriver.cuMemsetD32;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 import static jcuda.driver.JCudaDriver.cuModuleUnload;
+import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
+import static jcuda.driver.JCudaDriver.cuStreamCreate;
+import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -27,6 +35,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import jcuda.CudaException;
 import jcuda.NativePointerObject;
@@ -36,15 +45,23 @@ import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureMode;
+import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
 
 /**
  * CUDA device 0 through the driver API (JCuda): its primary context, cuMemAlloc'd memory, modules from a prebuilt
- * cubin or from PTX ({@link PtxCompiler}: prebuilt, cached or NVRTC), launches on the default stream. The only
- * class that calls the driver for the runtime; the context is made current on whichever thread calls, as the
- * engine thread is not the thread that opened the device.
+ * cubin or from PTX ({@link PtxCompiler}: prebuilt, cached or NVRTC). All work goes to one non-blocking stream
+ * this device creates: launches, memsets and device-to-device copies are asynchronous on it; host copies are
+ * cuMemcpy*Async followed by cuStreamSynchronize, so the host memory may be reused when they return. Graphs are
+ * captured from that stream (cuStreamBeginCapture in thread-local mode, cuStreamEndCapture, cuGraphInstantiate)
+ * and launched on it (cuGraphLaunch). The only class that calls the driver for the runtime; the context is made
+ * current on whichever thread calls, as the engine thread is not the thread that opened the device.
  */
 public final class JCudaDevice implements GpuDevice {
     // Host segments are copied in slices: a ByteBuffer view is limited to 2 GiB.
@@ -57,6 +74,9 @@ public final class JCudaDevice implements GpuDevice {
     private final Map<String, String> images = new LinkedHashMap<>();
     private final String name;
     private final int cc, sms, driverVersion;
+    private final CUstream stream = new CUstream();
+    private final LinkedHashSet<Graph> graphs = new LinkedHashSet<>();   // instantiated and not yet destroyed
+    private int capturedNodes = -1;   // >= 0 while a capture is in progress
     private Thread boundThread;
     private boolean closed;
 
@@ -82,6 +102,8 @@ public final class JCudaDevice implements GpuDevice {
             cuDriverGetVersion(v);
             this.driverVersion = v[0];
             this.compiler = new PtxCompiler(options);
+            // Non-blocking: no implicit synchronisation with the legacy default stream, which nothing here uses.
+            cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
         } catch (RuntimeException | Error e) {
             cuDevicePrimaryCtxRelease(device);
             throw e;
@@ -124,6 +146,7 @@ public final class JCudaDevice implements GpuDevice {
     @Override
     public long alloc(long bytes) {
         bind();
+        refuseDuringCapture("alloc");
         Ptr p = new Ptr();
         try {
             cuMemAlloc(p, Math.max(bytes, 4));
@@ -139,31 +162,38 @@ public final class JCudaDevice implements GpuDevice {
     @Override
     public void free(long address) {
         bind();
+        refuseDuringCapture("free");
         cuMemFree(Ptr.at(address));
     }
 
     @Override
     public void copyToDevice(long dst, MemorySegment src) {
         bind();
+        refuseDuringCapture("copyToDevice");
         for (long off = 0; off < src.byteSize(); off += COPY_SLICE) {
             long n = Math.min(COPY_SLICE, src.byteSize() - off);
             MemorySegment slice = src.asSlice(off, n);
             Pointer host = slice.isNative() ? Pointer.to(slice.asByteBuffer()) : Pointer.to(slice.toArray(ValueLayout.JAVA_BYTE));
-            cuMemcpyHtoD(Ptr.at(dst + off), host, n);
+            cuMemcpyHtoDAsync(Ptr.at(dst + off), host, n, stream);
+            // JCuda releases a Java array's memory when the call returns: wait before it may be reused.
+            cuStreamSynchronize(stream);
         }
     }
 
     @Override
     public void copyToHost(MemorySegment dst, long src) {
         bind();
+        refuseDuringCapture("copyToHost");
         for (long off = 0; off < dst.byteSize(); off += COPY_SLICE) {
             long n = Math.min(COPY_SLICE, dst.byteSize() - off);
             MemorySegment slice = dst.asSlice(off, n);
             if (slice.isNative()) {
-                cuMemcpyDtoH(Pointer.to(slice.asByteBuffer()), Ptr.at(src + off), n);
+                cuMemcpyDtoHAsync(Pointer.to(slice.asByteBuffer()), Ptr.at(src + off), n, stream);
+                cuStreamSynchronize(stream);
             } else {
                 byte[] tmp = new byte[(int) n];
-                cuMemcpyDtoH(Pointer.to(tmp), Ptr.at(src + off), n);
+                cuMemcpyDtoHAsync(Pointer.to(tmp), Ptr.at(src + off), n, stream);
+                cuStreamSynchronize(stream);
                 MemorySegment.copy(MemorySegment.ofArray(tmp), 0, slice, 0, n);
             }
         }
@@ -172,13 +202,15 @@ public final class JCudaDevice implements GpuDevice {
     @Override
     public void copyDeviceToDevice(long dst, long src, long bytes) {
         bind();
-        cuMemcpyDtoD(Ptr.at(dst), Ptr.at(src), bytes);
+        refuseDuringCapture("copyDeviceToDevice");
+        cuMemcpyDtoDAsync(Ptr.at(dst), Ptr.at(src), bytes, stream);
     }
 
     @Override
     public void memsetD32(long dst, int value, long count) {
         bind();
-        cuMemsetD32(Ptr.at(dst), value, count);
+        cuMemsetD32Async(Ptr.at(dst), value, count, stream);
+        if (capturedNodes >= 0) capturedNodes++;
     }
 
     @Override
@@ -259,20 +291,96 @@ public final class JCudaDevice implements GpuDevice {
         for (int i = 0; i < args.length; i++) {
             ps[i] = fn.spec().params().get(i).bytes == 4 ? Pointer.to(new int[] {(int) args[i]}) : Pointer.to(new long[] {args[i]});
         }
-        cuLaunchKernel(fn.handle(), grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(), 0, null, Pointer.to(ps), null);
+        // The driver copies the argument values (into the launch, or into the graph node while capturing).
+        cuLaunchKernel(fn.handle(), grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(), 0, stream, Pointer.to(ps), null);
+        if (capturedNodes >= 0) capturedNodes++;
+    }
+
+    @Override
+    public void beginCapture() {
+        bind();
+        if (capturedNodes >= 0) throw new IllegalStateException("beginCapture: a graph capture is already in progress");
+        // Thread-local: only this thread's unsafe calls (allocation, synchronous copies) invalidate the capture.
+        cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+        capturedNodes = 0;
+    }
+
+    @Override
+    public GpuGraph endCapture() {
+        bind();
+        if (capturedNodes < 0) throw new IllegalStateException("endCapture without beginCapture");
+        int nodes = capturedNodes;
+        capturedNodes = -1;
+        CUgraph g = new CUgraph();
+        cuStreamEndCapture(stream, g);   // throws where the capture was invalidated; the stream is out of capture then
+        try {
+            CUgraphExec exec = new CUgraphExec();
+            cuGraphInstantiate(exec, g, 0);
+            Graph graph = new Graph(exec, nodes);
+            graphs.add(graph);
+            return graph;
+        } finally {
+            cuGraphDestroy(g);   // the executable graph is independent of the graph it was made from
+        }
+    }
+
+    @Override
+    public void launchGraph(GpuGraph graph) {
+        bind();
+        if (!(graph instanceof Graph g) || !graphs.contains(g)) {
+            throw new IllegalArgumentException("not a live graph of this device: " + graph);
+        }
+        if (capturedNodes >= 0) throw new IllegalStateException("launchGraph during a graph capture");
+        cuGraphLaunch(g.exec, stream);
+    }
+
+    private void refuseDuringCapture(String call) {
+        if (capturedNodes >= 0) {
+            throw new IllegalStateException(call + " during a graph capture: a graph holds kernel launches and memsets only"
+                    + " (copy before beginCapture or after endCapture)");
+        }
+    }
+
+    private final class Graph implements GpuGraph {
+        private final CUgraphExec exec;
+        private final int nodes;
+
+        Graph(CUgraphExec exec, int nodes) {
+            this.exec = exec;
+            this.nodes = nodes;
+        }
+
+        @Override
+        public int nodes() {
+            return nodes;
+        }
+
+        @Override
+        public void close() {
+            if (!graphs.remove(this) || closed) return;
+            bind();
+            cuGraphExecDestroy(exec);
+        }
     }
 
     @Override
     public void synchronize() {
         bind();
-        cuCtxSynchronize();
+        if (capturedNodes >= 0) throw new IllegalStateException("synchronize during a graph capture");
+        cuStreamSynchronize(stream);
     }
 
     @Override
     public void close() {
         if (closed) return;
-        closed = true;
-        cuDevicePrimaryCtxRelease(device);
+        try {
+            bind();
+            for (Graph g : java.util.List.copyOf(graphs)) g.close();
+            cuStreamDestroy(stream);
+        } finally {
+            closed = true;
+            cuDevicePrimaryCtxRelease(device);
+        }
     }
 
     /** A CUdeviceptr that reveals its address; built from an address for the calls that take one. */

@@ -277,6 +277,9 @@ final class GpuCheckEndToEnd {
         @Override public void memsetD32(long dst, int value, long count) { d.memsetD32(dst, value, count); }
         @Override public GpuModule loadModule(String name, String source) { return d.loadModule(name, source); }
         @Override public void launch(GpuFunction f, Dim3 grid, Dim3 block, long[] args) { d.launch(f, grid, block, args); }
+        @Override public void beginCapture() { d.beginCapture(); }
+        @Override public GpuGraph endCapture() { return d.endCapture(); }
+        @Override public void launchGraph(GpuGraph graph) { d.launchGraph(graph); }
         @Override public void synchronize() { d.synchronize(); }
         @Override public void close() {}
     }

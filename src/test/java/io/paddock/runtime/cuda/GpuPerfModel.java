@@ -195,6 +195,24 @@ final class GpuPerfModel {
         return Math.max(1, Math.min(want, kTiles / 8));
     }
 
+    /**
+     * {@code gptq_mma_gemm} (tensor cores): grid (N/256, ceil(M/16·mt), splitK), block 4 warps, warp = one 64-column
+     * panel, mt = 1 (M ≤ 16), 2 (≤ 32), else 4 m-tiles; a 4-stage cp.async pipeline of 2 k-tiles (3 stages = 3 KiB per
+     * warp in flight). Per k-tile and warp: the 16-byte copy, 16 half2 dequantizations (shift, lop3, sub, mul: 64),
+     * one ldmatrix.x4 and 8 mma.sync per m-tile, ~4 for scales on group changes. Preceded by
+     * {@code gptq_mma_prepare_x} (x gathered through perm, rounded to fp16; one more launch).
+     */
+    static Launch gemmMma(int in, int out, int batch, int groupSize, int splitK, int registers, int smem) {
+        int mt = batch <= 16 ? 1 : batch <= 32 ? 2 : 4;
+        long mBlocks = Math.ceilDiv(batch, 16 * mt);
+        long tiles = (long) (in / 16) * (out / 64);
+        long groups = groupSize <= 0 ? 1 : Math.ceilDiv(in, groupSize);
+        long bytes = (long) in * out / 2 + groups * out * 4L + (in / 16) * 4L + (long) batch * in * 2 + (long) batch * out * 4;
+        double perTile = 1 + 64 + 9.0 * mt + 4;
+        return new Launch("gptq_mma_gemm", in + "→" + out, batch, bytes, Math.ceilDiv(out, 256) * mBlocks * splitK, 128,
+                registers, smem, 3 * 2 * 512, tiles * mBlocks * perTile);
+    }
+
     /** One decode step's launches and their predicted total. */
     record Step(Model model, int batch, int context, boolean graphs, List<Prediction> launches, long bytes, double us) {
         double tokensPerSecond() {

@@ -69,8 +69,11 @@ public final class SimulatedDevice implements GpuDevice {
     private LaunchArguments arguments;
     private final Map<String, Long> launches = new TreeMap<>();
     private long bytesToDevice, bytesToHost, bytesOnDevice;
+    private long directLaunches, graphLaunches;
+    private List<Op> capture;   // non-null while a graph is being recorded
+    private final List<Graph> graphs = new ArrayList<>();   // live (not closed) graphs
     private boolean closed;
-    private int leakedAtClose;
+    private int leakedAtClose, leakedGraphsAtClose;
 
     /**
      * A device as {@code settings} describes. The emulator core is built and loaded by the first
@@ -143,6 +146,7 @@ public final class SimulatedDevice implements GpuDevice {
     @Override
     public long alloc(long bytes) {
         requireOpen();
+        refuseDuringCapture("alloc");
         if (bytes < 0) throw new IllegalArgumentException("alloc of " + bytes + " bytes");
         // Like JCudaDevice, a zero-byte request still gets an address; capacity is charged in whole granules.
         long charged = Math.multiplyExact(Math.ceilDiv(Math.max(bytes, 1), ALIGNMENT), ALIGNMENT);
@@ -169,6 +173,7 @@ public final class SimulatedDevice implements GpuDevice {
     @Override
     public void free(long address) {
         requireOpen();
+        refuseDuringCapture("free");
         allocations.remove(address);
         NativeHeap.free(address);
     }
@@ -176,6 +181,7 @@ public final class SimulatedDevice implements GpuDevice {
     @Override
     public void copyToDevice(long dst, MemorySegment src) {
         requireOpen();
+        refuseDuringCapture("copyToDevice");
         long n = src.byteSize();
         allocations.require(dst, n, () -> "copyToDevice destination");
         if (n == 0) return;
@@ -186,6 +192,7 @@ public final class SimulatedDevice implements GpuDevice {
     @Override
     public void copyToHost(MemorySegment dst, long src) {
         requireOpen();
+        refuseDuringCapture("copyToHost");
         long n = dst.byteSize();
         allocations.require(src, n, () -> "copyToHost source");
         if (n == 0) return;
@@ -196,6 +203,7 @@ public final class SimulatedDevice implements GpuDevice {
     @Override
     public void copyDeviceToDevice(long dst, long src, long bytes) {
         requireOpen();
+        refuseDuringCapture("copyDeviceToDevice");
         if (bytes < 0) throw new IllegalArgumentException("copyDeviceToDevice of " + bytes + " bytes");
         allocations.require(src, bytes, () -> "copyDeviceToDevice source");
         allocations.require(dst, bytes, () -> "copyDeviceToDevice destination");
@@ -216,6 +224,10 @@ public final class SimulatedDevice implements GpuDevice {
         if (dst % 4 != 0) throw new IllegalArgumentException("memsetD32 at 0x" + Long.toHexString(dst) + ": not 4-byte aligned (CUDA_ERROR_INVALID_VALUE)");
         long n = Math.multiplyExact(count, 4L);
         allocations.require(dst, n, () -> "memsetD32 destination");
+        if (capture != null) {
+            capture.add(new Memset(dst, value, count));
+            return;
+        }
         if (n > 0) fill32(device(dst, n), value);
     }
 
@@ -256,6 +268,18 @@ public final class SimulatedDevice implements GpuDevice {
         if (!(f instanceof Function fn) || fn.module().device() != this) {
             throw new IllegalArgumentException("not a function of this simulated device: " + f);
         }
+        if (capture != null) {
+            check(fn, grid, block, args);   // fail at the capture, where the stack shows the caller
+            // The driver copies the argument values into the graph node at capture: so does this.
+            capture.add(new Launch(fn, grid, block, args.clone()));
+            return;
+        }
+        directLaunches++;
+        run(fn, grid, block, args);
+    }
+
+    /** Checks a launch as {@link #run} does, without running it. */
+    private void check(Function fn, Dim3 grid, Dim3 block, long[] args) {
         KernelSpec spec = fn.spec();
         fn.module().requireOpen(spec.name());
         checkDimensions(spec, grid, block);
@@ -263,25 +287,25 @@ public final class SimulatedDevice implements GpuDevice {
         if (args.length != params.size()) {
             throw new IllegalArgumentException(spec.name() + " takes " + params.size() + " arguments, got " + args.length);
         }
-        if (arguments.capacity() < params.size()) arguments = new LaunchArguments(buffers, params.size());
         for (int i = 0; i < args.length; i++) {
             KernelSpec.Param p = params.get(i);
             long raw = args[i];
             int index = i;
-            switch (p) {
-                case PTR -> {
-                    if (raw != 0) allocations.requirePointer(raw, () -> spec.name() + " argument " + index + " (PTR)");
-                }
-                case INT, FLOAT -> {
-                    if (raw >>> 32 != 0) {
-                        throw new IllegalArgumentException(spec.name() + " argument " + index + " is " + p
-                                + " (4 bytes) but its raw bits 0x" + Long.toHexString(raw) + " use the upper 32");
-                    }
-                }
-                case LONG, DOUBLE -> {}
+            if (p == KernelSpec.Param.PTR && raw != 0) {
+                allocations.requirePointer(raw, () -> spec.name() + " argument " + index + " (PTR)");
+            } else if ((p == KernelSpec.Param.INT || p == KernelSpec.Param.FLOAT) && raw >>> 32 != 0) {
+                throw new IllegalArgumentException(spec.name() + " argument " + index + " is " + p
+                        + " (4 bytes) but its raw bits 0x" + Long.toHexString(raw) + " use the upper 32");
             }
-            arguments.put(i, p.bytes, raw);
         }
+    }
+
+    private void run(Function fn, Dim3 grid, Dim3 block, long[] args) {
+        check(fn, grid, block, args);
+        KernelSpec spec = fn.spec();
+        List<KernelSpec.Param> params = spec.params();
+        if (arguments.capacity() < params.size()) arguments = new LaunchArguments(buffers, params.size());
+        for (int i = 0; i < args.length; i++) arguments.put(i, params.get(i).bytes, args[i]);
         int rc;
         try {
             rc = (int) fn.handle().invokeExact(grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(),
@@ -311,6 +335,51 @@ public final class SimulatedDevice implements GpuDevice {
         return d.x() + "x" + d.y() + "x" + d.z();
     }
 
+    @Override
+    public void beginCapture() {
+        requireOpen();
+        if (capture != null) throw new IllegalStateException("beginCapture: a graph capture is already in progress");
+        capture = new ArrayList<>();
+    }
+
+    @Override
+    public GpuGraph endCapture() {
+        requireOpen();
+        if (capture == null) throw new IllegalStateException("endCapture without beginCapture");
+        Graph g = new Graph(List.copyOf(capture));
+        capture = null;
+        graphs.add(g);
+        return g;
+    }
+
+    /**
+     * Runs the recorded launches and memsets in order, each checked again as a direct call would be (an allocation
+     * freed since the capture fails here, naming the kernel and argument).
+     */
+    @Override
+    public void launchGraph(GpuGraph graph) {
+        requireOpen();
+        if (!(graph instanceof Graph g) || g.device() != this) {
+            throw new IllegalArgumentException("not a graph of this simulated device: " + graph);
+        }
+        if (g.closed) throw new IllegalStateException("launchGraph: the graph is closed");
+        if (capture != null) throw new IllegalStateException("launchGraph during a graph capture (graphs are not nested here)");
+        graphLaunches++;
+        for (Op op : g.ops) {
+            switch (op) {
+                case Launch l -> run(l.fn(), l.grid(), l.block(), l.args());
+                case Memset m -> memsetD32(m.dst(), m.value(), m.count());
+            }
+        }
+    }
+
+    private void refuseDuringCapture(String call) {
+        if (capture != null) {
+            throw new IllegalStateException(call + " during a graph capture: a graph holds kernel launches and memsets only"
+                    + " (copy before beginCapture or after endCapture)");
+        }
+    }
+
     /** No-op: every launch and copy has finished when its call returns. */
     @Override
     public void synchronize() {
@@ -325,6 +394,9 @@ public final class SimulatedDevice implements GpuDevice {
     public void close() {
         if (closed) return;
         closed = true;
+        capture = null;
+        leakedGraphsAtClose = graphs.size();
+        for (Graph g : List.copyOf(graphs)) g.close();
         RuntimeException first = null;
         for (Module m : List.copyOf(modules)) {
             try {
@@ -387,8 +459,30 @@ public final class SimulatedDevice implements GpuDevice {
         return modules.size();
     }
 
+    /** {@link #launch} calls that ran at once (not recorded into a graph). */
+    public long directLaunches() {
+        return directLaunches;
+    }
+
+    /** {@link #launchGraph} calls. */
+    public long graphLaunches() {
+        return graphLaunches;
+    }
+
+    /** Graphs ended and not yet closed; after {@link #close()}, how many were still open (leaked) when it was called. */
+    public int liveGraphs() {
+        return closed ? leakedGraphsAtClose : graphs.size();
+    }
+
+    /** Whether a graph capture is in progress. */
+    public boolean capturing() {
+        return capture != null;
+    }
+
     /** Zeroes the launch and copy counters and restarts the peak from what is allocated now. */
     public void resetCounters() {
+        directLaunches = 0;
+        graphLaunches = 0;
         launches.clear();
         bytesToDevice = 0;
         bytesToHost = 0;
@@ -462,4 +556,41 @@ public final class SimulatedDevice implements GpuDevice {
     }
 
     private record Function(KernelSpec spec, MethodHandle handle, Module module) implements GpuFunction {}
+
+    /** One recorded graph node. */
+    private sealed interface Op permits Launch, Memset {}
+
+    private record Launch(Function fn, Dim3 grid, Dim3 block, long[] args) implements Op {}
+
+    private record Memset(long dst, int value, long count) implements Op {}
+
+    private final class Graph implements GpuGraph {
+        private final List<Op> ops;
+        private boolean closed;
+
+        Graph(List<Op> ops) {
+            this.ops = ops;
+        }
+
+        SimulatedDevice device() {
+            return SimulatedDevice.this;
+        }
+
+        @Override
+        public int nodes() {
+            return ops.size();
+        }
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            graphs.remove(this);
+        }
+
+        @Override
+        public String toString() {
+            return "simulated graph of " + ops.size() + " nodes" + (closed ? " (closed)" : "");
+        }
+    }
 }
