@@ -36,6 +36,7 @@ public final class CudaRuntime implements ModelRuntime {
     private GpuMemoryPlan.Adapters adapterLimits = GpuMemoryPlan.Adapters.NONE;
     private CudaAdapters adapters;   // null without reserved slots
     private final CudaGraphs graphs;   // null with graphs off
+    private boolean graphsPaused;      // graphs kept but not used (benchmarks compare both ways on one runtime)
     private long weightsBytes;  // device bytes the uploaded weights (and RoPE tables) took
     private long scratchBytes;  // device bytes the step scratch in force took
     private boolean closed;
@@ -245,7 +246,7 @@ public final class CudaRuntime implements ModelRuntime {
             used = new boolean[adapters.slots + 1];
             for (int slot : rowSlots) used[slot] = true;
         }
-        if (graphs != null && CudaGraphs.decodeStep(chunks, rowSlots)) {
+        if (graphs != null && !graphsPaused && CudaGraphs.decodeStep(chunks, rowSlots)) {
             graphs.run(rows, kv, () -> deviceWork(kv, plan, null));
         } else {
             deviceWork(kv, plan, used);
@@ -359,6 +360,14 @@ public final class CudaRuntime implements ModelRuntime {
     /** Drops every cached decode graph: what they captured (scratch, adapters) is about to change. */
     private void invalidateGraphs() {
         if (graphs != null) graphs.invalidate();
+    }
+
+    /**
+     * Pauses ({@code false}) or resumes the decode-step graphs of a runtime made with graphs on: paused, every step
+     * runs launch by launch and the cached graphs stay (the benchmark times both ways on one loaded model).
+     */
+    void useGraphs(boolean on) {
+        graphsPaused = !on;
     }
 
     /** The decode-step graphs; null with graphs off. */

@@ -247,6 +247,15 @@ class CudaGraphsTests {
             d.launchGraph(g);
             d.copyToHost(host, buf);
             assertThat(host.get(ValueLayout.JAVA_INT, 0)).isEqualTo(7);
+            // A replay checks its nodes against the live allocations again: memory freed since the capture is refused.
+            long gone = d.alloc(64);
+            d.beginCapture();
+            d.memsetD32(gone, 1, 16);
+            GpuDevice.GpuGraph stale = d.endCapture();
+            d.free(gone);
+            assertThatThrownBy(() -> d.launchGraph(stale)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("memsetD32 destination");
+            stale.close();
             g.close();
             assertThatThrownBy(() -> d.launchGraph(g)).hasMessage("launchGraph: the graph is closed");
 

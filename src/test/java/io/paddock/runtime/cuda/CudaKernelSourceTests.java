@@ -48,6 +48,7 @@ class CudaKernelSourceTests {
             "gptq_matmul_decode", 32 * 4 * 32 * 4,      // (warp ≤ 32, row ≤ 4, lane) floats
             "gptq_matmul_batched", 16 * 128 * 4,        // 16 rows × 128 inputs of xp
             "rmsnorm_f32", 32 * 4,                      // one partial sum per warp
+            "add_rmsnorm_f32", 32 * 4,                  // the same block sum
             "argmax_rows", 1024 * (4 + 4),              // value and index per thread, up to 1024 threads
             "paged_attention_f32", (4 + 4 + 4 * 256) * 4,    // per warp: max, sum, 256 accumulators
             "gptq_mma_gemm", 4 * (64 * 5 + 2 * 4 * 32) * 16);  // 4 stages × (A 64 rows × 5 chunks + B 2 × 4 × 32) × 16 B

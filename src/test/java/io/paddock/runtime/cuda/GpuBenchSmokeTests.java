@@ -88,6 +88,8 @@ class GpuBenchSmokeTests {
             List<Map<String, Object>> decode = (List<Map<String, Object>>) e.get("decode");
             assertThat(decode).extracting(d -> d.get("batch")).containsExactly(1, 5);
             assertThat(decode).allSatisfy(d -> assertThat((double) d.get("tokensPerSecond")).isPositive());
+            // graphs are on by default: the same steps are timed launch by launch too
+            assertThat(decode).allSatisfy(d -> assertThat((double) d.get("eagerTokensPerSecond")).isPositive());
             assertThat((double) ((Map<String, Object>) e.get("prefill")).get("tokensPerSecond")).isPositive();
         }
         Map<String, Object> synthetic = e2e.getLast();

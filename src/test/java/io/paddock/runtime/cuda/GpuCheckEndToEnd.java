@@ -121,7 +121,8 @@ final class GpuCheckEndToEnd {
     Map<String, Object> decode(CudaRuntime rt, int batch) {
         int vocab = rt.config().vocabSize(), block = 16;
         int prompt = Math.max(1, Math.min(s.promptTokens(), CudaRuntime.DEFAULT_MAX_ROWS / batch));
-        int perSeq = Math.ceilDiv(prompt + s.warmupSteps() + s.decodeSteps(), block);
+        // Room for the timed steps twice: with graphs, the same number again launch by launch.
+        int perSeq = Math.ceilDiv(prompt + s.warmupSteps() + 2 * s.decodeSteps(), block);
         try (CudaKvStore kv = rt.newKvStore(batch * perSeq, block)) {
             int[][] tables = new int[batch][perSeq];
             for (int q = 0; q < batch; q++) for (int b = 0; b < perSeq; b++) tables[q][b] = q * perSeq + b;
@@ -140,10 +141,26 @@ final class GpuCheckEndToEnd {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("batch", batch);
             d.put("steps", s.decodeSteps());
+            d.put("graphs", rt.graphs() != null);
             d.put("msPerStep", round(secs * 1e3 / s.decodeSteps()));
             d.put("tokensPerSecond", round(batch * s.decodeSteps() / secs));
-            log.printf(Locale.ROOT, "gpu-bench:   decode batch %2d: %8.1f tok/s (%.3f ms/step)%n", batch,
-                    batch * s.decodeSteps() / secs, secs * 1e3 / s.decodeSteps());
+            log.printf(Locale.ROOT, "gpu-bench:   decode batch %2d: %8.1f tok/s (%.3f ms/step)%s%n", batch,
+                    batch * s.decodeSteps() / secs, secs * 1e3 / s.decodeSteps(), rt.graphs() != null ? ", graphs" : "");
+            if (rt.graphs() != null) {
+                // The same steps launch by launch, continuing the sequences (positions differ by decodeSteps only).
+                rt.useGraphs(false);
+                try {
+                    long t1 = System.nanoTime();
+                    for (int i = 0; i < s.decodeSteps(); i++, p++) rt.forward(kv, step(tables, p, vocab));
+                    double eager = (System.nanoTime() - t1) / 1e9;
+                    d.put("eagerMsPerStep", round(eager * 1e3 / s.decodeSteps()));
+                    d.put("eagerTokensPerSecond", round(batch * s.decodeSteps() / eager));
+                    log.printf(Locale.ROOT, "gpu-bench:   decode batch %2d: %8.1f tok/s (%.3f ms/step) without graphs%n",
+                            batch, batch * s.decodeSteps() / eager, eager * 1e3 / s.decodeSteps());
+                } finally {
+                    rt.useGraphs(true);
+                }
+            }
             return d;
         }
     }

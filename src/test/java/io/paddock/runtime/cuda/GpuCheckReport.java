@@ -242,7 +242,7 @@ public final class GpuCheckReport {
         List<Map<String, Object>> e2e = (List<Map<String, Object>>) b.getOrDefault("endToEnd", List.of());
         if (!e2e.isEmpty()) {
             md.append("\n### End to end (CudaRuntime.forward, logits to the host every step)\n\n");
-            md.append("| model | layers | load s | decode tok/s by batch | prefill |\n|---|---:|---:|---|---|\n");
+            md.append("| model | layers | load s | decode tok/s by batch (with CUDA graphs; without in brackets) | prefill |\n|---|---:|---:|---|---|\n");
             for (Map<String, Object> e : e2e) {
                 e2eRow(md, String.valueOf(e.get("model")), e);
                 if (e.get("baseLayers") instanceof Map<?, ?> base) e2eRow(md, "same, cut", (Map<String, Object>) base);
@@ -275,6 +275,7 @@ public final class GpuCheckReport {
         for (Map<String, Object> d : (List<Map<String, Object>>) e.getOrDefault("decode", List.of())) {
             if (!decode.isEmpty()) decode.append(", ");
             decode.append(d.get("batch")).append(": ").append(num(d.get("tokensPerSecond")));
+            if (d.containsKey("eagerTokensPerSecond")) decode.append(" (no graphs ").append(num(d.get("eagerTokensPerSecond"))).append(')');
         }
         Map<String, Object> p = (Map<String, Object>) e.get("prefill");
         String prefill = p == null ? "" : num(p.get("tokensPerSecond")) + " tok/s (" + p.get("tokens") + " tokens)";

@@ -276,8 +276,8 @@ class SimulatedDeviceTests {
     void moduleTextExportsEveryKernelAfterTheUnchangedSource() {
         String src = KernelSources.resource(KernelSources.LAYER_OPS);
         SimModuleSource tu = SimModuleSource.of(KernelSources.LAYER_OPS, src);
-        assertThat(tu.kernels()).containsExactly("rmsnorm_f32", "rope_rotate_half_f32", "swiglu_f32", "add_inplace_f32",
-                "embedding_rows", "argmax_rows");
+        assertThat(tu.kernels()).containsExactly("rmsnorm_f32", "add_rmsnorm_f32", "rope_rotate_half_f32", "swiglu_f32",
+                "add_inplace_f32", "embedding_rows", "argmax_rows");
         assertThat(tu.text()).startsWith("#include \"cuda_sim.h\"\n#line 1 \"layer_ops.cu\"\n" + src)
                 .endsWith("PADDOCK_SIM_EXPORT(embedding_rows)\nPADDOCK_SIM_EXPORT(argmax_rows)\n");
         assertThatThrownBy(() -> SimModuleSource.of("a\"b.cu", src)).isInstanceOf(IllegalArgumentException.class);
