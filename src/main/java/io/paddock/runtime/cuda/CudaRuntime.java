@@ -304,10 +304,11 @@ public final class CudaRuntime implements ModelRuntime {
                 kernels.add(s.x, s.xb, (long) rows * h);
             }
         }
-        if (plan.wanted() == 0 || allWanted) {
-            if (allWanted) matmul(weights.lmHead, s.normed, s.logits, rows);
+        if (allWanted) {
+            matmul(weights.lmHead, s.normed, s.logits, rows);   // the final norm was fused into the last add
             return;
         }
+        if (plan.wanted() == 0) return;
         // Only the wanted last rows go through the final norm and the (large) output layer.
         long rowBytes = (long) h * Float.BYTES;
         int k = 0;

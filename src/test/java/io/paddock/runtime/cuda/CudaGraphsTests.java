@@ -33,7 +33,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Decode steps as CUDA graphs ({@link CudaGraphs}) and the fused residual add + RMSNorm, on the simulated device:
+ * Decode steps as CUDA graphs ({@link CudaGraphs}) and the fused residual add + RMSNorm. The parity tests run on the
+ * real device under scripts/gpu-check and on the simulated one elsewhere; those that read the simulated device's
+ * launch and graph counters run on it only:
  * a replayed graph gives the logits of launch-by-launch execution bit for bit (stories260K and a GPTQ act-order
  * fixture, batch sizes on both GPTQ kernels, positions and block tables changing between replays), one graph
  * launch and no direct launch per decode step after the capture, the LRU cap destroys what it drops, reserveStep
@@ -42,7 +44,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class CudaGraphsTests {
 
+    /** For the tests that read the simulated device's counters; skipped where the tests run on a real GPU. */
     private static SimulatedDevice simulated() {
+        assumeTrue(!CudaTesting.realDevice(), "counts launches and graphs on the simulated device");
         assumeTrue(SimulatedDevice.unavailableReason().isEmpty(), () -> "no simulated device: "
                 + SimulatedDevice.unavailableReason().orElse(""));
         return new SimulatedDevice(SimSettings.h100_80gb());
@@ -59,8 +63,8 @@ class CudaGraphsTests {
         Random rnd = new Random(7);
         int seqs = 5, blockSize = 4, perSeq = 8;
         try (LlamaCheckpoint ckpt = LlamaCheckpoint.open(SharedModels.require(model), CudaTesting.overrides(model));
-             CudaRuntime eager = new CudaRuntime(ckpt.weights(), simulated(), false);
-             CudaRuntime graphed = new CudaRuntime(ckpt.weights(), simulated(), true);
+             CudaRuntime eager = new CudaRuntime(ckpt.weights(), CudaTesting.device(), false);
+             CudaRuntime graphed = new CudaRuntime(ckpt.weights(), CudaTesting.device(), true);
              CudaKvStore kvEager = eager.newKvStore(seqs * perSeq, blockSize);
              CudaKvStore kvGraphed = graphed.newKvStore(seqs * perSeq, blockSize)) {
             assertThat(eager.graphs()).isNull();
@@ -315,7 +319,7 @@ class CudaGraphsTests {
 
     @Test
     void addRmsnormIsBitIdenticalToAddThenRmsnorm() {
-        SimulatedDevice d = simulated();
+        GpuDevice d = CudaTesting.device();
         try (d; CudaKernels k = new CudaKernels(d); Arena arena = Arena.ofConfined()) {
             SplittableRandom r = new SplittableRandom(3);
             int rows = 3, n = 777;
@@ -363,7 +367,7 @@ class CudaGraphsTests {
         List<List<GenerationResult>> answers = new ArrayList<>();
         for (boolean graphs : new boolean[] {false, true}) {
             LoadedModel loaded = LoadedModel.load(model, "test", SharedModels.require(model), GptqOverrides.NONE, 1,
-                    (weights, parallel) -> new CudaRuntime(weights, simulated(), graphs));
+                    (weights, parallel) -> new CudaRuntime(weights, CudaTesting.device(), graphs));
             List<GenerationResult> got = new ArrayList<>();
             EngineStats end;
             try (GenerationService g = new GenerationService(loaded, new EngineConfig(16, 16 * blockBytes, 16, 64, true, 64))) {
