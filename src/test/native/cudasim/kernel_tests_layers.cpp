@@ -15,9 +15,9 @@ PADDOCK_SIM_EXPORT(dense_matmul)
 namespace kt {
 namespace {
 
-Outcome dense_run(int dtype, int batch) {
-    Rng rng(fmt("dense %d %d", dtype, batch));
-    const int in = g_small ? 100 : 300, out = g_small ? 19 : 37;   // neither a multiple of 32 nor of 8
+// in % 8 != 0 (or fp32) takes the scalar path, 16-bit weights with in % 8 == 0 the 16-byte-load path.
+Outcome dense_run(int dtype, int batch, int in, int out) {
+    Rng rng(fmt("dense %d %d %d", dtype, batch, in));
     std::vector<float> x(static_cast<std::size_t>(batch) * in), wf(static_cast<std::size_t>(out) * in);
     std::vector<u16> wh(wf.size());
     for (auto& v : x) v = rng.uniform(-1, 1);
@@ -34,8 +34,10 @@ Outcome dense_run(int dtype, int batch) {
                (const float*)x.data(), w, y.data(), batch, in, out, dtype)) {
         return launch_failed("dense_matmul");
     }
-    // Each lane chains ceil(in/32) fmaf, then 5 butterfly additions; fp16/bf16 widening is exact.
-    const double k = (in + 31) / 32 + 6;
+    // Each lane chains ceil(in/32) fmaf (the vector path: 8 per 8-input chunk, ceil(in/8/32) chunks), then 5
+    // butterfly additions; fp16/bf16 widening is exact.
+    const bool vec = dtype != 0 && in % 8 == 0;
+    const double k = (vec ? 8 * ((in / 8 + 31) / 32) : (in + 31) / 32) + 6;
     Compare cmp;
     for (int b = 0; b < batch; b++) {
         for (int o = 0; o < out; o++) {
@@ -338,8 +340,18 @@ void layer_tests() {
     for (int dtype : {0, 1, 2}) {
         for (int batch = 1; batch <= 9; batch++) {
             if (g_small && batch != 1 && batch != 5 && batch != 9) continue;
-            run_case(fmt("dense_matmul dtype=%s batch=%d", dtype == 0 ? "fp32" : dtype == 1 ? "fp16" : "bf16", batch),
-                     [dtype, batch] { return dense_run(dtype, batch); });
+            const char* name = dtype == 0 ? "fp32" : dtype == 1 ? "fp16" : "bf16";
+            // neither a multiple of 32 nor of 8: the scalar path
+            const int in = g_small ? 100 : 300, out = g_small ? 19 : 37;
+            run_case(fmt("dense_matmul dtype=%s batch=%d", name, batch),
+                     [dtype, batch, in, out] { return dense_run(dtype, batch, in, out); });
+            if (dtype == 0) continue;
+            // multiples of 8: 16-byte loads; 264 = 33 chunks (one lane's second load past the end), 520 = 65
+            for (int vin : {264, 520}) {
+                if (g_small && vin == 520) continue;
+                run_case(fmt("dense_matmul dtype=%s batch=%d in=%d (16-byte loads)", name, batch, vin),
+                         [dtype, batch, vin, out] { return dense_run(dtype, batch, vin, out); });
+            }
         }
     }
     for (auto [rows, n, block, in_place] : {std::tuple{5, 1000, 256u, false}, std::tuple{3, 4096, 1024u, false},

@@ -25,6 +25,8 @@ final class CudaKernels implements AutoCloseable {
     static final int DECODE_MAX_BATCH = 4;
     static final int BATCHED_TILE_ROWS = 16;
     static final int BATCHED_TILE_COLS = 128;
+    /** Rows from which a tiled 4-bit layer runs on the tensor-core GEMM instead of the GEMV (docs/gpu-kernels.md). */
+    static final int GEMM_FROM_ROWS = 9;
 
     static final KernelSpec GATHER = new KernelSpec(KernelSources.GPTQ, "gptq_gather_x",
             List.of(PTR, PTR, PTR, INT, INT), 256);

@@ -1,8 +1,16 @@
 package io.paddock.runtime.cuda;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The performance model of docs/gpu-kernels.md ("Performance model"): for one kernel launch, from the bytes it must
@@ -100,6 +108,41 @@ final class GpuPerfModel {
         return new Prediction(l, us, fraction, bound, warps, active);
     }
 
+    /** ptxas resources of one kernel on sm_90, as docs/gpu-kernels.md's resource table states them. */
+    record Resources(int threads, int registers, int smem) {}
+
+    private static final Pattern RESOURCE_ROW = Pattern.compile(
+            "^\\| `(\\w+)` \\| (\\d+) \\| (\\d+) / (\\d+) / (\\d+) / (\\d+) \\| (\\d+) \\|");
+
+    /**
+     * The resource table of docs/gpu-kernels.md (block threads, sm_90 registers, static shared memory), which
+     * {@code CudaKernelSourceTests} holds to ptxas; empty where the document is not there.
+     */
+    static Map<String, Resources> documentedResources(Path doc) {
+        Map<String, Resources> m = new LinkedHashMap<>();
+        if (!Files.isRegularFile(doc)) return m;
+        try {
+            for (String line : Files.readAllLines(doc)) {
+                Matcher r = RESOURCE_ROW.matcher(line);
+                if (r.find()) {
+                    m.put(r.group(1), new Resources(Integer.parseInt(r.group(2)), Integer.parseInt(r.group(6)),
+                            Integer.parseInt(r.group(7))));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return m;
+    }
+
+    static final Map<String, Resources> RESOURCES = documentedResources(Path.of("docs/gpu-kernels.md"));
+
+    /** Registers per thread of {@code kernel} on sm_90 from the document, else {@code fallback}. */
+    static int registers(String kernel, int fallback) {
+        Resources r = RESOURCES.get(kernel);
+        return r == null ? fallback : r.registers();
+    }
+
     // ---- the kernels, as launched by CudaKernels ----
 
     /** LLaMA shapes the document tabulates. */
@@ -135,12 +178,17 @@ final class GpuPerfModel {
         return (long) in * out / 2 + groups * out * 2L * 2 + (long) batch * (in + out) * 4;
     }
 
-    /** {@code dense_matmul} with fp16 weights (the lm_head): a warp per output row, lanes over K. */
+    /**
+     * {@code dense_matmul} with fp16 weights (the lm_head) on its 16-byte-load path: a warp per output row, each lane
+     * two 16-byte weight loads in flight (1 KiB per warp); per 8 weights a load, 8 converts and, per row, two float4
+     * loads of x and 8 FFMA.
+     */
     static Launch denseFp16(int in, int out, int batch) {
         long bytes = (long) in * out * 2 + (long) batch * (in + out) * 4;
-        double warpInstr = (double) out * Math.ceilDiv(in, 32) * (2 + 2.0 * batch);
-        return new Launch("dense_matmul", in + "→" + out, batch, bytes, Math.ceilDiv(out, 8), 256, 48, 0, 32 * 2 * 2,
-                warpInstr);
+        double warpInstr = (double) out * Math.ceilDiv(in / 8, 32) * (9 + 10.0 * Math.min(batch, 4))
+                * Math.ceilDiv(batch, 4);
+        return new Launch("dense_matmul", in + "→" + out, batch, bytes, (long) Math.ceilDiv(out, 8) * Math.ceilDiv(batch, 4),
+                256, registers("dense_matmul", 64), 0, 2 * 512, warpInstr);
     }
 
     /**
@@ -202,14 +250,15 @@ final class GpuPerfModel {
      * one ldmatrix.x4 and 8 mma.sync per m-tile, ~4 for scales on group changes. Preceded by
      * {@code gptq_mma_prepare_x} (x gathered through perm, rounded to fp16; one more launch).
      */
-    static Launch gemmMma(int in, int out, int batch, int groupSize, int splitK, int registers, int smem) {
-        int mt = batch <= 16 ? 1 : batch <= 32 ? 2 : 4;
-        long mBlocks = Math.ceilDiv(batch, 16 * mt);
+    static Launch gemmMma(int in, int out, int batch, int groupSize, int sms, int registers, int smem) {
+        int mt = CudaKernels.mmaRowsPerBlock(batch) / 16;
+        GpuDevice.Dim3 grid = CudaKernels.mmaGrid(batch, in, out, sms);
+        long mBlocks = grid.y();
         long tiles = (long) (in / 16) * (out / 64);
         long groups = groupSize <= 0 ? 1 : Math.ceilDiv(in, groupSize);
         long bytes = (long) in * out / 2 + groups * out * 4L + (in / 16) * 4L + (long) batch * in * 2 + (long) batch * out * 4;
         double perTile = 1 + 64 + 9.0 * mt + 4;
-        return new Launch("gptq_mma_gemm", in + "→" + out, batch, bytes, Math.ceilDiv(out, 256) * mBlocks * splitK, 128,
+        return new Launch("gptq_mma_gemm", in + "→" + out, batch, bytes, (long) grid.x() * grid.y() * grid.z(), 128,
                 registers, smem, 3 * 2 * 512, tiles * mBlocks * perTile);
     }
 
@@ -225,14 +274,39 @@ final class GpuPerfModel {
     }
 
     /**
+     * The launches of one 4-bit linear at {@code batch} rows: the tiled GEMV in passes of 8 rows below
+     * {@code gemmFromRows}, else the x pre-pass and the tensor-core GEMM; a split output is zeroed first (a memset).
+     */
+    static List<Launch> linear(int in, int out, int batch, int sms, int gemmFromRows) {
+        List<Launch> ls = new ArrayList<>();
+        if (batch >= gemmFromRows) {
+            ls.add(elementwise("gptq_mma_prepare_x", (long) batch * in * 6, batch));
+            if (CudaKernels.mmaGrid(batch, in, out, sms).z() > 1) ls.add(elementwise("memset y", (long) batch * out * 4, batch));
+            ls.add(gemmMma(in, out, batch, 128, sms, registers("gptq_mma_gemm", 218), smem("gptq_mma_gemm", 36864)));
+            return ls;
+        }
+        for (int done = 0; done < batch; done += 8) {
+            int rows = Math.min(8, batch - done);
+            int split = gemvSplitK(in, out, sms);
+            if (split > 1) ls.add(elementwise("memset y", (long) rows * out * 4, rows));
+            ls.add(gemvTiled(in, out, rows, 128, split, registers("gptq_gemv_tiled", 128), smem("gptq_gemv_tiled", 24576)));
+        }
+        return ls;
+    }
+
+    /** Static shared memory of {@code kernel} from the document, else {@code fallback}. */
+    static int smem(String kernel, int fallback) {
+        Resources r = RESOURCES.get(kernel);
+        return r == null ? fallback : r.smem();
+    }
+
+    /**
      * A whole decode step of {@code batch} single-token rows at {@code context} positions: per layer the fused
      * add + RMSNorm, q/k/v, RoPE ×2, the KV store, attention (+ the partition reduce beyond one partition), o,
-     * add + RMSNorm, gate/up, SwiGLU, down (each GPTQ launch with split-K > 1 also zeroes its output: one memset),
-     * then the final norm and the fp16 lm_head. With {@code graphs} the fixed cost per launch is halved (a replayed
-     * graph's dependent kernels start ~1 µs apart instead of ~2).
+     * add + RMSNorm, gate/up, SwiGLU, down, then the final norm and the fp16 lm_head. With {@code graphs} the fixed
+     * cost per launch is halved (a replayed graph's dependent kernels start ~1 µs apart instead of ~2).
      */
-    static Step decodeStep(DeviceSpec dev, Model m, int batch, int context, boolean graphs, int registersGemv,
-            int smemGemv) {
+    static Step decodeStep(DeviceSpec dev, Model m, int batch, int context, boolean graphs, int gemmFromRows) {
         DeviceSpec d = graphs ? new DeviceSpec(dev.name(), dev.sms(), dev.clockGhz(), dev.copyGbps(), dev.latencyNs(),
                 dev.launchUs() / 2, dev.smemPerSm()) : dev;
         List<Prediction> ps = new ArrayList<>();
@@ -242,19 +316,16 @@ final class GpuPerfModel {
         for (int layer = 0; layer < m.layers(); layer++) {
             ps.add(predict(d, elementwise("add_rmsnorm_f32", 3 * act, batch)));
             for (int i = 0; i < linears.length; i++) {
-                int in = linears[i][0], out = linears[i][1];
-                for (int done = 0; done < batch; done += 8) {
-                    int rows = Math.min(8, batch - done);
-                    int split = gemvSplitK(in, out, d.sms());
-                    if (split > 1) ps.add(predict(d, elementwise("memset y", (long) rows * out * 4, rows)));
-                    ps.add(predict(d, gemvTiled(in, out, rows, 128, split, registersGemv, smemGemv)));
-                }
+                for (Launch l : linear(linears[i][0], linears[i][1], batch, d.sms(), gemmFromRows)) ps.add(predict(d, l));
                 if (i == 2) {
                     ps.add(predict(d, elementwise("rope q", 2 * act, batch)));
                     ps.add(predict(d, elementwise("rope k", 2L * batch * kvDim * 4, batch)));
                     ps.add(predict(d, elementwise("kv_store_f16", (long) batch * kvDim * 2 * 6, batch)));
-                    ps.add(predict(d, attentionDecodeF16(batch, m.heads(), m.kvHeads(), m.headDim(), context, 512)));
-                    if (context > 512) ps.add(predict(d, elementwise("paged_attention_reduce", 3 * act, batch)));
+                    ps.add(predict(d, attentionDecodeF16(batch, m.heads(), m.kvHeads(), m.headDim(), context,
+                            ATTENTION_PARTITION)));
+                    if (context > ATTENTION_PARTITION) {
+                        ps.add(predict(d, elementwise("paged_attention_reduce", 3 * act, batch)));
+                    }
                 }
                 if (i == 3) ps.add(predict(d, elementwise("add_rmsnorm_f32", 3 * act, batch)));
                 if (i == 5) ps.add(predict(d, elementwise("swiglu_f32", 3L * batch * ff * 4, batch)));
@@ -271,15 +342,27 @@ final class GpuPerfModel {
         return new Step(m, batch, context, graphs, List.copyOf(ps), bytes, us);
     }
 
+    /** Positions per flash-decoding partition the model assumes (the runtime's choice). */
+    static final int ATTENTION_PARTITION = 512;
+
+    static final List<Model> MODELS = List.of(Model.LLAMA_7B, Model.LLAMA_13B, Model.LLAMA_65B);
+
+    /** Every kernel of a decode step at the document's shapes: the three GPTQ shapes, attention at 2048, lm_head. */
     static List<Prediction> table(DeviceSpec d) {
         List<Prediction> rows = new ArrayList<>();
-        for (Model m : List.of(Model.LLAMA_7B, Model.LLAMA_13B, Model.LLAMA_65B)) {
+        for (Model m : MODELS) {
             for (int batch : new int[] {1, 8, 32}) {
-                if (batch <= CudaKernels.DECODE_MAX_BATCH) {
-                    rows.add(predict(d, gptqDecode(m.hidden(), m.hidden(), batch, 128, d.sms())));
-                    rows.add(predict(d, gptqDecode(m.hidden(), m.intermediate(), batch, 128, d.sms())));
-                    rows.add(predict(d, gptqDecode(m.intermediate(), m.hidden(), batch, 128, d.sms())));
+                for (int[] io : new int[][] {{m.hidden(), m.hidden()}, {m.hidden(), m.intermediate()},
+                        {m.intermediate(), m.hidden()}}) {
+                    if (batch <= 8) {
+                        rows.add(predict(d, gemvTiled(io[0], io[1], batch, 128, gemvSplitK(io[0], io[1], d.sms()),
+                                registers("gptq_gemv_tiled", 128), smem("gptq_gemv_tiled", 24576))));
+                    }
+                    rows.add(predict(d, gemmMma(io[0], io[1], batch, 128, d.sms(), registers("gptq_mma_gemm", 218),
+                            smem("gptq_mma_gemm", 36864))));
                 }
+                rows.add(predict(d, attentionDecodeF16(batch, m.heads(), m.kvHeads(), m.headDim(), 2048,
+                        ATTENTION_PARTITION)));
             }
             rows.add(predict(d, denseFp16(m.hidden(), m.vocab(), 1)));
         }
@@ -293,22 +376,23 @@ final class GpuPerfModel {
         System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---|");
         for (Prediction p : table(d)) System.out.println(p.row());
         System.out.println();
-        System.out.println("One layer of the 7B decode step at batch 1 and 8, graphed:");
+        System.out.println("GEMV against GEMM (with its x pre-pass launch), 7B 4096→4096, by rows:");
         System.out.println();
-        System.out.println("| kernel | shape | batch | MB | blocks | warps/SM | µs | × copy | bound |");
-        System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---|");
-        for (int batch : new int[] {1, 8}) {
-            Step one = decodeStep(d, Model.LLAMA_7B, batch, 512, true, 96, 24576);
-            int perLayer = (one.launches().size() - 2) / Model.LLAMA_7B.layers();
-            for (Prediction p : one.launches().subList(0, perLayer)) System.out.println(p.row());
+        System.out.println("| rows | GEMV µs | GEMM µs |");
+        System.out.println("|---:|---:|---:|");
+        for (int b = 1; b <= 16; b *= 2) {
+            double gemv = 0, gemm = 0;
+            for (Launch l : linear(4096, 4096, b, d.sms(), Integer.MAX_VALUE)) gemv += predict(d, l).us();
+            for (Launch l : linear(4096, 4096, b, d.sms(), 1)) gemm += predict(d, l).us();
+            System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f |%n", b, gemv, gemm);
         }
         System.out.println();
         System.out.println("| model | batch | context | graphs | launches | MB per step | µs per step | tok/s | × copy |");
         System.out.println("|---|---:|---:|---|---:|---:|---:|---:|---:|");
-        for (Model m : List.of(Model.LLAMA_7B, Model.LLAMA_13B, Model.LLAMA_65B)) {
+        for (Model m : MODELS) {
             for (int batch : new int[] {1, 8, 32}) {
                 for (boolean graphs : new boolean[] {false, true}) {
-                    Step st = decodeStep(d, m, batch, 512, graphs, 96, 24576);
+                    Step st = decodeStep(d, m, batch, 512, graphs, CudaKernels.GEMM_FROM_ROWS);
                     System.out.printf(Locale.ROOT, "| %s | %d | %d | %s | %d | %.0f | %.0f | %.0f | %.2f |%n", m.name(), batch,
                             st.context(), graphs ? "yes" : "no", st.launches().size(), st.bytes() / 1e6, st.us(),
                             st.tokensPerSecond(), st.fractionOfCopy(d));
