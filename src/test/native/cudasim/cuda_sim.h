@@ -29,6 +29,11 @@
 //   read yet. Errors: a mask that names a missing or exited lane or omits the calling lane, lanes of one mask at
 //   different intrinsics, a lane exiting while others wait for it, a shuffle reading a lane outside the mask, a
 //   width that is not a power of two <= 32. Lanes may meet at different call sites of the same intrinsic.
+// - Tensor cores and async copies (sim_core.cpp): mma.sync m16n8k16 (f32 += f16 x f16) and ldmatrix m8n8 are
+//   collectives of all 32 lanes of a warp (same errors as a full-mask shuffle), with the PTX ISA's fragment
+//   layouts; the mma sums the exact products and c in double and rounds once to fp32 (a GPU's tensor cores round
+//   differently in the last bits). cp.async copies are queued per thread and performed by that thread when a
+//   wait_group/wait_all completes their group (or when it exits), so a missing wait reads stale shared memory.
 // - A failing launch unwinds every fiber of the failed block out of the kernel with a C++ exception (FiberAbort in
 //   sim_core.cpp), so nothing leaks and the fibers stay reusable; other blocks already running finish.
 // - Atomics go through std::atomic_ref with relaxed order (CUDA atomics are relaxed): blocks run in parallel.

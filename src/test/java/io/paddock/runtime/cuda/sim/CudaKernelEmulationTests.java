@@ -84,6 +84,28 @@ class CudaKernelEmulationTests {
                 .contains("gptq_batched_body");
     }
 
+    /**
+     * Mutation proof for the emulated async copies: without the {@code __syncthreads()} after each
+     * {@code cp.async.wait_group} of gptq_mma_gemm, a warp's {@code ldmatrix} reads A rows that other threads'
+     * copies (writes of those threads at their wait) have not been ordered before. TSan must report the race, and
+     * the result is wrong as well (rows read before they arrive).
+     */
+    @Test
+    void removingTheBarrierAfterTheAsyncCopiesIsADataRace() throws Exception {
+        Path mutated = Files.createDirectories(Path.of("target/cudasim-mutants/gptq-mma-stage-barrier").toAbsolutePath());
+        String source = Files.readString(NativeToolchain.kernelDir().resolve("gptq_mma.cu"));
+        String barrier = "__syncthreads();          // stage s visible";
+        assertThat(source).as("the stage barrier of gptq_mma_gemm").containsOnlyOnce(barrier);
+        String mutant = source.replace(barrier, "/* barrier removed */    // stage s visible");
+        Path copy = mutated.resolve("gptq_mma.cu");
+        if (!Files.exists(copy) || !Files.readString(copy).equals(mutant)) Files.writeString(copy, mutant);
+        Build b = harness("kernel_tests_tsan_mma_mutant", TSAN, mutated, NativeToolchain.kernelDir());
+        Run r = b.run(List.of("--small", "--workers", "2", "--filter", "gptq mma M=9 K=256 N=192"));
+        assertThat(r.exit()).as(r.describe()).isNotZero();
+        assertThat(r.output()).as(r.describe()).contains("WARNING: ThreadSanitizer: data race").contains("gm_body")
+                .contains("FAIL gptq mma");
+    }
+
     /** ASan sees device reads through the emulation: past the end of a global buffer and of a __shared__ array. */
     @Test
     void outOfBoundsDeviceReadsAreAddressSanitizerReports() throws Exception {
