@@ -96,3 +96,232 @@ extern "C" __global__ void kv_store_f32(float* kPool, float* vPool, const float*
     kPool[row * kvDim + d] = k[(long long)r * kvDim + d];
     vPool[row * kvDim + d] = v[(long long)r * kvDim + d];
 }
+
+// ---- fp16 KV pool: GQA-aware flash-decoding and tiled prefill -------------------------------------------------
+// Same pool layout with fp16 elements (raw 16-bit words): half the bytes per cached token. One block computes a
+// "query set" of up to PA16_QUERIES query vectors that share one kv head and one block table (decode: every query
+// head of a row's GQA group; prefill: a tile of consecutive rows of one chunk times the group's heads), so each K/V
+// position is read from global memory once per set. K/V tiles of PA16_TILE positions are staged in shared memory as
+// fp16 (rows padded by one 32-bit word against bank conflicts), widened to fp32 for the math; online softmax.
+
+#define PA16_THREADS 128
+#define PA16_TILE 16
+#define PA16_QUERIES 16
+#define PA16_KW (PA_MAX_HEAD_DIM / 2 + 1)                           // 32-bit words per staged K/V row
+#define PA16_ACC (PA16_QUERIES * PA_MAX_HEAD_DIM / PA16_THREADS)    // output elements per thread
+
+static __device__ __forceinline__ float pa_h2f(unsigned short h) {
+#ifdef __CUDA_ARCH__
+    float f;
+    asm("{ .reg .b16 t; mov.b16 t, %1; cvt.f32.f16 %0, t; }" : "=f"(f) : "h"(h));
+    return f;
+#else
+    return paddock_host_h2f(h);   // the host emulation (src/test/native/cudasim): exact, as cvt.f32.f16 is
+#endif
+}
+
+static __device__ __forceinline__ unsigned short pa_f2h(float f) {
+#ifdef __CUDA_ARCH__
+    unsigned short h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+#else
+    return paddock_host_f2h_rn(f);   // the host emulation: round to nearest even, as cvt.rn.f16.f32
+#endif
+}
+
+// Writes row r of k and v (rows, kvDim), rounded to fp16 (nearest even), into the slot of position pos[r].
+// Grid (rows, ceil(kvDim/256)), block 256.
+extern "C" __global__ void kv_store_f16(unsigned short* kPool, unsigned short* vPool, const float* k, const float* v,
+        const int* blockTables, const int* tableOffset, const int* pos, int kvDim, int blockSize) {
+    int r = blockIdx.x;
+    int d = blockIdx.y * blockDim.x + threadIdx.x;
+    if (d >= kvDim) return;
+    int p = pos[r];
+    const int* table = blockTables + tableOffset[r];
+    long long row = (long long)table[p / blockSize] * blockSize + p % blockSize;
+    kPool[row * kvDim + d] = pa_f2h(k[(long long)r * kvDim + d]);
+    vPool[row * kvDim + d] = pa_f2h(v[(long long)r * kvDim + d]);
+}
+
+// The shared state of one query set.
+struct Pa16Shared {
+    unsigned int k[PA16_TILE][PA16_KW];     // fp16 pairs
+    unsigned int v[PA16_TILE][PA16_KW];
+    float q[PA16_QUERIES][PA_MAX_HEAD_DIM];
+    float p[PA16_QUERIES][PA16_TILE];       // scores, then softmax weights
+    float m[PA16_QUERIES], l[PA16_QUERIES], corr[PA16_QUERIES];
+    int len[PA16_QUERIES];                  // query i sees positions [tStart, len[i])
+};
+
+// Online softmax of queries 0..nq-1 (q and len already in s) over positions [tStart, tEnd) of the kv head at
+// headOff; leaves m, l in s and each thread's unnormalised output elements e = tid + PA16_THREADS*j (query e/hd,
+// dim e%hd) in acc. Every query must see at least one position of the first tile.
+static __device__ __forceinline__ void pa16_run(Pa16Shared& s, float* acc, int nq, int tStart, int tEnd,
+        const unsigned short* kPool, const unsigned short* vPool, const int* table, int kvDim, int headOff,
+        int headDim, int blockSize) {
+    const int tid = threadIdx.x, hw = headDim >> 1;
+    const float scale = 1.0f / sqrtf((float)headDim);
+    const float NEG_INF = -__int_as_float(0x7f800000);
+#pragma unroll
+    for (int j = 0; j < PA16_ACC; j++) acc[j] = 0.f;
+    if (tid < nq) { s.m[tid] = NEG_INF; s.l[tid] = 0.f; }
+    for (int t0 = tStart; t0 < tEnd; t0 += PA16_TILE) {
+        // Stage the tile: 32-bit loads of fp16 pairs (headDim and kvDim are even); positions past tEnd read as 0.
+        for (int i = tid; i < PA16_TILE * hw; i += PA16_THREADS) {
+            int t = i / hw, w = i - t * hw, p = t0 + t;
+            unsigned int kw = 0u, vw = 0u;
+            if (p < tEnd) {
+                long long off = ((long long)table[p / blockSize] * blockSize + p % blockSize) * kvDim + headOff + 2 * w;
+                kw = *(const unsigned int*)(kPool + off);
+                vw = *(const unsigned int*)(vPool + off);
+            }
+            s.k[t][w] = kw;
+            s.v[t][w] = vw;
+        }
+        __syncthreads();
+        // Scores: one thread per (query, position).
+        for (int i = tid; i < nq * PA16_TILE; i += PA16_THREADS) {
+            int qi = i / PA16_TILE, t = i - qi * PA16_TILE;
+            const float* qv = s.q[qi];
+            float dot = 0.f;
+            for (int w = 0; w < hw; w++) {
+                unsigned int kw = s.k[t][w];
+                dot = fmaf(qv[2 * w], pa_h2f((unsigned short)(kw & 0xffffu)), dot);
+                dot = fmaf(qv[2 * w + 1], pa_h2f((unsigned short)(kw >> 16)), dot);
+            }
+            s.p[qi][t] = dot * scale;
+        }
+        __syncthreads();
+        // Softmax step: one thread per query.
+        if (tid < nq) {
+            int valid = min(s.len[tid], tEnd) - t0;   // positions of this tile the query sees
+            float mOld = s.m[tid], tmax = NEG_INF;
+            for (int t = 0; t < PA16_TILE; t++) if (t < valid) tmax = fmaxf(tmax, s.p[tid][t]);
+            float mNew = fmaxf(mOld, tmax);
+            float corr = mNew == NEG_INF ? 1.f : expf(mOld - mNew);   // 0 on the first tile (mOld = -inf)
+            float sum = 0.f;
+            for (int t = 0; t < PA16_TILE; t++) {
+                float pw = t < valid ? expf(s.p[tid][t] - mNew) : 0.f;
+                s.p[tid][t] = pw;
+                sum += pw;
+            }
+            s.l[tid] = s.l[tid] * corr + sum;
+            s.m[tid] = mNew;
+            s.corr[tid] = corr;
+        }
+        __syncthreads();
+        // Output: acc = acc·corr + Σ_t p_t·v_t, fp32.
+#pragma unroll
+        for (int j = 0; j < PA16_ACC; j++) {
+            int e = tid + PA16_THREADS * j;
+            if (e < nq * headDim) {
+                int qi = e / headDim, d = e - qi * headDim, w = d >> 1, sh = (d & 1) << 4;
+                float a = acc[j] * s.corr[qi];
+                for (int t = 0; t < PA16_TILE; t++) {
+                    a = fmaf(s.p[qi][t], pa_h2f((unsigned short)((s.v[t][w] >> sh) & 0xffffu)), a);
+                }
+                acc[j] = a;
+            }
+        }
+        __syncthreads();
+    }
+}
+
+// Decode (flash-decoding, GQA-aware): slot i = blockIdx.x computes row decodeRows[i]'s numHeads/numKvHeads query
+// heads of kv head blockIdx.y over context partition z = blockIdx.z, positions [z·partSize, min(pos+1,
+// (z+1)·partSize)). A row whose context fits one partition (pos < partSize) is written to out directly; otherwise
+// each partition writes its max, sum and unnormalised output to partML (slots, numHeads, splits, 2) and partO
+// (slots, numHeads, splits, headDim), and paged_attention_reduce combines them. Partitions past the row's context
+// exit at once, so the grid (decode rows, numKvHeads, splits) depends only on the step's decode-row count and the
+// reserved maximum context. Block 128. headDim <= 256 and even, numHeads/numKvHeads <= 16, partSize a multiple
+// of 16.
+extern "C" __global__ void paged_attention_decode_f16(float* out, float* partO, float* partML, const float* q,
+        const unsigned short* kPool, const unsigned short* vPool, const int* blockTables, const int* tableOffset,
+        const int* pos, const int* decodeRows, int numHeads, int numKvHeads, int headDim, int blockSize,
+        int partSize) {
+    __shared__ Pa16Shared s;
+    const int slot = blockIdx.x, kvh = blockIdx.y, z = blockIdx.z, splits = gridDim.z;
+    const int r = decodeRows[slot];
+    const int len = pos[r] + 1, tStart = z * partSize;
+    if (tStart >= len) return;   // the whole block leaves together
+    const int group = numHeads / numKvHeads, tEnd = min(len, tStart + partSize);
+    const float* qr = q + (long long)r * numHeads * headDim + (long long)kvh * group * headDim;
+    for (int i = threadIdx.x; i < group * headDim; i += PA16_THREADS) s.q[i / headDim][i % headDim] = qr[i];
+    if (threadIdx.x < group) s.len[threadIdx.x] = len;
+    __syncthreads();
+    float acc[PA16_ACC];
+    pa16_run(s, acc, group, tStart, tEnd, kPool, vPool, blockTables + tableOffset[r], numKvHeads * headDim,
+             kvh * headDim, headDim, blockSize);
+    const bool direct = len <= partSize;
+#pragma unroll
+    for (int j = 0; j < PA16_ACC; j++) {
+        int e = threadIdx.x + PA16_THREADS * j;
+        if (e < group * headDim) {
+            int g = e / headDim, d = e - g * headDim, h = kvh * group + g;
+            if (direct) {
+                out[((long long)r * numHeads + h) * headDim + d] = acc[j] / s.l[g];
+            } else {
+                partO[(((long long)slot * numHeads + h) * splits + z) * headDim + d] = acc[j];
+            }
+        }
+    }
+    if (!direct && threadIdx.x < group) {
+        long long at = (((long long)slot * numHeads + kvh * group + threadIdx.x) * splits + z) * 2;
+        partML[at] = s.m[threadIdx.x];
+        partML[at + 1] = s.l[threadIdx.x];
+    }
+}
+
+// Combines the partitions paged_attention_decode_f16 wrote for slot blockIdx.x, head blockIdx.y:
+// out = Σ_z e^(m_z - M)·O_z / Σ_z e^(m_z - M)·l_z over the row's ceil((pos+1)/partSize) partitions (M their max);
+// a row with one partition was written directly and is skipped. Grid (decode rows, numHeads), block 128.
+extern "C" __global__ void paged_attention_reduce(float* out, const float* partO, const float* partML,
+        const int* pos, const int* decodeRows, int numHeads, int headDim, int partSize, int splits) {
+    const int slot = blockIdx.x, h = blockIdx.y, r = decodeRows[slot];
+    const int n = min(splits, (pos[r] + partSize) / partSize);   // partitions with positions
+    if (n <= 1) return;
+    const long long base = ((long long)slot * numHeads + h) * splits;
+    const float NEG_INF = -__int_as_float(0x7f800000);
+    float M = NEG_INF;
+    for (int z = 0; z < n; z++) M = fmaxf(M, partML[(base + z) * 2]);
+    float L = 0.f;
+    for (int z = 0; z < n; z++) L = fmaf(partML[(base + z) * 2 + 1], expf(partML[(base + z) * 2] - M), L);
+    float inv = 1.0f / L;
+    for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
+        float o = 0.f;
+        for (int z = 0; z < n; z++) o = fmaf(partO[(base + z) * headDim + d], expf(partML[(base + z) * 2] - M), o);
+        out[((long long)r * numHeads + h) * headDim + d] = o * inv;
+    }
+}
+
+// Prefill (tiled): tile i = blockIdx.x is rows tiles[2i] .. tiles[2i] + tiles[2i+1] - 1 of one chunk (consecutive
+// rows sharing one block table); the block computes all numHeads/numKvHeads query heads of kv head blockIdx.y for
+// those rows, each row attending over [0, pos[row]] (causal by its own position), reading each K/V tile once for
+// all of them. rows·group <= 16 per tile (the host cuts the tiles). Grid (tiles, numKvHeads), block 128.
+extern "C" __global__ void paged_attention_prefill_f16(float* out, const float* q, const unsigned short* kPool,
+        const unsigned short* vPool, const int* blockTables, const int* tableOffset, const int* pos,
+        const int* tiles, int numHeads, int numKvHeads, int headDim, int blockSize) {
+    __shared__ Pa16Shared s;
+    const int first = tiles[2 * blockIdx.x], count = tiles[2 * blockIdx.x + 1], kvh = blockIdx.y;
+    const int group = numHeads / numKvHeads, nq = count * group;
+    for (int i = threadIdx.x; i < nq * headDim; i += PA16_THREADS) {
+        int qi = i / headDim, d = i - qi * headDim, row = first + qi / group, h = kvh * group + qi % group;
+        s.q[qi][d] = q[((long long)row * numHeads + h) * headDim + d];
+    }
+    if (threadIdx.x < nq) s.len[threadIdx.x] = pos[first + threadIdx.x / group] + 1;
+    int end = 0;
+    for (int i = 0; i < count; i++) end = max(end, pos[first + i] + 1);
+    __syncthreads();
+    float acc[PA16_ACC];
+    pa16_run(s, acc, nq, 0, end, kPool, vPool, blockTables + tableOffset[first], numKvHeads * headDim,
+             kvh * headDim, headDim, blockSize);
+#pragma unroll
+    for (int j = 0; j < PA16_ACC; j++) {
+        int e = threadIdx.x + PA16_THREADS * j;
+        if (e < nq * headDim) {
+            int qi = e / headDim, d = e - qi * headDim, row = first + qi / group, h = kvh * group + qi % group;
+            out[((long long)row * numHeads + h) * headDim + d] = acc[j] / s.l[qi];
+        }
+    }
+}

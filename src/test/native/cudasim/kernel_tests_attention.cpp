@@ -4,6 +4,10 @@
 #include "paged_attention.cu"
 PADDOCK_SIM_EXPORT(paged_attention_f32)
 PADDOCK_SIM_EXPORT(kv_store_f32)
+PADDOCK_SIM_EXPORT(kv_store_f16)
+PADDOCK_SIM_EXPORT(paged_attention_decode_f16)
+PADDOCK_SIM_EXPORT(paged_attention_reduce)
+PADDOCK_SIM_EXPORT(paged_attention_prefill_f16)
 
 namespace kt {
 namespace {
@@ -161,6 +165,252 @@ Outcome attention_run(const AttnCase& c) {
     return cmp.outcome();
 }
 
+
+// ---- fp16 pool ------------------------------------------------------------------------------------------------
+
+// fp32 -> fp16 round to nearest even, computed independently of the emulation: scale to the binade's quantum and
+// round with nearbyint (the default rounding mode is to nearest even); the value as a double (inf past the range).
+double rne_half_value(float f) {
+    double a = std::fabs(static_cast<double>(f));
+    if (std::isnan(a)) return NAN;
+    int e = a == 0 ? -14 : std::max(-14, static_cast<int>(std::floor(std::log2(a))));
+    double quantum = std::ldexp(1.0, e - 10);
+    double r = std::nearbyint(a / quantum) * quantum;
+    if (r >= 65536.0 - 16.0) r = INFINITY;   // 65520 and above round to inf
+    return std::signbit(f) ? -r : r;
+}
+
+Outcome kv_store_f16_run(int block_size, int kv_dim) {
+    Rng rng(fmt("kv16 %d %d", block_size, kv_dim));
+    PagedLayout l = make_layout(rng, {37, 5, 64}, block_size, kv_dim);
+    std::vector<int> seq = {0, 0, 0, 0, 0, 0, 0, 1, 2}, pos = {30, 31, 32, 33, 34, 35, 36, 4, 63};
+    int rows = static_cast<int>(seq.size());
+    std::vector<int> offset(rows);
+    for (int r = 0; r < rows; r++) offset[r] = l.table_start[seq[r]];
+    std::size_t pool = static_cast<std::size_t>(l.num_blocks) * block_size * kv_dim;
+    const u16 kPoison = 0x7e01;   // a NaN the kernel never writes
+    std::vector<u16> kp(pool, kPoison), vp(pool, kPoison);
+    std::vector<float> k(static_cast<std::size_t>(rows) * kv_dim), v(k.size());
+    // Random values over many binades, plus ties (1 + 2^-11 and 1 + 3·2^-11: even neighbour below / above),
+    // subnormals, the overflow edge (65519 rounds to 65504, 65520 to inf) and signed zero.
+    const float special[] = {1.0f + 0x1p-11f, 1.0f + 3 * 0x1p-11f, -(1.0f + 0x1p-11f), 0x1p-25f, 0x1.8p-24f, 3e-6f,
+                             65519.0f, 65520.0f, -70000.0f, -0.0f, 0.0f, 1e-9f, 2049.0f, 2051.0f};
+    std::size_t ns = sizeof special / sizeof special[0];
+    for (std::size_t i = 0; i < k.size(); i++) {
+        k[i] = i < ns ? special[i] : rng.uniform(-1, 1) * std::ldexp(1.0f, rng.below(30) - 20);
+        v[i] = i < ns ? special[ns - 1 - i] : rng.uniform(-1, 1) * std::ldexp(1.0f, rng.below(30) - 20);
+    }
+    if (launch(paddock_sim_launch_kv_store_f16, dim3(rows, ceil_div(kv_dim, 256)), dim3(256), kp.data(), vp.data(),
+               (const float*)k.data(), (const float*)v.data(), (const int*)l.tables.data(), (const int*)offset.data(),
+               (const int*)pos.data(), kv_dim, block_size)) {
+        return launch_failed("kv_store_f16");
+    }
+    std::vector<double> kw(pool, NAN), vw(pool, NAN);
+    std::vector<char> written(pool, 0);
+    for (int r = 0; r < rows; r++) {
+        long long row = l.row_of(seq[r], pos[r]);
+        for (int d = 0; d < kv_dim; d++) {
+            kw[row * kv_dim + d] = rne_half_value(k[static_cast<std::size_t>(r) * kv_dim + d]);
+            vw[row * kv_dim + d] = rne_half_value(v[static_cast<std::size_t>(r) * kv_dim + d]);
+            written[row * kv_dim + d] = 1;
+        }
+    }
+    Compare cmp;   // written elements exact (value and sign), all others untouched
+    for (std::size_t i = 0; i < pool; i++) {
+        if (written[i]) {
+            cmp.exact(i, half_value(kp[i]), kw[i]);
+            cmp.exact(pool + i, half_value(vp[i]), vw[i]);
+        } else {
+            cmp.exact(i, kp[i], kPoison);
+            cmp.exact(pool + i, vp[i], kPoison);
+        }
+    }
+    return cmp.outcome();
+}
+
+// A paged fp16 pool holding random K/V for sequences of the given lengths; unused slots hold fp16 NaN.
+struct Pool16 {
+    PagedLayout l;
+    std::vector<u16> k, v;
+    double key(int seq, int p, int i) const { return half_value(k[l.row_of(seq, p) * l.kv_dim + i]); }
+    double val(int seq, int p, int i) const { return half_value(v[l.row_of(seq, p) * l.kv_dim + i]); }
+};
+
+Pool16 make_pool16(Rng& rng, const std::vector<int>& lengths, int block_size, int kv_dim) {
+    Pool16 p{make_layout(rng, lengths, block_size, kv_dim), {}, {}};
+    std::size_t n = static_cast<std::size_t>(p.l.num_blocks) * block_size * kv_dim;
+    p.k.assign(n, 0x7e00);
+    p.v.assign(n, 0x7e00);
+    for (std::size_t s = 0; s < lengths.size(); s++) {
+        for (int t = 0; t < lengths[s]; t++) {
+            long long row = p.l.row_of(static_cast<int>(s), t);
+            for (int d = 0; d < kv_dim; d++) {
+                p.k[row * kv_dim + d] = to_half(rng.uniform(-1, 1));
+                p.v[row * kv_dim + d] = to_half(rng.uniform(-1, 1));
+            }
+        }
+    }
+    return p;
+}
+
+// Compares out's (row, head) against a double softmax over positions [0, pos] of sequence seq, K/V as the fp16
+// pool holds them. Tolerance (u = 2^-24): each score is a sequential fp32 fmaf chain of headDim terms and a scale
+// multiply, |ds| <= (hd + 2) u scale·Σ|q k|; the weights exp(s - m) see twice that plus expf (2 ulp) and the rounded
+// difference (2u max|s|); a relative weight error e moves the weighted mean of v by <= 2e max|v|. The running sums
+// (16 fmaf per tile, a corr multiply per tile, the weight sum, one division, and across partitions the reduce's
+// few roundings) add <= (2 len + 40) u max|v| in the worst case of no cancellation.
+void check_row_head(Compare& cmp, const Pool16& pool, int seq, int pos, const float* qh, int kvh, int hd,
+        const float* got, std::size_t at, double* worst_abs) {
+    const int len = pos + 1;
+    const double scale = 1 / std::sqrt(static_cast<double>(hd));
+    std::vector<double> s(len);
+    double smax = -INFINITY, dmax = 0, vmax = 0;
+    for (int t = 0; t < len; t++) {
+        double dot = 0, d = 0;
+        for (int e = 0; e < hd; e++) {
+            double kv = pool.key(seq, t, kvh * hd + e);
+            dot += static_cast<double>(qh[e]) * kv;
+            d += std::fabs(static_cast<double>(qh[e]) * kv);
+        }
+        s[t] = dot * scale;
+        smax = std::max(smax, s[t]);
+        dmax = std::max(dmax, d * scale);
+    }
+    std::vector<double> o(hd, 0.0);
+    double sum = 0;
+    for (int t = 0; t < len; t++) {
+        double p = std::exp(s[t] - smax);
+        sum += p;
+        for (int e = 0; e < hd; e++) {
+            double vv = pool.val(seq, t, kvh * hd + e);
+            o[e] += p * vv;
+            vmax = std::max(vmax, std::fabs(vv));
+        }
+    }
+    double e = 2 * (hd + 2) * kU * dmax + 4 * kU * std::fabs(smax) + 3 * kU;
+    double tol = (4 * e + (2.0 * len + 40) * kU) * vmax;
+    for (int d = 0; d < hd; d++) {
+        cmp.add(at + d, got[at + d], o[d] / sum, tol);
+        if (!std::isnan(got[at + d])) *worst_abs = std::max(*worst_abs, std::fabs(got[at + d] - o[d] / sum));
+    }
+}
+
+struct Decode16Case {
+    int heads, kv_heads, head_dim, block_size, part_size;
+    std::vector<int> lengths;   // one decode row per sequence (its last position)
+
+    std::string name() const {
+        std::string s = fmt("paged_attention_decode_f16 heads=%d kv=%d hd=%d bs=%d part=%d ctx=", heads, kv_heads,
+                            head_dim, block_size, part_size);
+        for (std::size_t i = 0; i < lengths.size(); i++) s += (i ? "," : "") + std::to_string(lengths[i]);
+        return s;
+    }
+};
+
+Outcome decode16_run(const Decode16Case& c) {
+    Rng rng(c.name());
+    const int hd = c.head_dim, kv_dim = c.kv_heads * hd, q_dim = c.heads * hd;
+    Pool16 pool = make_pool16(rng, c.lengths, c.block_size, kv_dim);
+    // Rows: an unrelated row first (not decoded: its output must stay untouched), then the decode rows in reverse
+    // sequence order, so slot i != row i.
+    const int ns = static_cast<int>(c.lengths.size()), rows = ns + 1;
+    std::vector<int> seq(rows), pos(rows), offset(rows), decode_rows;
+    seq[0] = 0;
+    pos[0] = 0;
+    for (int i = 0; i < ns; i++) {
+        seq[1 + i] = ns - 1 - i;
+        pos[1 + i] = c.lengths[ns - 1 - i] - 1;
+        decode_rows.push_back(1 + i);
+    }
+    for (int r = 0; r < rows; r++) offset[r] = pool.l.table_start[seq[r]];
+    int max_len = *std::max_element(c.lengths.begin(), c.lengths.end());
+    const int splits = ceil_div(max_len, c.part_size) + 1;   // one partition past every row: must exit at once
+    std::vector<float> q(static_cast<std::size_t>(rows) * q_dim), out(q.size(), kNaN);
+    for (auto& e : q) e = rng.uniform(-1, 1) * 2;
+    std::size_t parts = static_cast<std::size_t>(ns) * c.heads * splits;
+    std::vector<float> part_o(parts * hd, kNaN), part_ml(parts * 2, kNaN);
+    if (launch(paddock_sim_launch_paged_attention_decode_f16, dim3(ns, c.kv_heads, splits), dim3(128), out.data(),
+               part_o.data(), part_ml.data(), (const float*)q.data(), (const u16*)pool.k.data(),
+               (const u16*)pool.v.data(), (const int*)pool.l.tables.data(), (const int*)offset.data(),
+               (const int*)pos.data(), (const int*)decode_rows.data(), c.heads, c.kv_heads, hd, c.block_size,
+               c.part_size)) {
+        return launch_failed("paged_attention_decode_f16");
+    }
+    if (launch(paddock_sim_launch_paged_attention_reduce, dim3(ns, c.heads), dim3(128), out.data(),
+               (const float*)part_o.data(), (const float*)part_ml.data(), (const int*)pos.data(),
+               (const int*)decode_rows.data(), c.heads, hd, c.part_size, splits)) {
+        return launch_failed("paged_attention_reduce");
+    }
+    Compare cmp;
+    double worst = 0;
+    for (int h = 0; h < q_dim; h++) cmp.exact(static_cast<std::size_t>(h), out[h], kNaN);   // row 0 untouched
+    for (int r = 1; r < rows; r++) {
+        for (int h = 0; h < c.heads; h++) {
+            std::size_t at = static_cast<std::size_t>(r) * q_dim + static_cast<std::size_t>(h) * hd;
+            check_row_head(cmp, pool, seq[r], pos[r], &q[at], h / (c.heads / c.kv_heads), hd, out.data(), at, &worst);
+        }
+    }
+    Outcome o = cmp.outcome();
+    o.detail += fmt(" splits=%d max|err|=%.3g", splits, worst);
+    return o;
+}
+
+struct Prefill16Case {
+    int heads, kv_heads, head_dim, block_size;
+    std::vector<int> lengths;                  // per sequence
+    std::vector<std::pair<int, int>> chunks;   // (sequence, rows): the last rows of that sequence, one chunk each
+
+    std::string name() const {
+        std::string s = fmt("paged_attention_prefill_f16 heads=%d kv=%d hd=%d bs=%d chunks=", heads, kv_heads,
+                            head_dim, block_size);
+        for (std::size_t i = 0; i < chunks.size(); i++) {
+            s += fmt("%s%d/%d", i ? "," : "", chunks[i].second, lengths[chunks[i].first]);
+        }
+        return s;
+    }
+};
+
+Outcome prefill16_run(const Prefill16Case& c) {
+    Rng rng(c.name());
+    const int hd = c.head_dim, kv_dim = c.kv_heads * hd, q_dim = c.heads * hd, group = c.heads / c.kv_heads;
+    Pool16 pool = make_pool16(rng, c.lengths, c.block_size, kv_dim);
+    std::vector<int> seq, pos, tiles;
+    const int tile_rows = std::max(1, 16 / group);   // as the host cuts them
+    for (auto [s, n] : c.chunks) {
+        int first = static_cast<int>(seq.size());
+        for (int i = 0; i < n; i++) {
+            seq.push_back(s);
+            pos.push_back(c.lengths[s] - n + i);
+        }
+        for (int t = 0; t < n; t += tile_rows) {
+            tiles.push_back(first + t);
+            tiles.push_back(std::min(tile_rows, n - t));
+        }
+    }
+    const int rows = static_cast<int>(seq.size()), ntiles = static_cast<int>(tiles.size() / 2);
+    std::vector<int> offset(rows);
+    for (int r = 0; r < rows; r++) offset[r] = pool.l.table_start[seq[r]];
+    std::vector<float> q(static_cast<std::size_t>(rows) * q_dim), out(q.size(), kNaN);
+    for (auto& e : q) e = rng.uniform(-1, 1) * 2;
+    if (launch(paddock_sim_launch_paged_attention_prefill_f16, dim3(ntiles, c.kv_heads), dim3(128), out.data(),
+               (const float*)q.data(), (const u16*)pool.k.data(), (const u16*)pool.v.data(),
+               (const int*)pool.l.tables.data(), (const int*)offset.data(), (const int*)pos.data(),
+               (const int*)tiles.data(), c.heads, c.kv_heads, hd, c.block_size)) {
+        return launch_failed("paged_attention_prefill_f16");
+    }
+    Compare cmp;
+    double worst = 0;
+    for (int r = 0; r < rows; r++) {
+        for (int h = 0; h < c.heads; h++) {
+            std::size_t at = static_cast<std::size_t>(r) * q_dim + static_cast<std::size_t>(h) * hd;
+            check_row_head(cmp, pool, seq[r], pos[r], &q[at], h / group, hd, out.data(), at, &worst);
+        }
+    }
+    Outcome o = cmp.outcome();
+    o.detail += fmt(" tiles=%d max|err|=%.3g", ntiles, worst);
+    return o;
+}
+
 }  // namespace
 
 void attention_tests() {
@@ -181,6 +431,36 @@ void attention_tests() {
                 {4, 1, 256, 4, {100}, 2, 1}};
     }
     for (const AttnCase& c : attn) run_case(c.name(), [&c] { return attention_run(c); });
+
+    for (auto [bs, kv] : {std::pair{1, 64}, std::pair{4, 300}, std::pair{16, 128}}) {
+        run_case(fmt("kv_store_f16 blockSize=%d kvDim=%d", bs, kv), [=] { return kv_store_f16_run(bs, kv); });
+    }
+    // GQA ratios 1/4/8, headDim 64/128/80, blockSize 1/16 (and 3: a length that no block size divides), contexts
+    // 1..3000, one to many partitions, one partition exactly full (len = partSize) and one just over.
+    std::vector<Decode16Case> dec;
+    std::vector<Prefill16Case> pre;
+    if (g_small) {
+        dec = {{4, 1, 64, 16, 32, {1, 33, 100}},
+               {8, 1, 80, 3, 64, {64, 65}},
+               {2, 2, 128, 1, 48, {47, 97}}};
+        pre = {{4, 1, 64, 16, {40, 9}, {{0, 21}, {1, 9}}},
+               {8, 1, 80, 3, {20}, {{0, 5}}},
+               {2, 2, 128, 1, {18, 17}, {{0, 17}, {1, 2}}}};
+    } else {
+        dec = {{4, 4, 64, 16, 512, {1, 17, 512, 513, 3000}},
+               {32, 8, 128, 16, 512, {3000, 1000, 2}},
+               {8, 1, 128, 1, 512, {1500, 7}},
+               {8, 1, 80, 3, 128, {1000, 129, 128}},
+               {4, 1, 256, 16, 64, {700}},
+               {2, 2, 64, 1, 16, {1, 16, 17, 300}}};
+        pre = {{4, 4, 64, 16, {100, 37, 18}, {{0, 100}, {1, 37}, {2, 2}}},
+               {16, 4, 128, 16, {600, 40}, {{0, 70}, {1, 40}}},
+               {8, 1, 128, 1, {300, 50}, {{0, 35}, {1, 50}}},
+               {8, 1, 80, 3, {1000, 3}, {{0, 17}, {1, 3}}},
+               {4, 1, 256, 4, {64}, {{0, 64}}}};
+    }
+    for (const Decode16Case& c : dec) run_case(c.name(), [&c] { return decode16_run(c); });
+    for (const Prefill16Case& c : pre) run_case(c.name(), [&c] { return prefill16_run(c); });
 }
 
 }  // namespace kt
