@@ -49,6 +49,14 @@ final class CudaKernels implements AutoCloseable {
             List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT), 256);
     static final KernelSpec ATTENTION = new KernelSpec(KernelSources.ATTENTION, "paged_attention_f32",
             List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT, INT), 128);
+    static final KernelSpec KV_STORE_F16 = new KernelSpec(KernelSources.ATTENTION, "kv_store_f16",
+            List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT), 256);
+    static final KernelSpec ATTENTION_DECODE_F16 = new KernelSpec(KernelSources.ATTENTION, "paged_attention_decode_f16",
+            List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT, INT, INT), 128);
+    static final KernelSpec ATTENTION_REDUCE = new KernelSpec(KernelSources.ATTENTION, "paged_attention_reduce",
+            List.of(PTR, PTR, PTR, PTR, PTR, INT, INT, INT, INT), 128);
+    static final KernelSpec ATTENTION_PREFILL_F16 = new KernelSpec(KernelSources.ATTENTION,
+            "paged_attention_prefill_f16", List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT, INT), 128);
     static final KernelSpec DENSE = new KernelSpec(KernelSources.DENSE, "dense_matmul",
             List.of(PTR, PTR, PTR, INT, INT, INT, INT), 256);
     static final KernelSpec LORA_SHRINK = new KernelSpec(KernelSources.LORA, "lora_shrink",
@@ -62,7 +70,8 @@ final class CudaKernels implements AutoCloseable {
 
     /** Every kernel the runtime launches. */
     static final List<KernelSpec> ALL = List.of(GATHER, DECODE, BATCHED, RMSNORM, ROPE, SWIGLU, ADD, EMBEDDING, ARGMAX,
-            KV_STORE, ATTENTION, DENSE, LORA_SHRINK, LORA_EXPAND, MMA_PREPARE_X, MMA_GEMM, ADD_RMSNORM);
+            KV_STORE, ATTENTION, DENSE, LORA_SHRINK, LORA_EXPAND, MMA_PREPARE_X, MMA_GEMM, ADD_RMSNORM, KV_STORE_F16,
+            ATTENTION_DECODE_F16, ATTENTION_REDUCE, ATTENTION_PREFILL_F16);
 
     private final GpuDevice device;
     private final List<GpuModule> modules = new ArrayList<>();
@@ -98,8 +107,12 @@ final class CudaKernels implements AutoCloseable {
     }
 
     private void launch(KernelSpec k, int gx, int gy, int bx, int by, Object... args) {
+        launch(k, Dim3.of(gx, gy), Dim3.of(bx, by), args);
+    }
+
+    private void launch(KernelSpec k, Dim3 grid, Dim3 block, Object... args) {
         launches++;
-        device.launch(functions.get(k), Dim3.of(gx, gy), Dim3.of(bx, by), k.pack(args));
+        device.launch(functions.get(k), grid, block, k.pack(args));
     }
 
     private void launch3(KernelSpec k, Dim3 grid, int bx, Object... args) {
@@ -144,6 +157,36 @@ final class CudaKernels implements AutoCloseable {
     void attention(long out, long q, long kPool, long vPool, long tables, long tableOffset, long pos, int rows,
                    int heads, int kvHeads, int headDim, int blockSize) {
         launch(ATTENTION, rows, heads, 128, 1, out, q, kPool, vPool, tables, tableOffset, pos, heads, kvHeads, headDim, blockSize);
+    }
+
+    /** kv_store_f16: rows of k and v (fp32) rounded to fp16 into an fp16 pool. */
+    void kvStoreF16(long kPool, long vPool, long k, long v, long tables, long tableOffset, long pos, int rows,
+                    int kvDim, int blockSize) {
+        launch(KV_STORE_F16, rows, Math.ceilDiv(kvDim, 256), 256, 1, kPool, vPool, k, v, tables, tableOffset, pos,
+                kvDim, blockSize);
+    }
+
+    /**
+     * Decode attention over an fp16 pool for the {@code decodeCount} rows listed at {@code decodeRows}: grid
+     * (decodeCount, kvHeads, splits), then the partition reduce, grid (decodeCount, heads). The grids depend on the
+     * decode-row count and the fixed {@code splits} only, never on the rows' positions.
+     */
+    void attentionDecodeF16(long out, long partO, long partML, long q, long kPool, long vPool, long tables,
+                            long tableOffset, long pos, long decodeRows, int decodeCount, int heads, int kvHeads,
+                            int headDim, int blockSize, int partSize, int splits) {
+        launch(ATTENTION_DECODE_F16, new Dim3(decodeCount, kvHeads, splits), Dim3.of(128, 1), out, partO, partML, q, kPool, vPool,
+                tables, tableOffset, pos, decodeRows, heads, kvHeads, headDim, blockSize, partSize);
+        if (splits > 1) {
+            launch(ATTENTION_REDUCE, decodeCount, heads, 128, 1, out, partO, partML, pos, decodeRows, heads, headDim,
+                    partSize, splits);
+        }
+    }
+
+    /** Prefill attention over an fp16 pool for {@code tileCount} tiles of (first row, count) at {@code tiles}. */
+    void attentionPrefillF16(long out, long q, long kPool, long vPool, long tables, long tableOffset, long pos,
+                             long tiles, int tileCount, int heads, int kvHeads, int headDim, int blockSize) {
+        launch(ATTENTION_PREFILL_F16, tileCount, kvHeads, 128, 1, out, q, kPool, vPool, tables, tableOffset, pos, tiles,
+                heads, kvHeads, headDim, blockSize);
     }
 
     void dense(long x, long w, long y, int batch, int in, int out, int dtype) {

@@ -4,6 +4,7 @@ import io.paddock.lora.LoraAdapter;
 import io.paddock.lora.LoraModule;
 import io.paddock.model.LlamaConfig;
 import io.paddock.runtime.DeviceMemoryReport;
+import io.paddock.runtime.KvCacheDtype;
 import io.paddock.model.LlamaWeights;
 import io.paddock.runtime.KvStore;
 import io.paddock.runtime.ModelRuntime;
@@ -15,7 +16,7 @@ import java.util.Optional;
 
 /**
  * The LLaMA forward pass on a {@link GpuDevice}, step for step the same as {@code CpuLlama}: fp32 activations,
- * weights in their stored types, KV in a paged fp32 pool. Weights are uploaded once in the constructor; the step
+ * weights in their stored types, KV in a paged fp16 pool (fp32 on request: {@link #useKvCacheDtype}). Weights are uploaded once in the constructor; the step
  * scratch is allocated for the engine's step limits ({@link #reserveStep}) before the KV pool, and reused;
  * {@link #close()} frees every device allocation and then closes the device, which this runtime owns.
  * Not thread-safe: the engine thread owns it.
@@ -34,6 +35,7 @@ public final class CudaRuntime implements ModelRuntime {
     private GpuMemoryPlan plan;
     private StepScratch scratch;
     private GpuMemoryPlan.Adapters adapterLimits = GpuMemoryPlan.Adapters.NONE;
+    private KvCacheDtype kvDtype = KvCacheDtype.F16;
     private CudaAdapters adapters;   // null without reserved slots
     private final CudaGraphs graphs;   // null with graphs off
     private boolean graphsPaused;      // graphs kept but not used (benchmarks compare both ways on one runtime)
@@ -68,6 +70,7 @@ public final class CudaRuntime implements ModelRuntime {
         CudaKernels k = null;
         try {
             if (c.headDim() > 256) throw new IllegalArgumentException("paged_attention_f32 supports headDim <= 256, got " + c.headDim());
+            kvDtype = resolve(KvCacheDtype.AUTO);
             CudaDevices.MemInfo mem = device.memInfo();
             this.atStart = new GpuMemoryPlan.Device(device.name(), mem.freeBytes(), mem.totalBytes());
             this.model = new GpuMemoryPlan.Model(describe(c), c, GpuFootprint.weightBytes(w));
@@ -101,13 +104,13 @@ public final class CudaRuntime implements ModelRuntime {
 
     private GpuMemoryPlan plan(int maxRows, int maxSeqs, GpuMemoryPlan.Adapters a, int blockSize, int wantedSequences) {
         return GpuMemoryPlan.plan(atStart, model, new GpuMemoryPlan.StepLimits(maxRows, maxSeqs), a,
-                GpuMemoryPlan.KvPolicy.automatic(blockSize, c.maxPositionEmbeddings(), wantedSequences));
+                GpuMemoryPlan.KvPolicy.automatic(blockSize, c.maxPositionEmbeddings(), wantedSequences, kvDtype));
     }
 
     /** The step scratch for plan {@code p}; the previous one, if any, is already closed. */
     private StepScratch newScratch(GpuMemoryPlan p) {
         long before = memory.bytes();
-        StepScratch s = new StepScratch(memory, c, p.step().maxRows(), p.scratchWanted(), p.tableInts());
+        StepScratch s = new StepScratch(memory, c, p.step().maxRows(), p.scratchWanted(), p.tableInts(), p.kv().dtype());
         scratchBytes = memory.bytes() - before;
         return s;
     }
@@ -168,6 +171,55 @@ public final class CudaRuntime implements ModelRuntime {
         adapters.unload(slot);
     }
 
+    /**
+     * The KV pool's element type: f16 for auto (half the bytes of f32 per cached token, so twice the tokens in the
+     * same memory; kv_store_f16 rounds to nearest even) where the fp16 attention kernels take the model's shape
+     * (even headDim, at most 16 query heads per kv head), else f32; f16 or f32 on request; bf16 is refused. Re-plans
+     * the memory and re-allocates the step scratch (the fp16 kernels have buffers of their own); called before the
+     * KV pool is made.
+     */
+    @Override
+    public void useKvCacheDtype(KvCacheDtype requested) {
+        if (closed) throw new IllegalStateException("CudaRuntime is closed");
+        KvCacheDtype d = resolve(requested);
+        if (d == kvDtype) return;
+        KvCacheDtype before = kvDtype;
+        kvDtype = d;
+        try {
+            GpuMemoryPlan p = plan(plan.step().maxRows(), plan.step().maxSeqs(), plan.kv().blockSize(),
+                    plan.kv().wantedSequences());
+            scratch.close();
+            scratch = null;
+            scratch = newScratch(p);
+            plan = p;
+        } catch (RuntimeException e) {
+            kvDtype = before;
+            throw e;
+        }
+    }
+
+    private KvCacheDtype resolve(KvCacheDtype requested) {
+        boolean f16Fits = c.headDim() % 2 == 0 && c.numHeads() % c.numKvHeads() == 0
+                && c.numHeads() / c.numKvHeads() <= AttentionPlan.MAX_QUERIES;
+        return switch (requested) {
+            case AUTO -> f16Fits ? KvCacheDtype.F16 : KvCacheDtype.F32;
+            case F32 -> KvCacheDtype.F32;
+            case F16 -> {
+                if (!f16Fits) {
+                    throw new IllegalStateException("paddock.engine.kv-cache-dtype=f16 on CUDA needs an even head "
+                            + "dimension and at most " + AttentionPlan.MAX_QUERIES + " query heads per kv head; this "
+                            + "model has headDim " + c.headDim() + ", " + c.numHeads() + " heads and "
+                            + c.numKvHeads() + " kv heads (use f32)");
+                }
+                yield KvCacheDtype.F16;
+            }
+            case BF16 -> throw new IllegalStateException("the cuda runtime keeps its KV cache in f16 or f32; "
+                    + "paddock.engine.kv-cache-dtype=bf16 is not supported here (use auto, f16 or f32)");
+        };
+    }
+
+    @Override public KvCacheDtype kvCacheDtype() { return kvDtype; }
+
     /** The memory plan in force: weights, step scratch and the KV budget {@link #defaultKvBudgetBytes()} reports. */
     public GpuMemoryPlan memoryPlan() {
         return plan;
@@ -217,12 +269,12 @@ public final class CudaRuntime implements ModelRuntime {
     }
 
     @Override public long kvBytesPerToken() {
-        return GpuFootprint.kvBytesPerToken(c);
+        return GpuFootprint.kvBytesPerToken(c, kvDtype);
     }
 
     @Override
     public CudaKvStore newKvStore(int numBlocks, int blockSize) {
-        return new CudaKvStore(memory, c.numLayers(), numBlocks, blockSize, c.numKvHeads() * c.headDim());
+        return new CudaKvStore(memory, c.numLayers(), numBlocks, blockSize, c.numKvHeads() * c.headDim(), kvDtype);
     }
 
     @Override
@@ -239,6 +291,7 @@ public final class CudaRuntime implements ModelRuntime {
         memory.copyToDevice(s.pos, plan.pos(), rows);
         memory.copyToDevice(s.tableOffset, plan.tableOffset(), rows);
         memory.copyToDevice(s.tables, plan.tables(), plan.tables().length);
+        AttentionPlan attn = attentionPlan(kv, plan);
         int[] rowSlots = CudaAdapters.rowSlots(chunks, rows, adapters);
         boolean[] used = null;   // by slot: named by some chunk of this step
         if (rowSlots != null) {
@@ -280,9 +333,7 @@ public final class CudaRuntime implements ModelRuntime {
             }
             kernels.rope(s.q, s.pos, rows, heads, qDim, hd, weights.ropeCos, weights.ropeSin, c.ropeTheta());
             kernels.rope(s.k, s.pos, rows, kvHeads, kvDim, hd, weights.ropeCos, weights.ropeSin, c.ropeTheta());
-            kernels.kvStore(kv.keys(layer), kv.values(layer), s.k, s.v, s.tables, s.tableOffset, s.pos, rows, kvDim, kv.blockSize());
-            kernels.attention(s.att, s.q, kv.keys(layer), kv.values(layer), s.tables, s.tableOffset, s.pos, rows, heads,
-                    kvHeads, hd, kv.blockSize());
+            attention(kv, layer, attn, rows);
             matmul(lw.o(), s.att, s.xb, rows);
             if (used != null) lora(used, layer, LoraModule.O, s.att, s.xb, rows);
             // Feed-forward block (SwiGLU): residual add and its norm in one pass.
@@ -337,6 +388,48 @@ public final class CudaRuntime implements ModelRuntime {
             }
         }
         return result;
+    }
+
+    /**
+     * For an fp16 pool: splits the step's rows between the decode and the prefill kernel and uploads the row list
+     * and the tile list; null for an fp32 pool.
+     */
+    private AttentionPlan attentionPlan(CudaKvStore kv, StepPlan plan) {
+        if (kv.dtype() != KvCacheDtype.F16) return null;
+        if (scratch.tiles == 0) throw new IllegalStateException("an f16 KV store needs the f16 step scratch: "
+                + "make the store after useKvCacheDtype");
+        AttentionPlan a = AttentionPlan.of(plan, c.numHeads() / c.numKvHeads());
+        if (a.decodeCount() > scratch.wanted) {
+            throw new IllegalStateException("step of " + a.decodeCount() + " single-row chunks exceeds the reserved "
+                    + scratch.wanted + " sequences");
+        }
+        if (a.decodeCount() > 0) memory.copyToDevice(scratch.decodeRows, a.decodeRows(), a.decodeCount());
+        if (a.tileCount() > 0) memory.copyToDevice(scratch.tiles, a.tiles(), a.tiles().length);
+        return a;
+    }
+
+    /** Writes the step's k and v rows into the layer's pool, then attention of every row's q into att. */
+    private void attention(CudaKvStore kv, int layer, AttentionPlan a, int rows) {
+        StepScratch s = scratch;
+        int heads = c.numHeads(), kvHeads = c.numKvHeads(), hd = c.headDim(), kvDim = kvHeads * hd;
+        long kp = kv.keys(layer), vp = kv.values(layer);
+        if (a == null) {
+            kernels.kvStore(kp, vp, s.k, s.v, s.tables, s.tableOffset, s.pos, rows, kvDim, kv.blockSize());
+            kernels.attention(s.att, s.q, kp, vp, s.tables, s.tableOffset, s.pos, rows, heads, kvHeads, hd,
+                    kv.blockSize());
+            return;
+        }
+        kernels.kvStoreF16(kp, vp, s.k, s.v, s.tables, s.tableOffset, s.pos, rows, kvDim, kv.blockSize());
+        if (a.decodeCount() > 0) {
+            int ctx = c.maxPositionEmbeddings();
+            kernels.attentionDecodeF16(s.att, s.partO, s.partML, s.q, kp, vp, s.tables, s.tableOffset, s.pos,
+                    s.decodeRows, a.decodeCount(), heads, kvHeads, hd, kv.blockSize(),
+                    GpuFootprint.attentionPartition(ctx), GpuFootprint.attentionSplits(ctx));
+        }
+        if (a.tileCount() > 0) {
+            kernels.attentionPrefillF16(s.att, s.q, kp, vp, s.tables, s.tableOffset, s.pos, s.tiles, a.tileCount(),
+                    heads, kvHeads, hd, kv.blockSize());
+        }
     }
 
     /**

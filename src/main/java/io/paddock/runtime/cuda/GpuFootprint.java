@@ -7,13 +7,14 @@ import io.paddock.model.LayerWeights;
 import io.paddock.model.Linear;
 import io.paddock.model.LlamaConfig;
 import io.paddock.model.LlamaWeights;
+import io.paddock.runtime.KvCacheDtype;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
 
 /**
  * Device bytes as the CUDA runtime allocates them, computed without a device: the weights as {@code CudaWeights}
- * uploads them, the per-step buffers of {@code StepScratch}, the fp32 paged KV pool of {@code CudaKvStore}.
+ * uploads them, the per-step buffers of {@code StepScratch}, the paged KV pool of {@code CudaKvStore} (fp16 or fp32).
  * {@link GpuMemoryPlan} adds these up at start-up; they are only worth trusting while they mirror those classes
  * exactly, so a change there must change the matching formula here (and StepScratch should size itself from
  * {@link #scratchBytes(LlamaConfig, int, int, int)}'s parts).
@@ -28,7 +29,45 @@ public final class GpuFootprint {
 
     /** Keys and values of one token over all layers, fp32: {@code 2 · layers · kvHeads · headDim · 4}. */
     public static long kvBytesPerToken(LlamaConfig c) {
-        return 2L * c.numLayers() * c.kvDim() * Float.BYTES;
+        return kvBytesPerToken(c, KvCacheDtype.F32);
+    }
+
+    /** Keys and values of one token over all layers in {@code dtype}: {@code 2 · layers · kvHeads · headDim · bytes}. */
+    public static long kvBytesPerToken(LlamaConfig c, KvCacheDtype dtype) {
+        return 2L * c.numLayers() * c.kvDim() * dtype.bytes();
+    }
+
+    // ---- fp16-KV attention scratch ----
+
+    /** Positions of the context each decode partition covers at least, and the most partitions per row. */
+    static final int MIN_PARTITION = 512, MAX_SPLITS = 64;
+
+    /**
+     * Positions per decode partition of paged_attention_decode_f16 for contexts up to {@code maxContext}: 512, or
+     * more (a multiple of the kernel's 16-position tile) where 512 would need more than {@value #MAX_SPLITS}
+     * partitions, which bounds the partial-result scratch for very long contexts.
+     */
+    static int attentionPartition(int maxContext) {
+        positive("maxContext", maxContext);
+        return Math.max(MIN_PARTITION, Math.ceilDiv(Math.ceilDiv(maxContext, MAX_SPLITS), 16) * 16);
+    }
+
+    /** Decode partitions (grid z) for contexts up to {@code maxContext}: fixed by the reserved maximum context. */
+    static int attentionSplits(int maxContext) {
+        return Math.ceilDiv(maxContext, attentionPartition(maxContext));
+    }
+
+    /**
+     * The fp16-KV attention buffers of StepScratch (none with fp32 KV): the prefill tile list (2 ints per row; a
+     * tile has at least one row), and per decode slot (a single-row chunk, so at most {@code wanted} = one per
+     * chunk) its row index and, per query head and partition, the partial output (headDim floats) and its max and
+     * sum (2 floats), over {@link #attentionSplits} partitions of the model's context.
+     */
+    public static long attentionScratchBytes(LlamaConfig c, int rows, int wanted, KvCacheDtype dtype) {
+        if (rows < 0 || wanted < 0) throw new IllegalArgumentException("sizes must be >= 0");
+        if (dtype == KvCacheDtype.F32) return 0;
+        long parts = (long) c.numHeads() * attentionSplits(c.maxPositionEmbeddings());
+        return 4L * (2L * rows + wanted * (1 + parts * (c.headDim() + 2)));
     }
 
     // ---- step scratch ----

@@ -1,6 +1,7 @@
 package io.paddock.runtime.cuda;
 
 import io.paddock.model.LlamaConfig;
+import io.paddock.runtime.KvCacheDtype;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -18,12 +19,13 @@ import java.util.Locale;
  * the model accepts could then never run.
  *
  * @param usableBytes  {@code floor(utilization · free)}
- * @param scratchBytes step scratch for {@link StepLimits#maxRows()} rows (see {@link GpuFootprint#scratchBytes})
+ * @param scratchBytes step scratch for {@link StepLimits#maxRows()} rows (see {@link GpuFootprint#scratchBytes}), with
+ *                   fp16 KV the attention buffers too ({@link GpuFootprint#attentionScratchBytes})
  * @param adapterBytes LoRA adapter slots and their per-step buffers (see {@link GpuFootprint#adapterBytes}); 0
  *                   without slots
  * @param tableInts    the block-table ints that scratch holds (see {@link GpuFootprint#tableInts})
  * @param kvBlocks     KV blocks of {@link KvPolicy#blockSize()} tokens
- * @param kvBytes      {@code kvBlocks · blockSize · kvBytesPerToken}
+ * @param kvBytes      {@code kvBlocks · blockSize · kvBytesPerToken} (in {@link KvPolicy#dtype()})
  */
 public record GpuMemoryPlan(Device device, Model model, StepLimits step, Adapters adapters, KvPolicy kv,
         long usableBytes, long scratchBytes, long adapterBytes, int tableInts, int kvBlocks, long kvBytes) {
@@ -94,9 +96,14 @@ public record GpuMemoryPlan(Device device, Model model, StepLimits step, Adapter
      * @param wantedSequences full contexts the automatic pool is capped at ({@code maxNumSeqs})
      * @param utilization     share of the free device memory the runtime may use, in (0, 1]
      * @param explicitBytes   {@code kv-cache-memory}: the pool's exact budget; 0 sizes it automatically
+     * @param dtype           the pool's element type, F16 or F32 (2 or 4 bytes per element)
      */
-    public record KvPolicy(int blockSize, int maxContext, int wantedSequences, double utilization, long explicitBytes) {
+    public record KvPolicy(int blockSize, int maxContext, int wantedSequences, double utilization, long explicitBytes,
+            KvCacheDtype dtype) {
         public KvPolicy {
+            if (dtype != KvCacheDtype.F16 && dtype != KvCacheDtype.F32) {
+                throw new IllegalArgumentException("the GPU KV pool is f16 or f32, not " + dtype);
+            }
             if (blockSize <= 0 || maxContext <= 0 || wantedSequences <= 0) {
                 throw new IllegalArgumentException("blockSize, maxContext and wantedSequences must be > 0");
             }
@@ -106,9 +113,19 @@ public record GpuMemoryPlan(Device device, Model model, StepLimits step, Adapter
             if (explicitBytes < 0) throw new IllegalArgumentException("explicitBytes must be >= 0: " + explicitBytes);
         }
 
-        /** Automatic sizing within {@link #DEFAULT_UTILIZATION} of the free memory. */
+        /** An fp32 pool. */
+        public KvPolicy(int blockSize, int maxContext, int wantedSequences, double utilization, long explicitBytes) {
+            this(blockSize, maxContext, wantedSequences, utilization, explicitBytes, KvCacheDtype.F32);
+        }
+
+        /** Automatic sizing of an fp32 pool within {@link #DEFAULT_UTILIZATION} of the free memory. */
         public static KvPolicy automatic(int blockSize, int maxContext, int wantedSequences) {
-            return new KvPolicy(blockSize, maxContext, wantedSequences, DEFAULT_UTILIZATION, 0);
+            return automatic(blockSize, maxContext, wantedSequences, KvCacheDtype.F32);
+        }
+
+        /** Automatic sizing of a {@code dtype} pool within {@link #DEFAULT_UTILIZATION} of the free memory. */
+        public static KvPolicy automatic(int blockSize, int maxContext, int wantedSequences, KvCacheDtype dtype) {
+            return new KvPolicy(blockSize, maxContext, wantedSequences, DEFAULT_UTILIZATION, 0, dtype);
         }
 
         public int blocksPerContext() {
@@ -163,9 +180,10 @@ public record GpuMemoryPlan(Device device, Model model, StepLimits step, Adapter
         LlamaConfig c = model.config();
         long usable = (long) Math.floor(kv.utilization() * device.freeBytes());
         int tableInts = GpuFootprint.tableInts(step.maxRows(), step.maxSeqs(), kv.maxContext(), kv.blockSize());
-        long scratch = GpuFootprint.scratchBytes(c, step.maxRows(), step.maxWanted(), tableInts);
+        long scratch = GpuFootprint.scratchBytes(c, step.maxRows(), step.maxWanted(), tableInts)
+                + GpuFootprint.attentionScratchBytes(c, step.maxRows(), step.maxWanted(), kv.dtype());
         long lora = GpuFootprint.adapterBytes(c, adapters.slots(), adapters.maxRank(), step.maxRows());
-        long blockBytes = GpuFootprint.kvBytesPerToken(c) * kv.blockSize();
+        long blockBytes = GpuFootprint.kvBytesPerToken(c, kv.dtype()) * kv.blockSize();
         long oneContext = kv.blocksPerContext() * blockBytes;
         long left = usable - model.weightBytes() - scratch - lora;
 
@@ -208,7 +226,7 @@ public record GpuMemoryPlan(Device device, Model model, StepLimits step, Adapter
 
         List<String> fixes = new ArrayList<>();
         // Rows that would fit with everything else unchanged; the logits and tables already count at their most.
-        long perRow = 4 * GpuFootprint.rowWords(c)
+        long perRow = 4 * GpuFootprint.rowWords(c) + GpuFootprint.attentionScratchBytes(c, 1, 0, kv.dtype())
                 + (adapters.slots() > 0 ? GpuFootprint.adapterStepBytes(1, adapters.maxRank()) : 0);
         long fixedScratch = scratch + lora - step.maxRows() * perRow;
         long rowRoom = usable - model.weightBytes() - kvNeed - fixedScratch;
@@ -228,7 +246,7 @@ public record GpuMemoryPlan(Device device, Model model, StepLimits step, Adapter
                     : "a lower maximum LoRA rank or no LoRA adapters (" + size(lora) + ")");
         }
         // Context that would fit: its KV alone, with the scratch unchanged.
-        long perToken = GpuFootprint.kvBytesPerToken(c);
+        long perToken = GpuFootprint.kvBytesPerToken(c, kv.dtype());
         long tokens = (usable - model.weightBytes() - scratch - lora) / perToken / kv.blockSize() * kv.blockSize();
         if (kv.explicitBytes() == 0 && tokens > 0 && tokens < kv.maxContext()) {
             fixes.add("a shorter context (at most " + tokens + " tokens; KV takes " + size(perToken)

@@ -1,6 +1,7 @@
 package io.paddock.runtime.cuda;
 
 import io.paddock.model.LlamaConfig;
+import io.paddock.runtime.KvCacheDtype;
 
 /**
  * Per-step device buffers for steps of up to {@code rows} rows, {@code wanted} logits rows and {@code tableInts}
@@ -17,15 +18,24 @@ final class StepScratch implements AutoCloseable {
     final long tokens, pos, tableOffset;           // int32 (rows)
     final long tables;                             // int32 (tableInts): every chunk's block table back to back
     final long normed, logits;                     // fp32 (wanted, hidden), (wanted, vocab)
+    // fp16 KV only (0 with fp32 KV), GpuFootprint.attentionScratchBytes: the prefill tile list int32 (rows, 2), the
+    // decode rows int32 (wanted), partial outputs fp32 (wanted, heads, splits, headDim), their (max, sum) fp32
+    // (wanted, heads, splits, 2)
+    final long tiles, decodeRows, partO, partML;
 
+    /** With the buffers of an fp32 KV pool. */
     StepScratch(DeviceMemory mem, LlamaConfig c, int rows, int wanted, int tableInts) {
+        this(mem, c, rows, wanted, tableInts, KvCacheDtype.F32);
+    }
+
+    StepScratch(DeviceMemory mem, LlamaConfig c, int rows, int wanted, int tableInts, KvCacheDtype kvDtype) {
         if (rows < 1 || wanted < 1 || tableInts < 1) throw new IllegalArgumentException("step limits must be >= 1");
         this.mem = mem;
         this.rows = rows;
         this.wanted = wanted;
         this.tableInts = tableInts;
         long[] w = GpuFootprint.rowWidths(c);
-        long[] p = new long[w.length + 3];
+        long[] p = new long[w.length + 7];
         int n = 0;
         try {
             for (; n < w.length; n++) p[n] = mem.alloc(w[n] * rows * 4); // floats and ints are 4 bytes
@@ -33,12 +43,20 @@ final class StepScratch implements AutoCloseable {
             // the two buffers of GpuFootprint.wantedWords
             p[n++] = mem.alloc((long) wanted * c.hiddenSize() * Float.BYTES);
             p[n++] = mem.alloc((long) wanted * c.vocabSize() * Float.BYTES);
+            if (kvDtype != KvCacheDtype.F32) {
+                long parts = (long) wanted * c.numHeads() * GpuFootprint.attentionSplits(c.maxPositionEmbeddings());
+                p[n++] = mem.alloc(2L * rows * Integer.BYTES);
+                p[n++] = mem.alloc((long) wanted * Integer.BYTES);
+                p[n++] = mem.alloc(parts * c.headDim() * Float.BYTES);
+                p[n++] = mem.alloc(parts * 2 * Float.BYTES);
+            }
         } catch (RuntimeException | Error e) {
             for (int i = 0; i < n; i++) mem.free(p[i]);
             throw e;
         }
         x = p[0]; xb = p[1]; q = p[2]; k = p[3]; v = p[4]; att = p[5]; gate = p[6]; up = p[7]; xp = p[8];
         tokens = p[9]; pos = p[10]; tableOffset = p[11]; tables = p[12]; normed = p[13]; logits = p[14];
+        tiles = p[15]; decodeRows = p[16]; partO = p[17]; partML = p[18];
     }
 
     /** Fails (a host bug: the engine must respect the limits it reserved) where a step does not fit. */
@@ -54,6 +72,9 @@ final class StepScratch implements AutoCloseable {
     public void close() {
         for (long p : new long[] {x, xb, q, k, v, att, gate, up, xp, tokens, pos, tableOffset, tables, normed, logits}) {
             mem.free(p);
+        }
+        if (tiles != 0) {
+            for (long p : new long[] {tiles, decodeRows, partO, partML}) mem.free(p);
         }
     }
 }

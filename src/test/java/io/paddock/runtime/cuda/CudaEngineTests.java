@@ -11,6 +11,7 @@ import io.paddock.engine.GenerationResult;
 import io.paddock.engine.GenerationService;
 import io.paddock.loading.LoadedModel;
 import io.paddock.model.GptqOverrides;
+import io.paddock.runtime.KvCacheDtype;
 import io.paddock.runtime.cpu.CpuLlama;
 import io.paddock.sampling.SamplingParams;
 import io.paddock.testing.SharedModels;
@@ -21,6 +22,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -41,8 +43,9 @@ class CudaEngineTests {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"stories260K-gptq-4bit-32g-actorder"})
-    void concurrentRequestsUnderPreemptionMatchTheCpuEngine(String model) throws Exception {
+    @EnumSource(value = KvCacheDtype.class, names = {"F16", "F32"})
+    void concurrentRequestsUnderPreemptionMatchTheCpuEngine(KvCacheDtype kv) throws Exception {
+        String model = "stories260K-gptq-4bit-32g-actorder";
         SplittableRandom r = new SplittableRandom(9);
         List<GenerationRequest> requests = new ArrayList<>();
         for (int i = 0; i < 16; i++) {
@@ -52,15 +55,19 @@ class CudaEngineTests {
             requests.add(new GenerationRequest(prompt, 1 + r.nextInt(60), SamplingParams.greedy(), List.of(), true));
         }
         List<GenerationResult> reference = new ArrayList<>();
-        try (GenerationService cpu = new GenerationService(onCpu(model), new EngineConfig(BLOCK, 0, 1, 512, false, 64))) {
+        // Both engines keep their KV cache in the same type, which both runtimes round to nearest even.
+        try (GenerationService cpu = new GenerationService(onCpu(model),
+                new EngineConfig(BLOCK, 0, 1, 512, false, 64).withKvCacheDtype(kv))) {
             for (GenerationRequest q : requests) reference.add(cpu.submit(q).get(60, TimeUnit.SECONDS));
         }
         // 16 requests at once on 16 blocks (256 tokens) with a 64-token step budget: the pool runs out, so sequences
         // are preempted and recomputed; prefix caching is on.
-        long blockBytes = BLOCK * 2L * 5 * 32 * Float.BYTES;
+        long blockBytes = BLOCK * 2L * 5 * 32 * kv.bytes();
         EngineStats end;
         List<GenerationResult> gpu = new ArrayList<>();
-        try (GenerationService g = new GenerationService(onGpu(model), new EngineConfig(BLOCK, 16 * blockBytes, 16, 64, true, 64))) {
+        try (GenerationService g = new GenerationService(onGpu(model),
+                new EngineConfig(BLOCK, 16 * blockBytes, 16, 64, true, 64).withKvCacheDtype(kv))) {
+            assertThat(g.model().runtime().kvCacheDtype()).isEqualTo(kv);
             assertThat(g.model().runtime().name()).isEqualTo("cuda");
             List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
             for (GenerationRequest q : requests) futures.add(g.submit(q));

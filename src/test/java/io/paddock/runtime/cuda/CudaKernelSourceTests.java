@@ -51,7 +51,10 @@ class CudaKernelSourceTests {
             "add_rmsnorm_f32", 32 * 4,                  // the same block sum
             "argmax_rows", 1024 * (4 + 4),              // value and index per thread, up to 1024 threads
             "paged_attention_f32", (4 + 4 + 4 * 256) * 4,    // per warp: max, sum, 256 accumulators
-            "gptq_mma_gemm", 4 * (64 * 5 + 2 * 4 * 32) * 16);  // 4 stages × (A 64 rows × 5 chunks + B 2 × 4 × 32) × 16 B
+            "gptq_mma_gemm", 4 * (64 * 5 + 2 * 4 * 32) * 16,  // 4 stages × (A 64 rows × 5 chunks + B 2 × 4 × 32) × 16 B
+            // Pa16Shared: K and V tiles of 16 positions × 129 words, q 16 × 256 floats, weights 16 × 16, m/l/corr/len
+            "paged_attention_decode_f16", (2 * 16 * 129 + 16 * 256 + 16 * 16 + 4 * 16) * 4,
+            "paged_attention_prefill_f16", (2 * 16 * 129 + 16 * 256 + 16 * 16 + 4 * 16) * 4);
 
     private static Compiled compiled;
 

@@ -8,6 +8,7 @@ import io.paddock.bench.SyntheticShape;
 import io.paddock.bench.SyntheticSpec;
 import io.paddock.model.GptqOverrides;
 import io.paddock.model.LlamaCheckpoint;
+import io.paddock.runtime.KvCacheDtype;
 import io.paddock.runtime.KvStore;
 import io.paddock.runtime.StepChunk;
 import io.paddock.runtime.cpu.CpuLlama;
@@ -24,9 +25,11 @@ import org.junit.jupiter.api.io.TempDir;
  * The CUDA runtime on sizes the stories260K fixtures never reach, each against the CPU runtime on the same synthetic
  * checkpoint: groups that straddle the kernels' 32-input units, split-K decode on LLaMA-7B-shaped layers, batches of
  * 5-32 rows (the batched GPTQ kernel), and contexts of thousands of tokens prefilled in chunks. Tolerance as the
- * fixture parity tests: |Δlogit| ≤ 1e-3·(1 + max|logit|).
+ * fixture parity tests: |Δlogit| ≤ 1e-3·(1 + max|logit|). KV in f16 on both sides (the default), and in f32 on
+ * both sides where a test loops over {@link #KV_TYPES}.
  */
 class CudaRuntimeShapesTests {
+    static final KvCacheDtype[] KV_TYPES = {KvCacheDtype.F16, KvCacheDtype.F32};
     @TempDir
     static Path tmp;
 
@@ -38,9 +41,14 @@ class CudaRuntimeShapesTests {
     /** Both runtimes over the same checkpoint, closed together. */
     private record Pair(LlamaCheckpoint ckpt, Parallel parallel, CpuLlama cpu, CudaRuntime gpu) implements AutoCloseable {
         static Pair open(Path dir) {
+            return open(dir, KvCacheDtype.F16);
+        }
+
+        /** Both with their KV cache in {@code kv}. */
+        static Pair open(Path dir, KvCacheDtype kv) {
             LlamaCheckpoint ckpt = LlamaCheckpoint.open(dir, GptqOverrides.NONE);
             Parallel p = new Parallel(2);
-            return new Pair(ckpt, p, CudaTesting.cpuReference(ckpt.weights(), p), CudaTesting.runtime(ckpt.weights()));
+            return new Pair(ckpt, p, CudaTesting.cpuReference(ckpt.weights(), p, kv), CudaTesting.runtime(ckpt.weights(), kv));
         }
 
         @Override
@@ -89,7 +97,7 @@ class CudaRuntimeShapesTests {
     @Test
     void groupsOf16StraddleEveryUnitWithActOrder() {
         // Group 16 < 32: every 32-input unit spans two groups, so the kernels take the per-input lookup path.
-        try (Pair p = Pair.open(synth("g16", SyntheticShape.TINY, 2, 4, 16, true))) {
+        for (KvCacheDtype kv : KV_TYPES) try (Pair p = Pair.open(synth("g16", SyntheticShape.TINY, 2, 4, 16, true), kv)) {
             Random r = new Random(1);
             int vocab = p.ckpt().config().vocabSize();
             int[] prompt = tokens(r, 21, vocab);
@@ -113,7 +121,7 @@ class CudaRuntimeShapesTests {
     @Test
     void decodeBatchesOf5To32() {
         // Decode steps of 5, 17 and 32 rows run the batched GPTQ kernel (more than 4 rows); every row must match.
-        try (Pair p = Pair.open(synth("batch", SyntheticShape.TINY, 2, 4, 128, true))) {
+        for (KvCacheDtype kv : KV_TYPES) try (Pair p = Pair.open(synth("batch", SyntheticShape.TINY, 2, 4, 128, true), kv)) {
             Random r = new Random(3);
             int vocab = p.ckpt().config().vocabSize(), seqs = 32, blocks = 3, blockSize = 8;
             int[] lengths = new int[seqs];
@@ -143,7 +151,9 @@ class CudaRuntimeShapesTests {
         // many block boundaries. One narrow layer with one head keeps the emulated attention affordable (its cost
         // grows with tokens² · heads); the kernel tests cover wide heads and GQA at these lengths.
         SyntheticShape narrow = new SyntheticShape("narrow-long", 64, 128, 1, 1, 1, SyntheticShape.TINY.vocab(), 4096, 1e-5);
-        try (Pair p = Pair.open(synth("long", narrow, 1, 4, 32, false))) {
+        // With f16 KV the 3 decode steps run flash-decoding over 5 of the 8 partitions of 512 (context 4096) and the
+        // reduce kernel; the 512-row chunks run the prefill kernel in 32 tiles of 16 rows.
+        for (KvCacheDtype kv : KV_TYPES) try (Pair p = Pair.open(synth("long", narrow, 1, 4, 32, false), kv)) {
             Random r = new Random(4);
             int vocab = p.ckpt().config().vocabSize(), blockSize = 16, blocks = 132, length = 2100;
             int[] table = new int[blocks];

@@ -66,6 +66,18 @@ final class CudaTesting {
         return new CudaRuntime(weights, device());
     }
 
+    /** A runtime for {@code weights} on {@link #device()} with its KV cache in {@code dtype}. */
+    static CudaRuntime runtime(LlamaWeights weights, io.paddock.runtime.KvCacheDtype dtype) {
+        CudaRuntime rt = runtime(weights);
+        try {
+            rt.useKvCacheDtype(dtype);
+        } catch (RuntimeException e) {
+            rt.close();
+            throw e;
+        }
+        return rt;
+    }
+
     static GptqOverrides overrides(String model) {
         return model.contains("legacy") ? new GptqOverrides(4, 32, null) : GptqOverrides.NONE;
     }
@@ -107,13 +119,20 @@ final class CudaTesting {
     }
 
     /**
-     * The CPU runtime the GPU is compared with: its KV cache in fp32 like the CUDA runtime's (the CPU's own default,
-     * f16, rounds keys and values and would hide GPU differences in, or add its own to, the comparison).
+     * The CPU runtime the GPU is compared with: its KV cache in f16 like the CUDA runtime's default. Both round keys
+     * and values to nearest even when they store them (Float.floatToFloat16, cvt.rn.f16.f32), so the two attend over
+     * identical K/V and differ only in fp32 summation order, as with f32 KV on both sides.
      */
     static io.paddock.runtime.cpu.CpuLlama cpuReference(io.paddock.model.LlamaWeights w,
             io.paddock.runtime.cpu.Parallel p) {
+        return cpuReference(w, p, io.paddock.runtime.KvCacheDtype.F16);
+    }
+
+    /** The CPU reference with its KV cache in {@code dtype} (f16 or f32, to match the GPU runtime's). */
+    static io.paddock.runtime.cpu.CpuLlama cpuReference(io.paddock.model.LlamaWeights w,
+            io.paddock.runtime.cpu.Parallel p, io.paddock.runtime.KvCacheDtype dtype) {
         var cpu = new io.paddock.runtime.cpu.CpuLlama(w, p);
-        cpu.useKvCacheDtype(io.paddock.runtime.KvCacheDtype.F32);
+        cpu.useKvCacheDtype(dtype);
         return cpu;
     }
 }

@@ -10,6 +10,7 @@ import io.paddock.model.GptqSpec;
 import io.paddock.model.LlamaCheckpoint;
 import io.paddock.model.LlamaConfig;
 import io.paddock.model.LlamaWeights;
+import io.paddock.runtime.KvCacheDtype;
 import io.paddock.testing.SharedModels;
 import java.util.List;
 import java.util.stream.Stream;
@@ -51,7 +52,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  *
  * <p>KV, fp32: 2 · layers · h · 4 per token. 7B 1,048,576 (1 MiB), 13B 1,638,400, 33B 3,194,880, 65B 5,242,880;
  * a 16-token block 16,777,216 / 26,214,400 / 51,118,080 / 83,886,080; one 2048-token context (128 blocks) 2 GiB /
- * 3.125 GiB / 6.09 GiB / 10 GiB. (Half of it would be fp16; the pool is fp32 today.)
+ * 3.125 GiB / 6.09 GiB / 10 GiB. These plans are for an fp32 pool; an fp16 pool (the runtime's default) takes half
+ * per token plus its attention scratch (sevenBOnA24GBCardWithF16KvHoldsTwiceTheTokens).
  *
  * <p>Devices: free = total − 512 MiB (driver and context), usable = floor(0.9 · free).
  * H100 80 GB: 85.0e9 → free 84,463,129,088 → usable 76,016,816,179 (70.8 GiB).
@@ -122,6 +124,52 @@ class GpuMemoryPlanTests {
         assertThat(GpuFootprint.rowWords(c)).isEqualTo(57_603);
         // The 512-token default budget: 16× fewer rows, ~121 MiB.
         assertThat(GpuFootprint.scratchBytes(c, 512, MAX_SEQS, CONTEXT, BLOCK)).isEqualTo(127_244_288L);
+    }
+
+    @Test
+    void kvBytesPerTokenInF16IsHalf() {
+        assertThat(GpuFootprint.kvBytesPerToken(L7B.config(), KvCacheDtype.F16)).isEqualTo(1L << 19);
+        assertThat(GpuFootprint.kvBytesPerToken(L65B.config(), KvCacheDtype.F16)).isEqualTo(2_621_440L);
+        assertThat(GpuFootprint.kvBytesPerToken(L7B.config(), KvCacheDtype.F32)).isEqualTo(1L << 20);
+    }
+
+    /**
+     * Decode partitions: 512 positions up to 64 of them (32K context), then longer partitions (a multiple of the
+     * 16-position tile) so the partial-result scratch stays bounded: 128K context → 2048 positions × 64.
+     */
+    @Test
+    void attentionPartitionsAre512PositionsUpTo64OfThem() {
+        assertThat(GpuFootprint.attentionPartition(1)).isEqualTo(512);
+        assertThat(GpuFootprint.attentionSplits(1)).isEqualTo(1);
+        assertThat(GpuFootprint.attentionSplits(512)).isEqualTo(1);
+        assertThat(GpuFootprint.attentionSplits(513)).isEqualTo(2);
+        assertThat(GpuFootprint.attentionSplits(2048)).isEqualTo(4);
+        assertThat(GpuFootprint.attentionSplits(32768)).isEqualTo(64);
+        assertThat(GpuFootprint.attentionPartition(32769)).isEqualTo(528);   // ceil(32769/64) = 513 → 528
+        assertThat(GpuFootprint.attentionSplits(32769)).isEqualTo(63);
+        assertThat(GpuFootprint.attentionPartition(131072)).isEqualTo(2048);
+        assertThat(GpuFootprint.attentionSplits(131072)).isEqualTo(64);
+    }
+
+    /**
+     * 7B, 24 GB card, 8192-row budget with f16 KV. The fp16 attention scratch: tile list 2 · 8192 ints, and per
+     * decode slot (64) a row int plus 32 heads · 4 partitions (2048 / 512) · (128 + 2) floats: 4 · (16,384 + 64 ·
+     * 16,641) = 4,325,632 bytes, so scratch 1,896,808,448 + 4,325,632 = 1,901,134,080. Left for KV 16,580,009,523 −
+     * 4,325,632 = 16,575,683,891 in blocks of 16 · 2 · 32 · 4096 · 2 = 8,388,608 bytes: 1975 blocks (31,600
+     * tokens, twice the f32 plan's 988 less the one block the attention scratch takes), 8,183,091 bytes left over.
+     */
+    @Test
+    void sevenBOnA24GBCardWithF16KvHoldsTwiceTheTokens() {
+        GpuMemoryPlan p = GpuMemoryPlan.plan(CARD24, L7B, new GpuMemoryPlan.StepLimits(8192, MAX_SEQS),
+                GpuMemoryPlan.KvPolicy.automatic(BLOCK, CONTEXT, MAX_SEQS, KvCacheDtype.F16));
+        assertThat(GpuFootprint.attentionScratchBytes(L7B.config(), 8192, 64, KvCacheDtype.F16)).isEqualTo(4_325_632L);
+        assertThat(GpuFootprint.attentionScratchBytes(L7B.config(), 8192, 64, KvCacheDtype.F32)).isZero();
+        assertThat(p.scratchBytes()).isEqualTo(1_901_134_080L);
+        assertThat(p.kvBlocks()).isEqualTo(1975);
+        assertThat(p.kvBytes()).isEqualTo(1975L * 8_388_608);
+        assertThat(p.headroomBytes()).isEqualTo(8_183_091L);
+        assertThat(p.weightBytes() + p.scratchBytes() + p.kvBytes() + p.headroomBytes()).isEqualTo(p.usableBytes());
+        assertThat(p.summary()).contains("KV 15.4 GiB (1975 blocks, 31600 tokens)");
     }
 
     @Test
