@@ -300,9 +300,9 @@ public final class CudaRuntime implements ModelRuntime {
             for (int slot : rowSlots) used[slot] = true;
         }
         if (graphs != null && !graphsPaused && CudaGraphs.decodeStep(chunks, rowSlots)) {
-            graphs.run(rows, kv, () -> deviceWork(kv, plan, null));
+            graphs.run(rows, kv, () -> deviceWork(kv, plan, attn, null));
         } else {
-            deviceWork(kv, plan, used);
+            deviceWork(kv, plan, attn, used);
         }
         return logits(chunks, plan, result);
     }
@@ -311,7 +311,7 @@ public final class CudaRuntime implements ModelRuntime {
      * The step's device work, from the embedding to the logits of the wanted rows in {@code scratch.logits}: launches
      * and memsets only, all from the uploaded row bookkeeping, so a decode step can be captured as a graph.
      */
-    private void deviceWork(CudaKvStore kv, StepPlan plan, boolean[] used) {
+    private void deviceWork(CudaKvStore kv, StepPlan plan, AttentionPlan attn, boolean[] used) {
         StepScratch s = scratch;
         int rows = plan.rows();
         boolean allWanted = plan.wanted() == rows;   // every row a wanted last row: lastRows is 0..rows-1
