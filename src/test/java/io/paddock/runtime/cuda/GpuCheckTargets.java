@@ -4,6 +4,7 @@ import static io.paddock.runtime.cuda.GpuCheckBench.round;
 
 import io.paddock.bench.SyntheticShape;
 import io.paddock.model.LlamaConfig;
+import io.paddock.runtime.KvCacheDtype;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +21,8 @@ import java.util.Map;
  *   <li>32 streams decode ≥ 8× the batch-1 tokens/s (same model);</li>
  *   <li>the quantized GEMM at 16 rows ≥ 3.5× an fp16 GEMM of the same shape, taken as the fastest any fp16 GEMM could
  *       be at 16 rows: its weights (2 bytes each) read once at the copy rate;</li>
- *   <li>LLaMA-65B 4-bit g128 fits this device's memory with ≥ 8k tokens of KV ({@link GpuMemoryPlan} from figures).</li>
+ *   <li>LLaMA-65B 4-bit g128 fits this device's memory with ≥ 8k tokens of fp16 KV (the CUDA default;
+ *       {@link GpuMemoryPlan} from figures).</li>
  * </ol>
  */
 final class GpuCheckTargets {
@@ -43,7 +45,7 @@ final class GpuCheckTargets {
         long weights = GpuFootprint.weightBytes(c, bits, groupSize, true);
         long embeddingTable = (long) c.vocabSize() * c.hiddenSize() * 2;
         return weights - embeddingTable + (long) c.hiddenSize() * 2
-                + (long) contextTokens * GpuFootprint.kvBytesPerToken(c);
+                + (long) contextTokens * GpuFootprint.kvBytesPerToken(c, KvCacheDtype.F16);
     }
 
     @SuppressWarnings("unchecked")
@@ -106,7 +108,8 @@ final class GpuCheckTargets {
             GpuMemoryPlan plan = GpuMemoryPlan.plan(new GpuMemoryPlan.Device("this device", memoryBytes, memoryBytes),
                     new GpuMemoryPlan.Model("llama-65b", c, GpuFootprint.weightBytes(c, bits, groupSize, true)),
                     new GpuMemoryPlan.StepLimits(512, 32),
-                    new GpuMemoryPlan.KvPolicy(16, 2048, Integer.MAX_VALUE / 4096, GpuMemoryPlan.DEFAULT_UTILIZATION, 0));
+                    new GpuMemoryPlan.KvPolicy(16, 2048, Integer.MAX_VALUE / 4096, GpuMemoryPlan.DEFAULT_UTILIZATION, 0,
+                            KvCacheDtype.F16));
             return target(name, plan.kvTokens(), KV_TOKENS_65B, "tokens", plan.summary());
         } catch (GpuMemoryPlanException e) {
             return target(name, 0, KV_TOKENS_65B, "tokens", e.getMessage());
