@@ -107,7 +107,7 @@ public record PaddockProperties(@DefaultValue Model model, @DefaultValue Engine 
      * @param blockSize           tokens per KV-cache block
      * @param kvCacheMemory       memory for the KV-cache pool; 0 sizes it automatically (max-num-seqs full contexts,
      *                            at most half the memory available after the weights, at least one context)
-     * @param kvCacheDtype        KV-cache element type: auto (f16 on the CPU, f32 on a GPU), f16, bf16 or f32
+     * @param kvCacheDtype        KV-cache element type: auto (f16), f16, bf16 (CPU only) or f32
      * @param maxNumSeqs          most sequences decoding together in one batch
      * @param maxNumBatchedTokens per-step token budget: longer prompts are prefilled in chunks of this size
      * @param prefixCaching       reuse the KV cache of identical prompt prefixes across requests

@@ -16,7 +16,7 @@ import java.time.Duration;
  * @param maxQueuedPromptTokens prompt tokens allowed to wait (summed over waiting requests) before new requests are
  *                            refused; one request is always let in when none waits
  * @param maxQueueWait        how long a request may wait before it starts; past it, it is dropped as overloaded
- * @param kvCacheDtype        element type of the KV cache; AUTO lets the runtime choose (f16 on the CPU, f32 on a GPU)
+ * @param kvCacheDtype        element type of the KV cache; AUTO lets the runtime choose (f16 on the CPU and on CUDA)
  */
 public record EngineConfig(int blockSize, long kvCacheBytes, int maxNumSeqs, int maxNumBatchedTokens,
         boolean prefixCaching, int maxQueued, long maxQueuedPromptTokens, Duration maxQueueWait,

@@ -4,8 +4,8 @@ import java.util.Locale;
 
 /**
  * Element type of the KV cache ({@code paddock.engine.kv-cache-dtype}). {@link #AUTO} lets the runtime choose: f16
- * on the CPU (half the memory of f32 per cached token, so twice the blocks for the same budget), f32 on the GPU,
- * whose runtime keeps an fp32 pool and refuses the others.
+ * on the CPU and on CUDA (half the memory of f32 per cached token, so twice the blocks for the same budget); the CUDA
+ * runtime takes f16 and f32 and refuses bf16.
  */
 public enum KvCacheDtype {
     AUTO(0), F16(2), BF16(2), F32(4);

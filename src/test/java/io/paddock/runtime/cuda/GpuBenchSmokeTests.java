@@ -70,8 +70,10 @@ class GpuBenchSmokeTests {
 
         List<Map<String, Object>> kernels = (List<Map<String, Object>>) r.get("kernels");
         int expected = s.gptqShapes().size() * s.gptqBatches().length + s.denseShapes().size() * s.denseBatches().length
-                + s.attentionBatches().length;
+                + 2 * s.attentionBatches().length;   // paged attention over an fp32 and over an fp16 pool
         assertThat(kernels).hasSize(expected);
+        assertThat(kernels).filteredOn(k -> k.get("kernel").equals("paged_attention_decode_f16"))
+                .hasSize(s.attentionBatches().length);
         for (Map<String, Object> k : kernels) {
             assertThat((double) k.get("usPerCall")).as("%s", k).isPositive();
             assertThat((double) k.get("gbPerSecond")).as("%s", k).isPositive();

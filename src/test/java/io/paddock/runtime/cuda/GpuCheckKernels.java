@@ -25,7 +25,8 @@ import java.util.function.IntConsumer;
  *       write, the reference every kernel figure is held against.</li>
  *   <li><b>kernels</b>: {@link CudaKernels}' own launchers on LLaMA-7B shapes — the GPTQ matmul (decode kernel at
  *       batch ≤ 4, batched kernel above; 4-bit g128; timed without the act-order gather and, separately, with it),
- *       {@code dense_matmul} fp16 and {@code paged_attention_f32} at a 2k context. Each figure rotates over copies
+ *       {@code dense_matmul} fp16 and {@code paged_attention_f32} and {@code paged_attention_decode_f16} (with its
+ *       reduce) at a 2k context. Each figure rotates over copies
  *       of its weights (≥ {@link Settings#rotateBytes} in all, several times a GPU's L2) as a model's layers do,
  *       times {@link Settings#calls} calls between two synchronize() after one warm-up round, and reports µs per
  *       call, the GB/s of the bytes the call must read (weights + scales/zeros/g_idx + activations; K/V for
@@ -241,6 +242,20 @@ final class GpuCheckKernels {
                 Map<String, Object> f = figure(CudaKernels.ATTENTION.name(), "context " + a.context() + ", " + a.heads()
                         + " heads x " + a.headDim(), rows, "fp32 KV", bytes, copies, t);
                 figures.add(f);
+                // The fp16 pool's flash-decoding over the same context and half the K/V bytes; the pools above read
+                // as fp16 pairs are finite values, which is all the timing needs.
+                int ctx = a.context(), part = GpuFootprint.attentionPartition(ctx), splits = GpuFootprint.attentionSplits(ctx);
+                int[] rowIds = new int[rows];
+                for (int r = 0; r < rows; r++) rowIds[r] = r;
+                long rowsDev = keep(allocs, mem.upload(rowIds));
+                long partO = keep(allocs, mem.alloc((long) rows * a.heads() * splits * a.headDim() * 4));
+                long partML = keep(allocs, mem.alloc((long) rows * a.heads() * splits * 2 * 4));
+                Timing t16 = time(k, copies, i -> k.attentionDecodeF16(o, partO, partML, q, kp[i % copies],
+                        vp[i % copies], tablesDev, offDev, posDev, rowsDev, rows, a.heads(), a.kvHeads(), a.headDim(),
+                        a.blockSize(), part, splits));
+                figures.add(figure(CudaKernels.ATTENTION_DECODE_F16.name(), "context " + ctx + ", " + a.heads()
+                        + " heads x " + a.headDim() + ", " + splits + " partitions of " + part, rows, "fp16 KV",
+                        2 * (long) rows * ctx * kvDim * 2 + (long) rows * qDim * 4 + (long) tables.length * 4, copies, t16));
             } catch (RuntimeException | Error e) {
                 run.error("paged_attention batch " + rows, e);
             } finally {
