@@ -204,27 +204,38 @@ public final class GpuFootprint {
     /**
      * One GPTQ layer of {@code in} inputs and {@code out} outputs on the device: qweight (int32, in·bits/32 rows
      * of out), qzeros (int32, groups rows of out·bits/32), scales (fp16, groups × out), g_idx (int32, in; made up
-     * where the file has none) and, with act-order, the int32 gather permutation (in).
+     * where the file has none) and, with act-order, the int32 gather permutation (in). A layer eligible for the
+     * tiled layout ({@link GptqTileLayout#eligible(int, int, int, int)}) instead has qtiles (as many bytes as
+     * qweight), zeros16 (fp16, groups × out), scales, tileGroup (int32, in/16) and the permutation.
      */
     public static long gptqBytes(int in, int out, int bits, int groupSize, boolean actOrder) {
         long groups = groupSize == -1 ? 1 : Math.ceilDiv(in, groupSize);
         long qweight = Math.ceilDiv((long) in * bits, 32) * out * 4;
-        long qzeros = groups * Math.ceilDiv((long) out * bits, 32) * 4;
         long scales = groups * out * 2;
-        long gIdx = 4L * in;
         long perm = actOrder && groups > 1 ? 4L * in : 0;
+        if (GptqTileLayout.eligible(bits, in, out, groupSize)) {
+            return GptqTileLayout.tiledBytes(in, out, Math.toIntExact(groups), perm > 0) + scales;
+        }
+        long qzeros = groups * Math.ceilDiv((long) out * bits, 32) * 4;
+        long gIdx = 4L * in;
         return qweight + qzeros + scales + gIdx + perm;
     }
 
     /**
      * A real GPTQ layer as uploaded: qweight (re-packed, same size), qzeros, scales and bias as stored, g_idx as
      * int32 (in), and the permutation (in) only where g_idx is not already non-decreasing, as GptqHostLayout
-     * decides.
+     * decides; an eligible 4-bit layer in the tiled layout instead (qtiles, zeros16, tileGroup, perm, scales, bias).
      */
     public static long gptqBytes(GptqLinear l) {
-        long b = l.qweight().data().byteSize() + l.qzeros().data().byteSize() + l.scales().data().byteSize()
-                + 4L * l.inFeatures();
-        if (!sortedByGroup(l)) b += 4L * l.inFeatures();
+        long b;
+        if (GptqTileLayout.eligible(l)) {   // qtiles (the qweight's bytes), zeros16, tileGroup, perm; scales
+            b = GptqTileLayout.tiledBytes(l.inFeatures(), l.outFeatures(), Math.toIntExact(l.scales().info().dim(0)),
+                    !sortedByGroup(l)) + l.scales().data().byteSize();
+        } else {
+            b = l.qweight().data().byteSize() + l.qzeros().data().byteSize() + l.scales().data().byteSize()
+                    + 4L * l.inFeatures();
+            if (!sortedByGroup(l)) b += 4L * l.inFeatures();
+        }
         return l.bias() == null ? b : b + l.bias().data().byteSize();
     }
 
