@@ -229,6 +229,7 @@ int main(int argc, char** argv) {
     mma_tests();
     gptq_tests();
     gptq_mma_tests();
+    gemv_tests();
     layer_tests();
     attention_tests();
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -135,6 +135,7 @@ inline unsigned ceil_div(long long a, long long b) { return static_cast<unsigned
 
 // The suites, one translation unit each (so they compile in parallel and rebuild alone).
 void gptq_tests();
+void gemv_tests();
 void layer_tests();
 void attention_tests();
 void fp16_tests();

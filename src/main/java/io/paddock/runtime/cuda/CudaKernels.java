@@ -25,6 +25,8 @@ final class CudaKernels implements AutoCloseable {
     static final int DECODE_MAX_BATCH = 4;
     static final int BATCHED_TILE_ROWS = 16;
     static final int BATCHED_TILE_COLS = 128;
+    static final int GEMV_MAX_ROWS = 8;      // gptq_gemv.cu GEMV_MAX_ROWS
+    static final int GEMV_THREADS = 128;     // 32 * GEMV_WARPS
     /** Rows from which a tiled 4-bit layer runs on the tensor-core GEMM instead of the GEMV (docs/gpu-kernels.md). */
     static final int GEMM_FROM_ROWS = 9;
 
@@ -34,6 +36,8 @@ final class CudaKernels implements AutoCloseable {
             List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT, INT, INT, INT), 32 * DECODE_WARPS);
     static final KernelSpec BATCHED = new KernelSpec(KernelSources.GPTQ, "gptq_matmul_batched",
             List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT, INT, INT, INT), BATCHED_TILE_COLS);
+    static final KernelSpec GEMV = new KernelSpec(KernelSources.GEMV, "gptq_gemv_tiled",
+            List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT), GEMV_THREADS);
     static final KernelSpec RMSNORM = new KernelSpec(KernelSources.LAYER_OPS, "rmsnorm_f32",
             List.of(PTR, PTR, PTR, INT, FLOAT), 256);
     static final KernelSpec ROPE = new KernelSpec(KernelSources.LAYER_OPS, "rope_rotate_half_f32",
@@ -71,7 +75,7 @@ final class CudaKernels implements AutoCloseable {
     /** Every kernel the runtime launches. */
     static final List<KernelSpec> ALL = List.of(GATHER, DECODE, BATCHED, RMSNORM, ROPE, SWIGLU, ADD, EMBEDDING, ARGMAX,
             KV_STORE, ATTENTION, DENSE, LORA_SHRINK, LORA_EXPAND, MMA_PREPARE_X, MMA_GEMM, ADD_RMSNORM, KV_STORE_F16,
-            ATTENTION_DECODE_F16, ATTENTION_REDUCE, ATTENTION_PREFILL_F16);
+            ATTENTION_DECODE_F16, ATTENTION_REDUCE, ATTENTION_PREFILL_F16, GEMV);
 
     private final GpuDevice device;
     private final List<GpuModule> modules = new ArrayList<>();
@@ -224,6 +228,35 @@ final class CudaKernels implements AutoCloseable {
                     BATCHED_TILE_COLS, 1, src, g.qweight(), g.qzeros(), g.scales(), g.gIdx(), g.bias(), y, batch,
                     g.in(), g.out(), g.bits(), g.zeroWords(), g.zeroPlusOne() ? 1 : 0);
         }
+    }
+
+    /**
+     * y = x·Wᵀ for a layer in the tiled layout: every batch through gptq_gemv_tiled, in passes of
+     * {@value #GEMV_MAX_ROWS} rows (the one place where the tensor-core GEMM is to take over rows above 8).
+     */
+    void gptqTiled(GptqTiledDevice g, long x, long y, int rows) {
+        for (int r0 = 0; r0 < rows; r0 += GEMV_MAX_ROWS) {
+            gemv(g, x + 4L * r0 * g.in(), y + 4L * r0 * g.out(), Math.min(GEMV_MAX_ROWS, rows - r0));
+        }
+    }
+
+    /** One gptq_gemv_tiled launch of 1..8 rows: grid (out/64 panels, split-K slices), y zeroed first when split. */
+    private void gemv(GptqTiledDevice g, long x, long y, int rows) {
+        int panels = g.out() / 64;
+        int splitK = gemvSplitK(panels, g.in() / 16, smCount);
+        if (splitK > 1) device.memsetD32(y, 0, (long) rows * g.out());
+        launch(GEMV, panels, splitK, GEMV_THREADS, 1, x, g.perm(), g.qtiles(), g.zeros16(), g.scales(), g.tileGroup(),
+                g.bias(), y, rows, g.in(), g.out());
+    }
+
+    /**
+     * K slices for gptq_gemv_tiled: at least two blocks per SM over the grid, while every slice keeps at least
+     * two k-tiles per warp (8 tiles of 16 inputs).
+     */
+    static int gemvSplitK(int panels, int kTiles, int smCount) {
+        int wanted = Math.ceilDiv(2 * smCount, Math.max(1, panels));
+        int most = Math.max(1, kTiles / 8);
+        return Math.max(1, Math.min(wanted, most));
     }
 
     /** Enough K slices to give every SM about two blocks, while each warp keeps at least two 32-input units. */

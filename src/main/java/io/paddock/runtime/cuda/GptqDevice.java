@@ -14,3 +14,18 @@ record GptqDevice(int in, int out, int bits, int zeroWords, boolean zeroPlusOne,
                   long gIdx,      // int32 (in), non-decreasing
                   long perm,      // int32 (in), sorted position -> original input, or 0
                   long bias) {}   // fp16 (out), or 0
+
+/**
+ * One 4-bit GPTQ layer on the device in the tiled layout ({@link GptqTileLayout}, docs/gpu-kernels.md "Tiled
+ * GPTQ") that gptq_gemv_tiled and the tensor-core GEMM read. Fields are device addresses.
+ *
+ * @param perm 0 where the stored order is already sorted by group
+ * @param bias 0 where the layer has none
+ */
+record GptqTiledDevice(int in, int out, int groups,
+                       long qtiles,     // int32 (in·out/8), 16×64 tiles, panel-major
+                       long zeros16,    // fp16 (groups, out): 1024 + zero
+                       long scales,     // fp16 (groups, out)
+                       long tileGroup,  // int32 (in/16)
+                       long perm,       // int32 (in), sorted position -> original input, or 0
+                       long bias) {}    // fp16 (out), or 0

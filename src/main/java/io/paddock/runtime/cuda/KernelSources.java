@@ -20,8 +20,9 @@ public final class KernelSources {
     public static final String ATTENTION = "paged_attention.cu";
     public static final String DENSE = "dense_matmul.cu";
     public static final String LORA = "lora.cu";
+    public static final String GEMV = "gptq_gemv.cu";
     public static final String GPTQ_MMA = "gptq_mma.cu";
-    public static final List<String> NAMES = List.of(GPTQ, LAYER_OPS, ATTENTION, DENSE, LORA, GPTQ_MMA);
+    public static final List<String> NAMES = List.of(GPTQ, LAYER_OPS, ATTENTION, DENSE, LORA, GEMV, GPTQ_MMA);
 
     private KernelSources() {}
 

@@ -1,0 +1,204 @@
+// GPTQ GEMV for 1..8 rows on the tiled 4-bit layout (docs/gpu-kernels.md, "Tiled GPTQ"):
+// y[b, o] = sum_k xh[b, k] * w[k, o] (+ bias[o]) with xh = fp16(x[b, perm[k]]) and w = fp16(s * (q - z)).
+// Self-contained on purpose: NVRTC compiles it with no include path. fp16 math is inline PTX under __CUDA_ARCH__
+// and the exact host helpers of the emulation (src/test/native/cudasim/cuda_sim.h) otherwise.
+//
+// Grid (out/64, splitK), block 32*GEMV_WARPS. Block (nt, s) owns output panel nt (64 columns) and the s-th slice
+// of the k-tiles; it walks its slice in steps of GEMV_STAGE_TILES tiles: stage those inputs of every row in shared
+// memory as fp16 pairs (gathered through perm, converted from fp32), then each warp streams a contiguous run of the
+// step's tiles, one 16-byte load per lane per tile. Lane L = 4g + tig holds the partial sums of columns 8t + g
+// (t = 0..7) over inputs 2tig, 2tig+1, 2tig+8, 2tig+9 of every tile; the 4 lanes of a g combine with shuffles, the
+// warps in shared memory, the slices with atomicAdd into y (zeroed by the host when splitK > 1).
+//
+// Dequantization without int->float converts: ((w >> 4i) & 0x000f000f) | 0x64006400 is the half2
+// (1024 + q(k0), 1024 + q(k0 + 1)); minus zeros16 (1024 + z, both halves) is q - z exactly; times the scale is the
+// one fp16 rounding. Products and sums are fp32 (chosen over half2 sums by measured accuracy: docs/gpu-kernels.md).
+
+#define GEMV_WARPS 4
+#define GEMV_MAX_ROWS 8
+#define GEMV_STAGE_TILES 64   // k-tiles (16 inputs each) of x staged in shared memory per step
+#define GEMV_UNROLL 4         // tile loads a warp issues before it uses them
+
+static __device__ __forceinline__ float gemv_h2f(unsigned short h) {
+#ifdef __CUDA_ARCH__
+    float f;
+    asm("{ .reg .b16 t; mov.b16 t, %1; cvt.f32.f16 %0, t; }" : "=f"(f) : "h"(h));
+    return f;
+#else
+    return paddock_host_h2f(h);
+#endif
+}
+
+static __device__ __forceinline__ unsigned short gemv_f2h(float f) {
+#ifdef __CUDA_ARCH__
+    unsigned short h;
+    asm("{ .reg .b16 t; cvt.rn.f16.f32 t, %1; mov.b16 %0, t; }" : "=h"(h) : "f"(f));
+    return h;
+#else
+    return paddock_host_f2h_rn(f);
+#endif
+}
+
+// (a & 0x000f000f) | 0x64006400 in one lop3 (immLut 0xEA = (A & B) | C).
+static __device__ __forceinline__ unsigned gemv_nibbles(unsigned a) {
+#ifdef __CUDA_ARCH__
+    unsigned d;
+    asm("lop3.b32 %0, %1, %2, %3, 0xEA;" : "=r"(d) : "r"(a), "n"(0x000f000f), "n"(0x64006400));
+    return d;
+#else
+    return paddock_host_lop3(a, 0x000f000fu, 0x64006400u, 0xEA);
+#endif
+}
+
+static __device__ __forceinline__ unsigned gemv_hsub2(unsigned a, unsigned b) {
+#ifdef __CUDA_ARCH__
+    unsigned d;
+    asm("sub.rn.f16x2 %0, %1, %2;" : "=r"(d) : "r"(a), "r"(b));
+    return d;
+#else
+    return paddock_host_hsub2(a, b);
+#endif
+}
+
+static __device__ __forceinline__ unsigned gemv_hmul2(unsigned a, unsigned b) {
+#ifdef __CUDA_ARCH__
+    unsigned d;
+    asm("mul.rn.f16x2 %0, %1, %2;" : "=r"(d) : "r"(a), "r"(b));
+    return d;
+#else
+    return paddock_host_hmul2(a, b);
+#endif
+}
+
+// Both halves of a half2 widened (exact): .x = low 16 bits.
+static __device__ __forceinline__ void gemv_h2f2(unsigned h, float* lo, float* hi) {
+#ifdef __CUDA_ARCH__
+    asm("{ .reg .b16 l, h; mov.b32 {l, h}, %2; cvt.f32.f16 %0, l; cvt.f32.f16 %1, h; }" : "=f"(*lo), "=f"(*hi) : "r"(h));
+#else
+    *lo = paddock_host_h2f((unsigned short)(h & 0xffffu));
+    *hi = paddock_host_h2f((unsigned short)(h >> 16));
+#endif
+}
+
+// xs: the step's inputs as fp16 pairs, xs[b][8 * (kt - c0) + q] = (x(2q), x(2q + 1)) of tile kt;
+// red: the warps' column sums.
+template <int ROWS>
+static __device__ void gemv_body(unsigned (*xs)[GEMV_STAGE_TILES * 8], float (*red)[GEMV_MAX_ROWS][64],
+        const float* x, const int* perm, const uint4* qtiles, const unsigned short* zeros16,
+        const unsigned short* scales, const int* tileGroup, const unsigned short* bias, float* y, int in, int out) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int g = lane >> 2, tig = lane & 3;
+    const int nt = blockIdx.x;
+    const int kTiles = in >> 4;
+    const int per = (kTiles + (int)gridDim.y - 1) / (int)gridDim.y;
+    const int kt0 = (int)blockIdx.y * per, kt1 = min(kTiles, kt0 + per);
+    const uint4* panel = qtiles + (long long)nt * kTiles * 32;   // a tile is 32 uint4, one per lane
+    float acc[ROWS][8];
+#pragma unroll
+    for (int b = 0; b < ROWS; b++) {
+#pragma unroll
+        for (int t = 0; t < 8; t++) acc[b][t] = 0.f;
+    }
+    int curG = -1;
+    unsigned z2[8], s2[8];   // (1024 + z, 1024 + z) and (s, s) of columns 8t + g in group curG
+    for (int c0 = kt0; c0 < kt1; c0 += GEMV_STAGE_TILES) {
+        const int c1 = min(kt1, c0 + GEMV_STAGE_TILES);
+        const int pairs = (c1 - c0) * 8;
+        for (int e = threadIdx.x; e < ROWS * pairs; e += blockDim.x) {
+            int b = e / pairs, q = e - b * pairs;
+            int p = c0 * 16 + 2 * q;
+            int i0 = perm != 0 ? __ldg(perm + p) : p, i1 = perm != 0 ? __ldg(perm + p + 1) : p + 1;
+            const float* xr = x + (long long)b * in;
+            xs[b][q] = (unsigned)gemv_f2h(xr[i0]) | ((unsigned)gemv_f2h(xr[i1]) << 16);
+        }
+        __syncthreads();
+        const int wper = (c1 - c0 + GEMV_WARPS - 1) / GEMV_WARPS;
+        const int w0 = c0 + warp * wper, w1 = min(c1, w0 + wper);
+        for (int kt = w0; kt < w1; kt += GEMV_UNROLL) {
+            uint4 wq[GEMV_UNROLL];
+#pragma unroll
+            for (int u = 0; u < GEMV_UNROLL; u++) {
+                if (kt + u < w1) wq[u] = __ldg(panel + (long long)(kt + u) * 32 + lane);
+            }
+#pragma unroll
+            for (int u = 0; u < GEMV_UNROLL; u++) {
+                if (kt + u >= w1) break;
+                const int grp = __ldg(tileGroup + kt + u);
+                if (grp != curG) {
+                    curG = grp;
+#pragma unroll
+                    for (int t = 0; t < 8; t++) {
+                        long long at = (long long)grp * out + nt * 64 + 8 * t + g;
+                        unsigned z = __ldg(zeros16 + at), s = __ldg(scales + at);
+                        z2[t] = z | (z << 16);
+                        s2[t] = s | (s << 16);
+                    }
+                }
+                const unsigned words[4] = {wq[u].x, wq[u].y, wq[u].z, wq[u].w};
+#pragma unroll
+                for (int r = 0; r < 2; r++) {
+                    // inputs 2tig + 8r and 2tig + 8r + 1 of the tile, every row
+                    const int xq = (kt + u - c0) * 8 + tig + 4 * r;
+                    float xv[ROWS][2];
+#pragma unroll
+                    for (int b = 0; b < ROWS; b++) gemv_h2f2(xs[b][xq], &xv[b][0], &xv[b][1]);
+#pragma unroll
+                    for (int t = 0; t < 8; t++) {
+                        const int j = t >> 1, i = 2 * (t & 1) + r;   // nibbles i and i + 4 of word j
+                        unsigned h = gemv_hmul2(gemv_hsub2(gemv_nibbles(words[j] >> (4 * i)), z2[t]), s2[t]);
+                        float wlo, whi;
+                        gemv_h2f2(h, &wlo, &whi);
+#pragma unroll
+                        for (int b = 0; b < ROWS; b++) {
+                            acc[b][t] = fmaf(wlo, xv[b][0], acc[b][t]);
+                            acc[b][t] = fmaf(whi, xv[b][1], acc[b][t]);
+                        }
+                    }
+                }
+            }
+        }
+        __syncthreads();   // the next step overwrites xs
+    }
+#pragma unroll
+    for (int b = 0; b < ROWS; b++) {
+#pragma unroll
+        for (int t = 0; t < 8; t++) {
+            float v = acc[b][t];
+            v += __shfl_xor_sync(0xffffffffu, v, 1);
+            v += __shfl_xor_sync(0xffffffffu, v, 2);
+            if (tig == 0) red[warp][b][8 * t + g] = v;
+        }
+    }
+    __syncthreads();
+    for (int e = threadIdx.x; e < ROWS * 64; e += blockDim.x) {
+        int b = e >> 6, c = e & 63;
+        float v = 0.f;
+#pragma unroll
+        for (int w = 0; w < GEMV_WARPS; w++) v += red[w][b][c];
+        int o = nt * 64 + c;
+        if (bias != 0 && blockIdx.y == 0) v += gemv_h2f(bias[o]);
+        float* dst = y + (long long)b * out + o;
+        if (gridDim.y > 1) atomicAdd(dst, v); else *dst = v;
+    }
+}
+
+// rows 1..GEMV_MAX_ROWS of x (rows, in) fp32 in the original input order; y (rows, out) fp32. Block 32*GEMV_WARPS.
+extern "C" __global__ void gptq_gemv_tiled(const float* x, const int* perm,
+        const int* qtiles, const unsigned short* zeros16, const unsigned short* scales, const int* tileGroup,
+        const unsigned short* bias, float* y, int rows, int in, int out) {
+    // Declared once here (not per instantiation: eight copies would add up past the static limit).
+    __shared__ unsigned xs[GEMV_MAX_ROWS][GEMV_STAGE_TILES * 8];
+    __shared__ float red[GEMV_WARPS][GEMV_MAX_ROWS][64];
+    const uint4* q = (const uint4*)qtiles;
+    switch (rows) {
+        case 1: gemv_body<1>(xs, red, x, perm, q, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 2: gemv_body<2>(xs, red, x, perm, q, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 3: gemv_body<3>(xs, red, x, perm, q, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 4: gemv_body<4>(xs, red, x, perm, q, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 5: gemv_body<5>(xs, red, x, perm, q, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 6: gemv_body<6>(xs, red, x, perm, q, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 7: gemv_body<7>(xs, red, x, perm, q, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 8: gemv_body<8>(xs, red, x, perm, q, zeros16, scales, tileGroup, bias, y, in, out); break;
+        default: break;
+    }
+}

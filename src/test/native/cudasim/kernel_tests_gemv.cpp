@@ -1,0 +1,187 @@
+// Kernel tests, part of kernel_tests.cpp's harness: gptq_gemv.cu (gptq_gemv_tiled on the tiled 4-bit layout)
+// against a double reference on the checkpoint's own layout (original input order, w = s · (q − z)).
+#include "kernel_tests.h"
+
+#include "gptq_gemv.cu"
+PADDOCK_SIM_EXPORT(gptq_gemv_tiled)
+
+namespace kt {
+namespace {
+
+constexpr double kU16 = 1.0 / (1 << 11);   // unit roundoff of fp16
+
+struct GemvCase {
+    int in, out, group;   // group < 0: one group
+    bool act_order;
+    int zero_plus_one, rows, split_k;
+    bool bias;
+
+    std::string name() const {
+        return fmt("gemv tiled in=%d out=%d g=%d%s zp1=%d rows=%d splitK=%d%s", in, out, group,
+                   act_order ? " act" : "", zero_plus_one, rows, split_k, bias ? " bias" : "");
+    }
+};
+
+// The tiled tensors, written from the layout's forward formula (docs/gpu-kernels.md, "Tiled GPTQ"): word j of
+// lane L of tile (kt, nt), nibble p, holds q(k, n) with g = L >> 2, tig = L & 3, i = p & 3, hi = p >> 2,
+// t = 2j + (i >> 1), r = i & 1, k = 16kt + 2tig + hi + 8r, n = 64nt + 8t + g. qs(k, n): sorted code.
+std::vector<int> tile_codes(int in, int out, const std::function<int(int, int)>& qs) {
+    const int kTiles = in / 16;
+    std::vector<int> tiles(static_cast<std::size_t>(in) * out / 8, 0);
+    for (int nt = 0; nt < out / 64; nt++) {
+        for (int kt = 0; kt < kTiles; kt++) {
+            for (int lane = 0; lane < 32; lane++) {
+                int g = lane >> 2, tig = lane & 3;
+                for (int j = 0; j < 4; j++) {
+                    unsigned w = 0;
+                    for (int p = 0; p < 8; p++) {
+                        int i = p & 3, hi = p >> 2, t = 2 * j + (i >> 1), r = i & 1;
+                        int k = kt * 16 + 2 * tig + hi + 8 * r, n = nt * 64 + 8 * t + g;
+                        w |= static_cast<unsigned>(qs(k, n)) << (4 * p);
+                    }
+                    tiles[(static_cast<std::size_t>(nt) * kTiles + kt) * 128 + lane * 4 + j] = static_cast<int>(w);
+                }
+            }
+        }
+    }
+    return tiles;
+}
+
+struct GemvResult {
+    Outcome outcome;
+    double worst_rel = 0;        // max |got − want| / Σ|x·w| of the kernel (fp32 products and sums)
+    double worst_rel_half2 = 0;  // the same for a half2-per-tile accumulation model, for the choice of the two
+};
+
+GemvResult gemv_run(const GemvCase& c) {
+    Rng rng(c.name());
+    const int in = c.in, out = c.out, rows = c.rows;
+    const int groups = c.group < 0 ? 1 : (in + c.group - 1) / c.group;
+    std::vector<int> g(in);
+    for (int i = 0; i < in; i++) g[i] = c.group < 0 ? 0 : i / c.group;
+    if (c.act_order) rng.shuffle(g);
+    std::vector<std::vector<int>> q(out, std::vector<int>(in)), z(groups, std::vector<int>(out));
+    for (auto& col : q) for (auto& v : col) v = rng.below(16);
+    for (auto& row : z) for (auto& v : row) v = rng.below(c.zero_plus_one ? 15 : 16);
+    std::vector<u16> scales(static_cast<std::size_t>(groups) * out), bias(out);
+    for (auto& s : scales) s = to_half(rng.uniform(0.002f, 0.05f) * (rng.below(8) == 0 ? -1.f : 1.f));
+    for (auto& b : bias) b = to_half(rng.uniform(-1, 1));
+    std::vector<float> x(static_cast<std::size_t>(rows) * in);
+    for (auto& v : x) v = rng.uniform(-1, 1);
+    auto weight = [&](int i, int o) {   // exact: an fp16 scale times a small integer
+        return half_value(scales[static_cast<std::size_t>(g[i]) * out + o]) * (q[o][i] - (z[g[i]][o] + c.zero_plus_one));
+    };
+
+    // Host preparation: stable sort by group, the tiled tensors from the sorted codes.
+    std::vector<int> perm(in);
+    std::iota(perm.begin(), perm.end(), 0);
+    if (c.act_order) std::stable_sort(perm.begin(), perm.end(), [&](int a, int b) { return g[a] < g[b]; });
+    std::vector<int> tiles = tile_codes(in, out, [&](int k, int n) { return q[n][perm[k]]; });
+    std::vector<u16> zeros16(static_cast<std::size_t>(groups) * out);
+    for (int k = 0; k < groups; k++) {
+        for (int n = 0; n < out; n++) zeros16[static_cast<std::size_t>(k) * out + n] = to_half(1024.f + z[k][n] + c.zero_plus_one);
+    }
+    std::vector<int> tile_group(in / 16);
+    for (int kt = 0; kt < in / 16; kt++) {
+        tile_group[kt] = g[perm[kt * 16]];
+        for (int k = kt * 16; k < kt * 16 + 16; k++) {
+            if (g[perm[k]] != tile_group[kt]) return {{false, fmt("test setup: k-tile %d straddles groups", kt)}};
+        }
+    }
+
+    const bool split = c.split_k > 1;
+    std::vector<float> y(static_cast<std::size_t>(rows) * out, split ? 0.f : kNaN);   // split-K: zeroed first
+    if (launch(paddock_sim_launch_gptq_gemv_tiled, dim3(out / 64, c.split_k), dim3(32 * GEMV_WARPS), (const float*)x.data(),
+               c.act_order ? (const int*)perm.data() : (const int*)nullptr, (const int*)tiles.data(),
+               (const u16*)zeros16.data(), (const u16*)scales.data(), (const int*)tile_group.data(),
+               c.bias ? (const u16*)bias.data() : (const u16*)nullptr, y.data(), rows, in, out)) {
+        return {launch_failed("gptq_gemv_tiled")};
+    }
+
+    // Tolerance. Each product is fp16(x)·fp16(w), exact in fp32 (11 × 11 significant bits), so per term
+    // |fp16(x)fp16(w) − xw| <= (2u16 + u16²)|xw| + subnormal slack (2^-25 per rounding below 2^-14, times the
+    // other factor, |x| <= 1 and |w| <= 0.05·16). The fp32 sums add at most m·u32·Σ|terms| with m = the longest
+    // chain: 4 products per tile over one block's slice, 2 shuffles, the warps, the bias and the split-K atomics.
+    const int kTiles = in / 16, per = (kTiles + c.split_k - 1) / c.split_k;
+    const double m = 4.0 * per + 2 + GEMV_WARPS + 1 + c.split_k;
+    const double rel = (2 * kU16 + kU16 * kU16) * (1 + m * kU) + m * kU;
+    Compare cmp;
+    GemvResult res;
+    for (int b = 0; b < rows; b++) {
+        for (int o = 0; o < out; o++) {
+            double acc = c.bias ? half_value(bias[o]) : 0, mag = c.bias ? std::fabs(half_value(bias[o])) : 0, slack = 0;
+            double half2 = c.bias ? half_value(bias[o]) : 0;   // model: per tile and lane, two hfma2, then fp32
+            for (int i = 0; i < in; i++) {
+                double xv = x[static_cast<std::size_t>(b) * in + i], w = weight(i, o);
+                acc += xv * w;
+                mag += std::fabs(xv * w);
+                slack += std::ldexp(1.0, -25) * (std::fabs(w) + 1.0);
+            }
+            for (int kt = 0; kt < kTiles; kt++) {
+                for (int tig = 0; tig < 4; tig++) {
+                    unsigned h = 0;
+                    for (int r = 0; r < 2; r++) {
+                        int k0 = kt * 16 + 2 * tig + 8 * r;
+                        auto wx = [&](int k) {
+                            return std::pair{to_half(static_cast<float>(weight(perm[k], o))),
+                                             to_half(x[static_cast<std::size_t>(b) * in + perm[k]])};
+                        };
+                        auto [w0, x0] = wx(k0);
+                        auto [w1, x1] = wx(k0 + 1);
+                        h = paddock_host_hfma2(w0 | (unsigned)w1 << 16, x0 | (unsigned)x1 << 16, h);
+                    }
+                    half2 += half_value(static_cast<u16>(h & 0xffff)) + half_value(static_cast<u16>(h >> 16));
+                }
+            }
+            std::size_t idx = static_cast<std::size_t>(b) * out + o;
+            cmp.add(idx, y[idx], acc, rel * mag + slack);
+            if (mag > 0) {
+                res.worst_rel = std::max(res.worst_rel, std::fabs(y[idx] - acc) / mag);
+                res.worst_rel_half2 = std::max(res.worst_rel_half2, std::fabs(half2 - acc) / mag);
+            }
+        }
+    }
+    res.outcome = cmp.outcome();
+    res.outcome.detail += fmt(" |err|/sum|xw|: fp32 %.3g (bound %.3g), half2-per-tile model %.3g", res.worst_rel, rel,
+                              res.worst_rel_half2);
+    return res;
+}
+
+std::vector<GemvCase> gemv_cases() {
+    std::vector<GemvCase> cs;
+    if (g_small) {   // ThreadSanitizer: small blocks of work, still several warps, steps and slices
+        cs.push_back({256, 64, 32, true, 1, 3, 2, true});
+        cs.push_back({1088, 64, -1, false, 0, 8, 1, false});   // 68 k-tiles: two staging steps
+        return cs;
+    }
+    // rows 1..8, groups 16/32/128/none, act-order, zeroPlusOne 0/1, split-K 1..4, bias
+    const int groups[] = {16, 32, 128, -1};
+    for (int rows = 1; rows <= 8; rows++) {
+        int group = groups[rows % 4];
+        cs.push_back({512, 128, group, rows % 2 == 1, rows % 3 == 0 ? 1 : 0, rows, 1 + (rows % 4), rows % 2 == 0});
+    }
+    cs.push_back({2048, 64, 128, true, 0, 1, 1, true});      // 128 k-tiles in one block: two staging steps
+    cs.push_back({4096, 128, 128, true, 1, 2, 4, false});    // a 7B-like column slice
+    cs.push_back({64, 192, 16, true, 0, 8, 3, true});        // 4 k-tiles over 3 slices: the last slice is empty
+    cs.push_back({80, 64, -1, false, 1, 5, 1, false});       // 5 k-tiles: the last warp has none
+    cs.push_back({192, 64, 32, true, 1, 4, 4, true});
+    return cs;
+}
+
+}  // namespace
+
+void gemv_tests() {
+    double worst = 0, worst_half2 = 0;
+    for (const GemvCase& c : gemv_cases()) {
+        run_case(c.name(), [&c, &worst, &worst_half2] {
+            GemvResult r = gemv_run(c);
+            worst = std::max(worst, r.worst_rel);
+            worst_half2 = std::max(worst_half2, r.worst_rel_half2);
+            return r.outcome;
+        });
+    }
+    std::printf("gemv tiled: worst |err|/sum|xw| over the cases: fp32 accumulation %.3g, half2-per-tile model %.3g\n",
+                worst, worst_half2);
+}
+
+}  // namespace kt
