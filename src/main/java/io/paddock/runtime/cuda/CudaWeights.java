@@ -8,6 +8,7 @@ import io.paddock.model.LayerWeights;
 import io.paddock.model.Linear;
 import io.paddock.model.LlamaWeights;
 import io.paddock.runtime.RopeTable;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -17,7 +18,7 @@ import java.util.Map;
 final class CudaWeights {
 
     /** A linear layer on the device. */
-    sealed interface DeviceLinear permits Dense, Gptq {
+    sealed interface DeviceLinear permits Dense, Gptq, GptqTiled {
         int in();
 
         int out();
@@ -27,6 +28,13 @@ final class CudaWeights {
     record Dense(long w, int in, int out, int dtype) implements DeviceLinear {}
 
     record Gptq(GptqDevice g) implements DeviceLinear {
+        public int in() { return g.in(); }
+
+        public int out() { return g.out(); }
+    }
+
+    /** An eligible 4-bit GPTQ layer, in the tiled layout only. */
+    record GptqTiled(GptqTiledDevice g) implements DeviceLinear {
         public int in() { return g.in(); }
 
         public int out() { return g.out(); }
@@ -75,8 +83,16 @@ final class CudaWeights {
     private DeviceLinear linear(Linear lin, DeviceMemory mem) {
         return switch (lin) {
             case DenseLinear d -> new Dense(tensor(d.weight(), mem), d.inFeatures(), d.outFeatures(), dtypeCode(d.weight().dtype()));
+            case GptqLinear g when GptqTileLayout.eligible(g) -> new GptqTiled(tiled(g, mem));
             case GptqLinear g -> new Gptq(gptq(g, mem));
         };
+    }
+
+    private static GptqTiledDevice tiled(GptqLinear l, DeviceMemory mem) {
+        GptqTileLayout t = GptqTileLayout.pack(l, GptqHostLayout.of(l));
+        return new GptqTiledDevice(t.in(), t.out(), t.groups(), mem.upload(t.qtiles()),
+                mem.upload(MemorySegment.ofArray(t.zeros16())), mem.upload(l.scales().data()), mem.upload(t.tileGroup()),
+                t.perm() == null ? 0 : mem.upload(t.perm()), l.bias() == null ? 0 : mem.upload(l.bias().data()));
     }
 
     private static GptqDevice gptq(GptqLinear l, DeviceMemory mem) {

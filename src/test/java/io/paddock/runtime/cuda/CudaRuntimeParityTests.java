@@ -29,6 +29,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  * through 5 layers); greedy tokens identical over 64 steps; a batched step equals one-at-a-time steps to
  * 1e-4·(1 + max|logit|) (batch size changes the GPTQ kernel (decode vs batched) and, with f16 KV, which attention
  * kernel a one-token chunk takes (decode) and nothing else).
+ * With f32 KV: prefill logits |Δ| ≤ 1e-3·(1 + max|logit|) (fp32 everywhere, different summation orders through
+ * 5 layers, and for layers in the tiled 4-bit layout fp16 activations: gptq_gemv_tiled rounds x and the
+ * dequantized weights to fp16, measured worst 0.0159 of 0.0216 on stories260K-gptq-4bit-nogroup, 0.0118 of 0.0201
+ * on 4bit-64g); greedy tokens identical over 64 steps; a batched step equals one-at-a-time steps to
+ * 1e-4·(1 + max|logit|) (batch size changes the GPTQ kernel (decode vs batched) and nothing else), or, where a
+ * model has tiled layers, 1e-3·(1 + max|logit|): the two runs differ in the last fp32 bits (decode vs batched on
+ * the untiled layers, split-K atomics in any order), and rounding those activations to fp16 sometimes lands one
+ * fp16 ulp apart, a difference of the same kind as the fp16 error against the CPU (measured worst over two runs
+ * 3.97e-3 = 2.6e-4·(1 + max|logit|); the split-K atomics make it vary from run to run).
  */
 class CudaRuntimeParityTests {
     static final List<String> MODELS = CudaTesting.MODELS;
@@ -116,18 +125,22 @@ class CudaRuntimeParityTests {
             for (int s = 0; s < seqs; s++) decode.add(new StepChunk(tables[s], new int[] {7 + s}, prompts.get(s).length, true));
             float[][] batchedDecode = gpu.forward(kv, decode);
 
+            float rel = CudaTesting.tiled(ckpt.weights()) ? 1e-3f : 1e-4f;
             for (int s = 0; s < seqs; s++) {
                 float[] one = gpu.forward(kv, List.of(new StepChunk(tables[s], prompts.get(s), 0, true)))[0];
-                if (s % 2 == 0) assertClose(batchedPrefill[s], one);
+                if (s % 2 == 0) assertClose(batchedPrefill[s], one, rel);
                 else assertThat(batchedPrefill[s]).isNull();
                 float[] oneDecode = gpu.forward(kv, List.of(decode.get(s)))[0];
-                assertClose(batchedDecode[s], oneDecode);
+                assertClose(batchedDecode[s], oneDecode, rel);
             }
         }
     }
 
-    private static void assertClose(float[] got, float[] ref) {
-        float tol = 1e-4f * (1 + CudaTesting.maxAbs(ref));
+    private static void assertClose(float[] got, float[] ref, float rel) {
+        float tol = rel * (1 + CudaTesting.maxAbs(ref));
+        float worst = 0;
+        for (int i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref[i]));
+        System.out.printf("batched vs one at a time: max |Δlogit| = %.3g (tolerance %.3g)%n", worst, tol);
         for (int i = 0; i < ref.length; i++) assertThat(Math.abs(got[i] - ref[i])).as("logit %d", i).isLessThanOrEqualTo(tol);
     }
 }

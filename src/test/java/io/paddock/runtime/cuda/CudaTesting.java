@@ -2,6 +2,7 @@ package io.paddock.runtime.cuda;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.paddock.model.GptqLinear;
 import io.paddock.model.GptqOverrides;
 import io.paddock.model.LlamaWeights;
 import io.paddock.runtime.ModelRuntime;
@@ -11,6 +12,7 @@ import io.paddock.runtime.cuda.sim.SimulatedDevice;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * Shared helpers for the GPU tests: the device to run on, fixtures, prompts. The same tests run on a real GPU
@@ -86,6 +88,22 @@ final class CudaTesting {
         int best = 0;
         for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
         return best;
+    }
+
+    /** Whether some layer of {@code w} runs through gptq_gemv_tiled (fp16 activations). */
+    static boolean tiled(LlamaWeights w) {
+        return w.layers().stream().flatMap(l -> Stream.of(l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down()))
+                .anyMatch(lin -> lin instanceof GptqLinear g && GptqTileLayout.eligible(g));
+    }
+
+    /**
+     * The relative logit tolerance against the CPU runtime, times (1 + max|logit|): 1e-3 with fp32 activations
+     * (summation order only); 3e-3 where some layer runs through gptq_gemv_tiled, which rounds its inputs and its
+     * dequantized weights to fp16 (2⁻¹¹ relative each instead of fp32's 2⁻²⁴). Measured worst with tiled layers on
+     * the simulated device: 1.2e-3 (CudaLoraTests, 4-bit act-order with two adapters), 0.74e-3 (the fixture parity).
+     */
+    static float logitRel(LlamaWeights w) {
+        return tiled(w) ? 3e-3f : 1e-3f;
     }
 
     static float maxAbs(float[] v) {

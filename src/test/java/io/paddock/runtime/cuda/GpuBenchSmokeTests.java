@@ -69,8 +69,10 @@ class GpuBenchSmokeTests {
         assertThat((double) copy.get("gbPerSecondBest")).isPositive();
 
         List<Map<String, Object>> kernels = (List<Map<String, Object>>) r.get("kernels");
+        // gptq_gemv_tiled: every smoke shape is in the tiled layout, at the batches up to 8 (1, 4, 8)
         int expected = s.gptqShapes().size() * s.gptqBatches().length + s.denseShapes().size() * s.denseBatches().length
-                + 2 * s.attentionBatches().length;   // paged attention over an fp32 and over an fp16 pool
+                + 2 * s.attentionBatches().length   // paged attention over an fp32 and over an fp16 pool
+                + s.gptqShapes().size() * 3;
         assertThat(kernels).hasSize(expected);
         assertThat(kernels).filteredOn(k -> k.get("kernel").equals("paged_attention_decode_f16"))
                 .hasSize(s.attentionBatches().length);
@@ -81,6 +83,8 @@ class GpuBenchSmokeTests {
         }
         assertThat(kernels).filteredOn(k -> k.get("kernel").equals("gptq_matmul_decode")).hasSize(6);
         assertThat(kernels).filteredOn(k -> k.get("kernel").equals("gptq_matmul_batched")).hasSize(6);
+        assertThat(kernels).filteredOn(k -> k.get("kernel").equals("gptq_gemv_tiled")).hasSize(9)
+                .allSatisfy(k -> assertThat(k).containsKey("splitK"));
         assertThat(kernels).filteredOn(k -> k.containsKey("usPerCallWithActOrderGather")).hasSize(12);
         assertThat(kernels).allSatisfy(k -> assertThat((double) k.get("launchesPerCall")).isEqualTo(1.0));
 

@@ -98,6 +98,7 @@ final class GpuCheckKernels {
                 if (!run.fits("gptq " + shape.label(), 3)) break;
                 try {
                     out.addAll(gptq(k, mem, shape));
+                    if (GptqTileLayout.eligible(s.bits(), shape.in(), shape.out(), s.groupSize())) out.addAll(gemv(k, mem, shape));
                 } catch (RuntimeException | Error e) {
                     run.error("gptq " + shape.label(), e);
                 }
@@ -169,6 +170,49 @@ final class GpuCheckKernels {
                 if (batch <= CudaKernels.DECODE_MAX_BATCH) {
                     predicted(f, GpuPerfModel.gptqDecode(in, out, batch, gs, device.multiprocessorCount()));
                 }
+                figures.add(f);
+            }
+            return figures;
+        } finally {
+            for (int i = allocs.size() - 1; i >= 0; i--) mem.free(allocs.get(i));
+        }
+    }
+
+    /**
+     * gptq_gemv_tiled on one shape in the tiled 4-bit layout, at every benchmark batch up to 8 (one launch each);
+     * copies of qtiles/zeros16/scales rotate, tileGroup and perm are shared. Bytes read: those tensors, tileGroup,
+     * perm and x (y's atomics are not counted).
+     */
+    List<Map<String, Object>> gemv(CudaKernels k, DeviceMemory mem, MatShape shape) {
+        int in = shape.in(), out = shape.out(), gs = s.groupSize();
+        int groups = gs == -1 ? 1 : in / gs;
+        long qBytes = (long) in * out / 2, zBytes = (long) groups * out * 2, sBytes = zBytes;
+        List<Long> allocs = new ArrayList<>();
+        try {
+            int[] tileGroup = new int[in / 16];
+            for (int kt = 0; kt < tileGroup.length; kt++) tileGroup[kt] = gs == -1 ? 0 : kt * 16 / gs;
+            long tileGroupDev = keep(allocs, mem.upload(tileGroup));
+            long permDev = keep(allocs, mem.upload(shuffled(in, 7)));
+            long x = keep(allocs, mem.alloc((long) CudaKernels.GEMV_MAX_ROWS * in * 4));
+            long y = keep(allocs, mem.alloc((long) CudaKernels.GEMV_MAX_ROWS * out * 4));
+            device.memsetD32(x, Float.floatToRawIntBits(0.5f), (long) CudaKernels.GEMV_MAX_ROWS * in);
+            int copies = copies(qBytes + zBytes + sBytes);
+            GptqTiledDevice[] layers = new GptqTiledDevice[copies];
+            for (int c = 0; c < copies; c++) {
+                long q = keep(allocs, mem.alloc(qBytes)), z = keep(allocs, mem.alloc(zBytes)), sc = keep(allocs, mem.alloc(sBytes));
+                device.memsetD32(q, 0x7654_3210 + c, qBytes / 4);
+                device.memsetD32(z, 0x6408_6408, zBytes / 4);   // fp16 1032 = 1024 + zero 8, twice
+                device.memsetD32(sc, 0x2e66_2e66, sBytes / 4);  // fp16 0.1 twice
+                layers[c] = new GptqTiledDevice(in, out, groups, q, z, sc, tileGroupDev, permDev, 0);
+            }
+            List<Map<String, Object>> figures = new ArrayList<>();
+            for (int batch : s.gptqBatches()) {
+                if (batch > CudaKernels.GEMV_MAX_ROWS) continue;
+                long bytes = qBytes + zBytes + sBytes + 4L * (in / 16) + 4L * in + (long) batch * in * 4;
+                Timing t = time(k, copies, i -> k.gptqTiled(layers[i % copies], x, y, batch));
+                Map<String, Object> f = figure(CudaKernels.GEMV.name(), shape.label(), batch, "4-bit g" + gs + " tiled act-order",
+                        bytes, copies, t);
+                f.put("splitK", CudaKernels.gemvSplitK(out / 64, in / 16, device.multiprocessorCount()));
                 figures.add(f);
             }
             return figures;

@@ -38,4 +38,13 @@ class StepPlanTests {
         assertThat(CudaKernels.splitK(2, 2, 132)).isEqualTo(1);      // tiny layer: no split
         assertThat(CudaKernels.splitK(1000, 1000, 132)).isEqualTo(1);
     }
+
+    @Test
+    void gemvSplitKGivesTwoBlocksPerSmWhileSlicesKeepEightTiles() {
+        assertThat(CudaKernels.gemvSplitK(64, 256, 132)).isEqualTo(5);   // 4096 → 4096: ceil(264/64) = 5
+        assertThat(CudaKernels.gemvSplitK(172, 256, 132)).isEqualTo(2);  // 4096 → 11008
+        assertThat(CudaKernels.gemvSplitK(1, 24, 132)).isEqualTo(3);     // 384 inputs: at most 24/8 slices
+        assertThat(CudaKernels.gemvSplitK(1, 4, 132)).isEqualTo(1);      // tiny layer: no split
+        assertThat(CudaKernels.gemvSplitK(500, 256, 132)).isEqualTo(1);
+    }
 }
