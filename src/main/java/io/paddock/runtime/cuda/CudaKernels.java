@@ -27,8 +27,12 @@ final class CudaKernels implements AutoCloseable {
     static final int BATCHED_TILE_COLS = 128;
     static final int GEMV_MAX_ROWS = 8;      // gptq_gemv.cu GEMV_MAX_ROWS
     static final int GEMV_THREADS = 128;     // 32 * GEMV_WARPS
-    /** Rows from which a tiled 4-bit layer runs on the tensor-core GEMM instead of the GEMV (docs/gpu-kernels.md). */
-    static final int GEMM_FROM_ROWS = 9;
+    /**
+     * Rows from which a tiled 4-bit layer runs on the tensor-core GEMM instead of the GEMV: where the performance
+     * model (docs/gpu-kernels.md) has the GEMM overtake the GEMV — the GEMV's fp32 FMAs per row make it issue-bound
+     * from ~6 rows while one mma.sync serves 16. scripts/gpu-check times both at 1, 4, 8, 16 and 32 rows.
+     */
+    static final int GEMM_FROM_ROWS = 6;
 
     static final KernelSpec GATHER = new KernelSpec(KernelSources.GPTQ, "gptq_gather_x",
             List.of(PTR, PTR, PTR, INT, INT), 256);
@@ -231,10 +235,20 @@ final class CudaKernels implements AutoCloseable {
     }
 
     /**
-     * y = x·Wᵀ for a layer in the tiled layout: every batch through gptq_gemv_tiled, in passes of
-     * {@value #GEMV_MAX_ROWS} rows (the one place where the tensor-core GEMM is to take over rows above 8).
+     * y = x·Wᵀ for a layer in the tiled layout, the one dispatch between its two kernels: from
+     * {@value #GEMM_FROM_ROWS} rows the tensor-core GEMM ({@link #gptqMma}, x rounded to fp16 into {@code xh}, scratch
+     * of at least 2·rows·in bytes), below that gptq_gemv_tiled in passes of {@value #GEMV_MAX_ROWS} rows.
      */
-    void gptqTiled(GptqTiledDevice g, long x, long y, int rows) {
+    void gptqTiled(GptqTiledDevice g, long x, long xh, long y, int rows) {
+        if (rows >= GEMM_FROM_ROWS) {
+            gptqMma(x, g.perm(), xh, g.qtiles(), g.zeros16(), g.scales(), g.tileGroup(), g.bias(), y, rows, g.in(), g.out());
+            return;
+        }
+        gemvPasses(g, x, y, rows);
+    }
+
+    /** gptq_gemv_tiled over any number of rows, in passes of {@value #GEMV_MAX_ROWS}. */
+    void gemvPasses(GptqTiledDevice g, long x, long y, int rows) {
         for (int r0 = 0; r0 < rows; r0 += GEMV_MAX_ROWS) {
             gemv(g, x + 4L * r0 * g.in(), y + 4L * r0 * g.out(), Math.min(GEMV_MAX_ROWS, rows - r0));
         }

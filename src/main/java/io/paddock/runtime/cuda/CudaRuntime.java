@@ -448,7 +448,7 @@ public final class CudaRuntime implements ModelRuntime {
         switch (lin) {
             case CudaWeights.Dense d -> kernels.dense(x, d.w(), y, rows, d.in(), d.out(), d.dtype());
             case CudaWeights.Gptq g -> kernels.gptq(g.g(), x, scratch.xp, y, rows);
-            case CudaWeights.GptqTiled g -> kernels.gptqTiled(g.g(), x, y, rows);
+            case CudaWeights.GptqTiled g -> kernels.gptqTiled(g.g(), x, scratch.xp, y, rows);   // xp: the GEMM's fp16 x
         }
     }
 

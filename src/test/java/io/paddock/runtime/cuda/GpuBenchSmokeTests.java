@@ -69,13 +69,20 @@ class GpuBenchSmokeTests {
         assertThat((double) copy.get("gbPerSecondBest")).isPositive();
 
         List<Map<String, Object>> kernels = (List<Map<String, Object>>) r.get("kernels");
-        // gptq_gemv_tiled: every smoke shape is in the tiled layout, at the batches up to 8 (1, 4, 8)
+        // every smoke shape also in the tiled layout: gptq_gemv_tiled at the batches up to 8 (1, 4, 8) and
+        // gptq_mma_gemm at every batch
         int expected = s.gptqShapes().size() * s.gptqBatches().length + s.denseShapes().size() * s.denseBatches().length
                 + 2 * s.attentionBatches().length   // paged attention over an fp32 and over an fp16 pool
-                + s.gptqShapes().size() * 3;
+                + s.gptqShapes().size() * (3 + s.gptqBatches().length);
         assertThat(kernels).hasSize(expected);
         assertThat(kernels).filteredOn(k -> k.get("kernel").equals("paged_attention_decode_f16"))
                 .hasSize(s.attentionBatches().length);
+        assertThat(kernels).filteredOn(k -> k.get("kernel").equals("gptq_mma_gemm"))
+                .hasSize(s.gptqShapes().size() * s.gptqBatches().length)
+                .allSatisfy(k -> assertThat((double) k.get("predictedUs")).isPositive());
+        assertThat(kernels).filteredOn(k -> k.get("kernel").equals("gptq_gemv_tiled"))
+                .allSatisfy(k -> assertThat(k.get("predictedBound")).isNotNull());
+        assertThat((List<Map<String, Object>>) r.get("targets")).hasSize(4);
         for (Map<String, Object> k : kernels) {
             assertThat((double) k.get("usPerCall")).as("%s", k).isPositive();
             assertThat((double) k.get("gbPerSecond")).as("%s", k).isPositive();

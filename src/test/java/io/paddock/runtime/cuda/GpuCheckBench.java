@@ -75,7 +75,7 @@ public final class GpuCheckBench {
             SyntheticShape s = SyntheticShape.LLAMA_7B;
             return new Settings(1L << 30, 20, 512L << 20, 200, 4, 128,
                     List.of(new MatShape(4096, 4096), new MatShape(4096, 11008), new MatShape(11008, 4096)),
-                    new int[] {1, 4, 8, 32},
+                    new int[] {1, 4, 8, 16, 32},
                     List.of(new MatShape(4096, 32000), new MatShape(4096, 4096)), new int[] {1},
                     new AttentionShape(s.heads(), s.kvHeads(), s.headDim(), 2048, 16), new int[] {1, 8},
                     new int[] {1, 8, 32}, 16, 3, 64, 512, 3, s, 8, 2, 110);

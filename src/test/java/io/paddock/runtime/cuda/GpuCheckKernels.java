@@ -193,9 +193,11 @@ final class GpuCheckKernels {
             for (int kt = 0; kt < tileGroup.length; kt++) tileGroup[kt] = gs == -1 ? 0 : kt * 16 / gs;
             long tileGroupDev = keep(allocs, mem.upload(tileGroup));
             long permDev = keep(allocs, mem.upload(shuffled(in, 7)));
-            long x = keep(allocs, mem.alloc((long) CudaKernels.GEMV_MAX_ROWS * in * 4));
-            long y = keep(allocs, mem.alloc((long) CudaKernels.GEMV_MAX_ROWS * out * 4));
-            device.memsetD32(x, Float.floatToRawIntBits(0.5f), (long) CudaKernels.GEMV_MAX_ROWS * in);
+            int maxRows = Math.max(CudaKernels.GEMV_MAX_ROWS, Arrays.stream(s.gptqBatches()).max().orElse(1));
+            long x = keep(allocs, mem.alloc((long) maxRows * in * 4));
+            long xh = keep(allocs, mem.alloc((long) maxRows * in * 2));
+            long y = keep(allocs, mem.alloc((long) maxRows * out * 4));
+            device.memsetD32(x, Float.floatToRawIntBits(0.5f), (long) maxRows * in);
             int copies = copies(qBytes + zBytes + sBytes);
             GptqTiledDevice[] layers = new GptqTiledDevice[copies];
             for (int c = 0; c < copies; c++) {
@@ -206,14 +208,31 @@ final class GpuCheckKernels {
                 layers[c] = new GptqTiledDevice(in, out, groups, q, z, sc, tileGroupDev, permDev, 0);
             }
             List<Map<String, Object>> figures = new ArrayList<>();
+            int sms = device.multiprocessorCount();
             for (int batch : s.gptqBatches()) {
-                if (batch > CudaKernels.GEMV_MAX_ROWS) continue;
                 long bytes = qBytes + zBytes + sBytes + 4L * (in / 16) + 4L * in + (long) batch * in * 4;
-                Timing t = time(k, copies, i -> k.gptqTiled(layers[i % copies], x, y, batch));
-                Map<String, Object> f = figure(CudaKernels.GEMV.name(), shape.label(), batch, "4-bit g" + gs + " tiled act-order",
-                        bytes, copies, t);
-                f.put("splitK", CudaKernels.gemvSplitK(out / 64, in / 16, device.multiprocessorCount()));
-                figures.add(f);
+                String format = "4-bit g" + gs + " tiled act-order";
+                if (batch <= CudaKernels.GEMV_MAX_ROWS) {
+                    Timing t = time(k, copies, i -> k.gemvPasses(layers[i % copies], x, y, batch));
+                    Map<String, Object> f = figure(CudaKernels.GEMV.name(), shape.label(), batch, format, bytes, copies, t);
+                    f.put("splitK", CudaKernels.gemvSplitK(out / 64, in / 16, sms));
+                    figures.add(predicted(f, GpuPerfModel.gemvTiled(in, out, batch, gs, CudaKernels.gemvSplitK(out / 64,
+                            in / 16, sms), GpuPerfModel.registers(CudaKernels.GEMV.name(), 165),
+                            GpuPerfModel.smem(CudaKernels.GEMV.name(), 24576))));
+                }
+                // The tensor-core GEMM at every batch (with its x pre-pass): where it overtakes the GEMV decides
+                // CudaKernels.GEMM_FROM_ROWS.
+                GptqTiledDevice[] ls = layers;
+                Timing t = time(k, copies, i -> {
+                    GptqTiledDevice g = ls[i % copies];
+                    k.gptqMma(x, g.perm(), xh, g.qtiles(), g.zeros16(), g.scales(), g.tileGroup(), g.bias(), y, batch,
+                            in, out);
+                });
+                Map<String, Object> f = figure(CudaKernels.MMA_GEMM.name(), shape.label(), batch, format, bytes, copies, t);
+                f.put("splitK", CudaKernels.mmaGrid(batch, in, out, sms).z());
+                figures.add(predicted(f, GpuPerfModel.gemmMma(in, out, batch, gs, sms,
+                        GpuPerfModel.registers(CudaKernels.MMA_GEMM.name(), 218),
+                        GpuPerfModel.smem(CudaKernels.MMA_GEMM.name(), 36864))));
             }
             return figures;
         } finally {
@@ -297,9 +316,10 @@ final class GpuCheckKernels {
                 Timing t16 = time(k, copies, i -> k.attentionDecodeF16(o, partO, partML, q, kp[i % copies],
                         vp[i % copies], tablesDev, offDev, posDev, rowsDev, rows, a.heads(), a.kvHeads(), a.headDim(),
                         a.blockSize(), part, splits));
-                figures.add(figure(CudaKernels.ATTENTION_DECODE_F16.name(), "context " + ctx + ", " + a.heads()
+                figures.add(predicted(figure(CudaKernels.ATTENTION_DECODE_F16.name(), "context " + ctx + ", " + a.heads()
                         + " heads x " + a.headDim() + ", " + splits + " partitions of " + part, rows, "fp16 KV",
-                        2 * (long) rows * ctx * kvDim * 2 + (long) rows * qDim * 4 + (long) tables.length * 4, copies, t16));
+                        2 * (long) rows * ctx * kvDim * 2 + (long) rows * qDim * 4 + (long) tables.length * 4, copies, t16),
+                        GpuPerfModel.attentionDecodeF16(rows, a.heads(), a.kvHeads(), a.headDim(), ctx, part)));
             } catch (RuntimeException | Error e) {
                 run.error("paged_attention batch " + rows, e);
             } finally {

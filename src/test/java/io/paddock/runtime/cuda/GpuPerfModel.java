@@ -224,7 +224,8 @@ final class GpuPerfModel {
         double warpInstr = (double) rows * kvHeads * context * perPosition;
         int inFlight = Math.min(16 * headDim * 2 * 2 / 4, 32 * 16 * 4); // a tile's words per warp, ≤ 16 loads per lane
         return new Launch("paged_attention_decode_f16", "context " + context + ", " + heads + "×" + headDim, rows, bytes,
-                (long) rows * kvHeads * splits, 128, 64, 0, inFlight, warpInstr);
+                (long) rows * kvHeads * splits, 128, registers("paged_attention_decode_f16", 121),
+                smem("paged_attention_decode_f16", 34176), inFlight, warpInstr);
     }
 
     /** An elementwise or row-wise kernel (norms, RoPE, SwiGLU, residual add, KV store): bytes in and out, 256 threads. */
@@ -342,8 +343,8 @@ final class GpuPerfModel {
         return new Step(m, batch, context, graphs, List.copyOf(ps), bytes, us);
     }
 
-    /** Positions per flash-decoding partition the model assumes (the runtime's choice). */
-    static final int ATTENTION_PARTITION = 512;
+    /** Positions per flash-decoding partition for LLaMA-1's 2048-token context: the runtime's choice. */
+    static final int ATTENTION_PARTITION = GpuFootprint.attentionPartition(2048);
 
     static final List<Model> MODELS = List.of(Model.LLAMA_7B, Model.LLAMA_13B, Model.LLAMA_65B);
 
@@ -380,7 +381,7 @@ final class GpuPerfModel {
         System.out.println();
         System.out.println("| rows | GEMV µs | GEMM µs |");
         System.out.println("|---:|---:|---:|");
-        for (int b = 1; b <= 16; b *= 2) {
+        for (int b : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 16}) {
             double gemv = 0, gemm = 0;
             for (Launch l : linear(4096, 4096, b, d.sms(), Integer.MAX_VALUE)) gemv += predict(d, l).us();
             for (Launch l : linear(4096, 4096, b, d.sms(), 1)) gemm += predict(d, l).us();
