@@ -166,11 +166,11 @@ class GpuMemoryPlanTests {
         assertThat(GpuFootprint.attentionScratchBytes(L7B.config(), 8192, 64, KvCacheDtype.F16)).isEqualTo(4_325_632L);
         assertThat(GpuFootprint.attentionScratchBytes(L7B.config(), 8192, 64, KvCacheDtype.F32)).isZero();
         assertThat(p.scratchBytes()).isEqualTo(1_901_134_080L);
-        assertThat(p.kvBlocks()).isEqualTo(1975);
-        assertThat(p.kvBytes()).isEqualTo(1975L * 8_388_608);
-        assertThat(p.headroomBytes()).isEqualTo(8_183_091L);
+        assertThat(p.kvBlocks()).isEqualTo(1967);
+        assertThat(p.kvBytes()).isEqualTo(1967L * 8_388_608);
+        assertThat(p.headroomBytes()).isEqualTo(3_671_347L);
         assertThat(p.weightBytes() + p.scratchBytes() + p.kvBytes() + p.headroomBytes()).isEqualTo(p.usableBytes());
-        assertThat(p.summary()).contains("KV 15.4 GiB (1975 blocks, 31600 tokens)");
+        assertThat(p.summary()).contains("KV 15.4 GiB (1967 blocks, 31472 tokens)");
     }
 
     @Test

@@ -370,35 +370,52 @@ final class GpuPerfModel {
         return rows;
     }
 
-    /** Prints the document's tables for the assumed H100. */
+    /** Prints the document's tables for the assumed H100 ({@link #tables}). */
     public static void main(String[] args) {
-        DeviceSpec d = DeviceSpec.H100_SXM;
-        System.out.println("| kernel | shape | batch | MB | blocks | warps/SM | µs | × copy | bound |");
-        System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---|");
-        for (Prediction p : table(d)) System.out.println(p.row());
-        System.out.println();
-        System.out.println("GEMV against GEMM (with its x pre-pass launch), 7B 4096→4096, by rows:");
-        System.out.println();
-        System.out.println("| rows | GEMV µs | GEMM µs |");
-        System.out.println("|---:|---:|---:|");
+        System.out.print(tables(DeviceSpec.H100_SXM));
+    }
+
+    /**
+     * The tables docs/gpu-kernels.md holds ("Performance model"), for device {@code d}: every kernel of a decode step at
+     * the three LLaMA shapes and batches 1/8/32, the GEMV against the GEMM by rows, and whole decode steps.
+     */
+    static String tables(DeviceSpec d) {
+        StringBuilder out = new StringBuilder();
+        out.append("| kernel | shape | batch | MB | blocks | warps/SM | µs | × copy | bound |").append('\n');
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|---|").append('\n');
+        for (Prediction p : table(d)) out.append(p.row()).append('\n');
+        out.append('\n');
+        out.append("GEMV against GEMM (with its x pre-pass launch), 7B 4096→4096, by rows:").append('\n');
+        out.append('\n');
+        out.append("| rows | GEMV µs | GEMM µs |").append('\n');
+        out.append("|---:|---:|---:|").append('\n');
         for (int b : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 16}) {
             double gemv = 0, gemm = 0;
             for (Launch l : linear(4096, 4096, b, d.sms(), Integer.MAX_VALUE)) gemv += predict(d, l).us();
             for (Launch l : linear(4096, 4096, b, d.sms(), 1)) gemm += predict(d, l).us();
-            System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f |%n", b, gemv, gemm);
+            out.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f |%n", b, gemv, gemm));
         }
-        System.out.println();
-        System.out.println("| model | batch | context | graphs | launches | MB per step | µs per step | tok/s | × copy |");
-        System.out.println("|---|---:|---:|---|---:|---:|---:|---:|---:|");
+        out.append('\n');
+        out.append("One layer of the 7B decode step at batch 1, context 512, graphed:").append('\n');
+        out.append('\n');
+        out.append("| kernel | shape | batch | MB | blocks | warps/SM | µs | × copy | bound |").append('\n');
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|---|").append('\n');
+        Step one = decodeStep(d, Model.LLAMA_7B, 1, 512, true, CudaKernels.GEMM_FROM_ROWS);
+        int perLayer = (one.launches().size() - 2) / Model.LLAMA_7B.layers();
+        for (Prediction p : one.launches().subList(0, perLayer)) out.append(p.row()).append('\n');
+        out.append('\n');
+        out.append("| model | batch | context | graphs | launches | MB per step | µs per step | tok/s | × copy |").append('\n');
+        out.append("|---|---:|---:|---|---:|---:|---:|---:|---:|").append('\n');
         for (Model m : MODELS) {
             for (int batch : new int[] {1, 8, 32}) {
                 for (boolean graphs : new boolean[] {false, true}) {
                     Step st = decodeStep(d, m, batch, 512, graphs, CudaKernels.GEMM_FROM_ROWS);
-                    System.out.printf(Locale.ROOT, "| %s | %d | %d | %s | %d | %.0f | %.0f | %.0f | %.2f |%n", m.name(), batch,
+                    out.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %d | %.0f | %.0f | %.0f | %.2f |%n", m.name(), batch,
                             st.context(), graphs ? "yes" : "no", st.launches().size(), st.bytes() / 1e6, st.us(),
-                            st.tokensPerSecond(), st.fractionOfCopy(d));
+                            st.tokensPerSecond(), st.fractionOfCopy(d)));
                 }
             }
         }
+        return out.toString();
     }
 }

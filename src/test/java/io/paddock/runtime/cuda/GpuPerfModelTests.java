@@ -53,6 +53,29 @@ class GpuPerfModelTests {
     }
 
     @Test
+    void theDocumentHoldsTheModelsCurrentTables() throws Exception {
+        String doc = java.nio.file.Files.readString(java.nio.file.Path.of("docs/gpu-kernels.md"));
+        for (String line : GpuPerfModel.tables(H100).split("\n")) {
+            assertThat(doc).as("docs/gpu-kernels.md is missing a line of the performance model's tables (regenerate "
+                    + "them: GpuPerfModel.main)").contains(line);
+        }
+    }
+
+    @Test
+    void theGemmTakesOverWhereTheModelSaysItIsFaster() {
+        double gemv = 0, gemm = 0;
+        int r = CudaKernels.GEMM_FROM_ROWS;
+        for (Launch l : GpuPerfModel.linear(4096, 4096, r, H100.sms(), Integer.MAX_VALUE)) gemv += GpuPerfModel.predict(H100, l).us();
+        for (Launch l : GpuPerfModel.linear(4096, 4096, r, H100.sms(), 1)) gemm += GpuPerfModel.predict(H100, l).us();
+        assertThat(gemm).as("GEMM at %d rows", r).isLessThan(gemv);
+        gemv = 0;
+        gemm = 0;
+        for (Launch l : GpuPerfModel.linear(4096, 4096, r - 1, H100.sms(), Integer.MAX_VALUE)) gemv += GpuPerfModel.predict(H100, l).us();
+        for (Launch l : GpuPerfModel.linear(4096, 4096, r - 1, H100.sms(), 1)) gemm += GpuPerfModel.predict(H100, l).us();
+        assertThat(gemv).as("GEMV at %d rows", r - 1).isLessThan(gemm);
+    }
+
+    @Test
     void targetsAreJudgedFromTheBenchFigures() {
         Map<String, Object> bench = Map.of(
                 "copy", Map.of("gbPerSecondBest", 3000.0),
