@@ -17,9 +17,9 @@ import java.util.Optional;
 /**
  * The LLaMA forward pass on a {@link GpuDevice}, step for step the same as {@code CpuLlama}: fp32 activations,
  * weights in their stored types, KV in a paged fp16 pool (fp32 on request: {@link #useKvCacheDtype}). Weights are
- * uploaded once in the constructor; the step scratch is allocated for the engine's step limits ({@link #reserveStep}) before the KV pool, and reused;
- * {@link #close()} frees every device allocation and then closes the device, which this runtime owns.
- * Not thread-safe: the engine thread owns it.
+ * uploaded once in the constructor; the step scratch is allocated for the engine's step limits
+ * ({@link #reserveStep}) before the KV pool, and reused; {@link #close()} frees every device allocation and then
+ * closes the device, which this runtime owns. Not thread-safe: the engine thread owns it.
  */
 public final class CudaRuntime implements ModelRuntime {
     /** Step limits until the engine reserves its own: the engine's default token budget and batch size. */
