@@ -40,12 +40,14 @@ public final class GpuFootprint {
     // ---- fp16-KV attention scratch ----
 
     /** Positions of the context each decode partition covers at least, and the most partitions per row. */
-    static final int MIN_PARTITION = 512, MAX_SPLITS = 64;
+    static final int MIN_PARTITION = 128, MAX_SPLITS = 64;
 
     /**
-     * Positions per decode partition of paged_attention_decode_f16 for contexts up to {@code maxContext}: 512, or
-     * more (a multiple of the kernel's 16-position tile) where 512 would need more than {@value #MAX_SPLITS}
-     * partitions, which bounds the partial-result scratch for very long contexts.
+     * Positions per decode partition of paged_attention_decode_f16 for contexts up to {@code maxContext}: 128, or
+     * more (a multiple of the kernel's 16-position tile) where 128 would need more than {@value #MAX_SPLITS}
+     * partitions, which bounds the partial-result scratch for very long contexts. 128 rather than 512: a single
+     * sequence of LLaMA-7B at a 2048-token context then has 32 × 16 = 512 blocks instead of 128, which the performance
+     * model (docs/gpu-kernels.md) puts at 13 µs per layer instead of 23 (latency-bound with under one block per SM).
      */
     static int attentionPartition(int maxContext) {
         positive("maxContext", maxContext);

@@ -50,6 +50,9 @@ class CudaDecodeLaunchesTests {
             launches.add(f.spec().name() + " " + grid + " " + block + " " + Arrays.toString(args));
             d.launch(f, grid, block, args);
         }
+        @Override public void beginCapture() { d.beginCapture(); }
+        @Override public GpuGraph endCapture() { return d.endCapture(); }
+        @Override public void launchGraph(GpuGraph graph) { d.launchGraph(graph); }
         @Override public void synchronize() { d.synchronize(); }
         @Override public void close() { d.close(); }
     }
@@ -59,16 +62,16 @@ class CudaDecodeLaunchesTests {
 
     @Test
     void decodeStepsOfOneBatchSizeLaunchTheSameWhateverThePositions() {
-        // GQA 2 (4 heads, 2 kv heads of 16), context 2048: four 512-position partitions.
+        // GQA 2 (4 heads, 2 kv heads of 16), context 2048: sixteen 128-position partitions.
         SyntheticShape shape = new SyntheticShape("gqa-2k", 64, 128, 1, 4, 2, SyntheticShape.TINY.vocab(), 2048, 1e-5);
         Path dir = SyntheticCheckpoint.write(new SyntheticSpec(shape, 1, SyntheticSpec.Format.GPTQ, 4, 32, false, 12),
                 tmp.resolve("gqa-2k"));
         try (LlamaCheckpoint ckpt = LlamaCheckpoint.open(dir, GptqOverrides.NONE)) {
             Recording rec = new Recording(CudaTesting.device());
-            try (CudaRuntime gpu = new CudaRuntime(ckpt.weights(), rec);
+            try (CudaRuntime gpu = new CudaRuntime(ckpt.weights(), rec, false);
                  CudaKvStore kv = gpu.newKvStore(64, 16)) {
                 assertThat(gpu.kvCacheDtype()).isEqualTo(KvCacheDtype.F16);
-                // Three sequences: prompts of 5, 600 and 40 tokens (600 spans two of the 512-position partitions).
+                // Three sequences: prompts of 5, 600 and 40 tokens (600 spans five of the 128-position partitions).
                 int[][] tables = new int[3][];
                 int[] lengths = {5, 600, 40};
                 int next = 0;

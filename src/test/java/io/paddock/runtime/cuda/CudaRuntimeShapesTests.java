@@ -154,7 +154,7 @@ class CudaRuntimeShapesTests {
         // many block boundaries. One narrow layer with one head keeps the emulated attention affordable (its cost
         // grows with tokens² · heads); the kernel tests cover wide heads and GQA at these lengths.
         SyntheticShape narrow = new SyntheticShape("narrow-long", 64, 128, 1, 1, 1, SyntheticShape.TINY.vocab(), 4096, 1e-5);
-        // With f16 KV the 3 decode steps run flash-decoding over 5 of the 8 partitions of 512 (context 4096) and the
+        // With f16 KV the 3 decode steps run flash-decoding over 17 of the 32 partitions of 128 (context 4096) and the
         // reduce kernel; the 512-row chunks run the prefill kernel in 32 tiles of 16 rows.
         for (KvCacheDtype kv : KV_TYPES) try (Pair p = Pair.open(synth("long", narrow, 1, 4, 32, false), kv)) {
             Random r = new Random(4);

@@ -135,42 +135,43 @@ class GpuMemoryPlanTests {
     }
 
     /**
-     * Decode partitions: 512 positions up to 64 of them (32K context), then longer partitions (a multiple of the
+     * Decode partitions: 128 positions up to 64 of them (8K context), then longer partitions (a multiple of the
      * 16-position tile) so the partial-result scratch stays bounded: 128K context → 2048 positions × 64.
      */
     @Test
-    void attentionPartitionsAre512PositionsUpTo64OfThem() {
-        assertThat(GpuFootprint.attentionPartition(1)).isEqualTo(512);
+    void attentionPartitionsAre128PositionsUpTo64OfThem() {
+        assertThat(GpuFootprint.attentionPartition(1)).isEqualTo(128);
         assertThat(GpuFootprint.attentionSplits(1)).isEqualTo(1);
-        assertThat(GpuFootprint.attentionSplits(512)).isEqualTo(1);
-        assertThat(GpuFootprint.attentionSplits(513)).isEqualTo(2);
-        assertThat(GpuFootprint.attentionSplits(2048)).isEqualTo(4);
-        assertThat(GpuFootprint.attentionSplits(32768)).isEqualTo(64);
-        assertThat(GpuFootprint.attentionPartition(32769)).isEqualTo(528);   // ceil(32769/64) = 513 → 528
-        assertThat(GpuFootprint.attentionSplits(32769)).isEqualTo(63);
+        assertThat(GpuFootprint.attentionSplits(128)).isEqualTo(1);
+        assertThat(GpuFootprint.attentionSplits(129)).isEqualTo(2);
+        assertThat(GpuFootprint.attentionSplits(2048)).isEqualTo(16);
+        assertThat(GpuFootprint.attentionSplits(8192)).isEqualTo(64);
+        assertThat(GpuFootprint.attentionPartition(8193)).isEqualTo(144);   // ceil(8193/64) = 129 → 144
+        assertThat(GpuFootprint.attentionSplits(8193)).isEqualTo(57);
         assertThat(GpuFootprint.attentionPartition(131072)).isEqualTo(2048);
         assertThat(GpuFootprint.attentionSplits(131072)).isEqualTo(64);
     }
 
     /**
      * 7B, 24 GB card, 8192-row budget with f16 KV. The fp16 attention scratch: tile list 2 · 8192 ints, and per
-     * decode slot (64) a row int plus 32 heads · 4 partitions (2048 / 512) · (128 + 2) floats: 4 · (16,384 + 64 ·
-     * 16,641) = 4,325,632 bytes, so scratch 1,896,808,448 + 4,325,632 = 1,901,134,080. Left for KV 16,580,009,523 −
-     * 4,325,632 = 16,575,683,891 in blocks of 16 · 2 · 32 · 4096 · 2 = 8,388,608 bytes: 1975 blocks (31,600
-     * tokens, twice the f32 plan's 988 less the one block the attention scratch takes), 8,183,091 bytes left over.
+     * decode slot (64) a row int plus 32 heads · 16 partitions (2048 / 128) · (128 + 2) floats: 4 · (16,384 + 64 ·
+     * 66,561) = 17,105,152 bytes, so scratch 1,896,808,448 + 17,105,152 = 1,913,913,600. Left for KV (with the tiled
+     * 7B weights, 3,971,618,816 bytes) 16,491,283,763 in blocks of 16 · 2 · 32 · 4096 · 2 = 8,388,608 bytes: 1965
+     * blocks (31,440 tokens, about twice the f32 plan's), 7,669,043 bytes
+     * left over.
      */
     @Test
     void sevenBOnA24GBCardWithF16KvHoldsTwiceTheTokens() {
         GpuMemoryPlan p = GpuMemoryPlan.plan(CARD24, L7B, new GpuMemoryPlan.StepLimits(8192, MAX_SEQS),
                 GpuMemoryPlan.KvPolicy.automatic(BLOCK, CONTEXT, MAX_SEQS, KvCacheDtype.F16));
-        assertThat(GpuFootprint.attentionScratchBytes(L7B.config(), 8192, 64, KvCacheDtype.F16)).isEqualTo(4_325_632L);
+        assertThat(GpuFootprint.attentionScratchBytes(L7B.config(), 8192, 64, KvCacheDtype.F16)).isEqualTo(17_105_152L);
         assertThat(GpuFootprint.attentionScratchBytes(L7B.config(), 8192, 64, KvCacheDtype.F32)).isZero();
-        assertThat(p.scratchBytes()).isEqualTo(1_901_134_080L);
-        assertThat(p.kvBlocks()).isEqualTo(1967);
-        assertThat(p.kvBytes()).isEqualTo(1967L * 8_388_608);
-        assertThat(p.headroomBytes()).isEqualTo(3_671_347L);
+        assertThat(p.scratchBytes()).isEqualTo(1_913_913_600L);
+        assertThat(p.kvBlocks()).isEqualTo(1965);
+        assertThat(p.kvBytes()).isEqualTo(1965L * 8_388_608);
+        assertThat(p.headroomBytes()).isEqualTo(7_669_043L);
         assertThat(p.weightBytes() + p.scratchBytes() + p.kvBytes() + p.headroomBytes()).isEqualTo(p.usableBytes());
-        assertThat(p.summary()).contains("KV 15.4 GiB (1967 blocks, 31472 tokens)");
+        assertThat(p.summary()).contains("KV 15.4 GiB (1965 blocks, 31440 tokens)");
     }
 
     @Test
