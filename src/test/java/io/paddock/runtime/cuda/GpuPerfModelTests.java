@@ -57,7 +57,7 @@ class GpuPerfModelTests {
         String doc = java.nio.file.Files.readString(java.nio.file.Path.of("docs/gpu-kernels.md"));
         for (String line : GpuPerfModel.tables(H100).split("\n")) {
             assertThat(doc).as("docs/gpu-kernels.md is missing a line of the performance model's tables (regenerate "
-                    + "them: GpuPerfModel.main)").contains(line);
+                    + "them with scripts/perf-model-tables)").contains(line);
         }
     }
 
