@@ -9,7 +9,6 @@ import io.paddock.model.GptqOverrides;
 import io.paddock.model.LlamaCheckpoint;
 import io.paddock.runtime.KvCacheDtype;
 import io.paddock.runtime.StepChunk;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,36 +25,21 @@ import org.junit.jupiter.api.io.TempDir;
 class CudaDecodeLaunchesTests {
 
     /** A GpuDevice that records every launch and passes everything through. */
-    static final class Recording implements GpuDevice {
-        final GpuDevice d;
+    static final class Recording extends ForwardingGpuDevice {
         final List<String> launches = new ArrayList<>();
 
-        Recording(GpuDevice d) { this.d = d; }
+        Recording(GpuDevice d) { super(d); }
 
-        @Override public String name() { return d.name(); }
-        @Override public int computeCapability() { return d.computeCapability(); }
-        @Override public int multiprocessorCount() { return d.multiprocessorCount(); }
-        @Override public CudaDevices.MemInfo memInfo() { return d.memInfo(); }
-        @Override public long alloc(long bytes) { return d.alloc(bytes); }
-        @Override public void free(long address) { d.free(address); }
-        @Override public void copyToDevice(long dst, MemorySegment src) { d.copyToDevice(dst, src); }
-        @Override public void copyToHost(MemorySegment dst, long src) { d.copyToHost(dst, src); }
-        @Override public void copyDeviceToDevice(long dst, long src, long bytes) { d.copyDeviceToDevice(dst, src, bytes); }
         @Override public void memsetD32(long dst, int value, long count) {
             launches.add("memset " + dst + " " + value + " " + count);
             d.memsetD32(dst, value, count);
         }
-        @Override public GpuModule loadModule(String name, String source) { return d.loadModule(name, source); }
         @Override public void launch(GpuFunction f, Dim3 grid, Dim3 block, long[] args) {
             launches.add(f.spec().name() + " " + grid + " " + block + " " + Arrays.toString(args));
             d.launch(f, grid, block, args);
         }
-        @Override public void beginCapture() { d.beginCapture(); }
-        @Override public GpuGraph endCapture() { return d.endCapture(); }
-        @Override public void launchGraph(GpuGraph graph) { d.launchGraph(graph); }
-        @Override public void synchronize() { d.synchronize(); }
-        @Override public void close() { d.close(); }
     }
+
 
     @TempDir
     static Path tmp;

@@ -42,10 +42,11 @@ class CudaEngineTests {
         return LoadedModel.load(model, "test", SharedModels.require(model), GptqOverrides.NONE, 2, CpuLlama::new);
     }
 
-    @ParameterizedTest
-    @EnumSource(value = KvCacheDtype.class, names = {"F16", "F32"})
-    void concurrentRequestsUnderPreemptionMatchTheCpuEngine(KvCacheDtype kv) throws Exception {
-        String model = "stories260K-gptq-4bit-32g-actorder";
+    /**
+     * 16 greedy requests (seed 9): prompts of 1..100 tokens (every fourth long), 1..60 new tokens each — on a small
+     * pool enough to force preemption. CudaGraphsTests runs the same set.
+     */
+    static List<GenerationRequest> preemptionRequests() {
         SplittableRandom r = new SplittableRandom(9);
         List<GenerationRequest> requests = new ArrayList<>();
         for (int i = 0; i < 16; i++) {
@@ -54,6 +55,14 @@ class CudaEngineTests {
             for (int t = 1; t < prompt.length; t++) prompt[t] = 3 + r.nextInt(500);
             requests.add(new GenerationRequest(prompt, 1 + r.nextInt(60), SamplingParams.greedy(), List.of(), true));
         }
+        return requests;
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = KvCacheDtype.class, names = {"F16", "F32"})
+    void concurrentRequestsUnderPreemptionMatchTheCpuEngine(KvCacheDtype kv) throws Exception {
+        String model = "stories260K-gptq-4bit-32g-actorder";
+        List<GenerationRequest> requests = preemptionRequests();
         List<GenerationResult> reference = new ArrayList<>();
         // Both engines keep their KV cache in the same type, which both runtimes round to nearest even.
         try (GenerationService cpu = new GenerationService(onCpu(model),

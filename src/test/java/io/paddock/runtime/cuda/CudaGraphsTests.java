@@ -15,7 +15,6 @@ import io.paddock.model.LlamaCheckpoint;
 import io.paddock.runtime.StepChunk;
 import io.paddock.runtime.cuda.sim.SimSettings;
 import io.paddock.runtime.cuda.sim.SimulatedDevice;
-import io.paddock.sampling.SamplingParams;
 import io.paddock.testing.EngineTesting;
 import io.paddock.testing.SharedModels;
 import java.lang.foreign.Arena;
@@ -355,14 +354,7 @@ class CudaGraphsTests {
     @Test
     void theEngineUnderPreemptionAnswersTheSameWithGraphsOnAndOff() throws Exception {
         String model = "stories260K-gptq-4bit-32g-actorder";
-        SplittableRandom r = new SplittableRandom(9);
-        List<GenerationRequest> requests = new ArrayList<>();
-        for (int i = 0; i < 16; i++) {
-            int[] prompt = new int[1 + r.nextInt(i % 4 == 0 ? 100 : 20)];
-            prompt[0] = 1;
-            for (int t = 1; t < prompt.length; t++) prompt[t] = 3 + r.nextInt(500);
-            requests.add(new GenerationRequest(prompt, 1 + r.nextInt(60), SamplingParams.greedy(), List.of(), true));
-        }
+        List<GenerationRequest> requests = CudaEngineTests.preemptionRequests();
         long blockBytes = 16 * 2L * 5 * 32 * Float.BYTES;
         List<List<GenerationResult>> answers = new ArrayList<>();
         for (boolean graphs : new boolean[] {false, true}) {
