@@ -1,23 +1,26 @@
-// GPTQ GEMV for 1..8 rows on the tiled 4-bit layout (docs/gpu-kernels.md, "Tiled GPTQ"):
+// GPTQ GEMV for 1..8 rows on the tiled 2/4/8-bit layout (docs/gpu-kernels.md, "Tiled GPTQ"):
 // y[b, o] = sum_k xh[b, k] * w[k, o] (+ bias[o]) with xh = fp16(x[b, perm[k]]) and w = fp16(s * (q - z)).
 // Self-contained on purpose: NVRTC compiles it with no include path. fp16 math is inline PTX under __CUDA_ARCH__
 // and the exact host helpers of the emulation (src/test/native/cudasim/cuda_sim.h) otherwise.
 //
-// Grid (out/64, splitK), block 32*GEMV_WARPS. Block (nt, s) owns output panel nt (64 columns) and the s-th slice
-// of the k-tiles; it walks its slice in steps of GEMV_STAGE_TILES tiles: stage those inputs of every row in shared
-// memory as fp16 pairs (gathered through perm, converted from fp32), then each warp streams a contiguous run of the
-// step's tiles, one 16-byte load per lane per tile. Lane L = 4g + tig holds the partial sums of columns 8t + g
-// (t = 0..7) over inputs 2tig, 2tig+1, 2tig+8, 2tig+9 of every tile; the 4 lanes of a g combine with shuffles, the
-// warps in shared memory, the slices with atomicAdd into y (zeroed by the host when splitK > 1).
+// One entry per code width (gptq_gemv_tiled: 4 bits, gptq_gemv_tiled_b8, gptq_gemv_tiled_b2), the body templated
+// on BITS and rows. Grid (out/64, splitK), block 32*GEMV_WARPS. Block (nt, s) owns output panel nt (64 columns) and
+// the s-th slice of the k-tiles; it walks its slice in steps of GEMV_STAGE_TILES tiles: stage those inputs of every
+// row in shared memory as fp16 pairs (gathered through perm, converted from fp32), then each warp streams a
+// contiguous run of the step's tiles; a lane reads BITS words of each tile (4 bits: one 16-byte load, 8 bits: two,
+// 2 bits: one 8-byte load). Lane L = 4g + tig holds the partial sums of columns 8t + g (t = 0..7) over inputs 2tig,
+// 2tig+1, 2tig+8, 2tig+9 of every tile; the 4 lanes of a g combine with shuffles, the warps in shared memory, the
+// slices with atomicAdd into y (zeroed by the host when splitK > 1).
 //
-// Dequantization without int->float converts: ((w >> 4i) & 0x000f000f) | 0x64006400 is the half2
-// (1024 + q(k0), 1024 + q(k0 + 1)); minus zeros16 (1024 + z, both halves) is q - z exactly; times the scale is the
-// one fp16 rounding. Products and sums are fp32 (chosen over half2 sums by measured accuracy: docs/gpu-kernels.md).
+// Dequantization without int->float converts: ((w >> BITS*i) & mask) | 0x64006400, mask = 2^BITS - 1 in both
+// halves, is the half2 (1024 + q(k0), 1024 + q(k0 + 1)); minus zeros16 (1024 + z, both halves; <= 1280, exact) is
+// q - z exactly; times the scale is the one fp16 rounding. Products and sums are fp32 (chosen over half2 sums by
+// measured accuracy: docs/gpu-kernels.md).
 
 #define GEMV_WARPS 4
 #define GEMV_MAX_ROWS 8
 #define GEMV_STAGE_TILES 64   // k-tiles (16 inputs each) of x staged in shared memory per step
-#define GEMV_UNROLL 4         // tile loads a warp issues before it uses them
+#define GEMV_UNROLL 4         // tiles a warp loads before it uses them (8 at 2 bits: the same bytes in flight)
 
 static __device__ __forceinline__ float gemv_h2f(unsigned short h) {
 #ifdef __CUDA_ARCH__
@@ -39,15 +42,55 @@ static __device__ __forceinline__ unsigned short gemv_f2h(float f) {
 #endif
 }
 
-// (a & 0x000f000f) | 0x64006400 in one lop3 (immLut 0xEA = (A & B) | C).
-static __device__ __forceinline__ unsigned gemv_nibbles(unsigned a) {
+// (a & MASK) | 0x64006400 in one lop3 (immLut 0xEA = (A & B) | C).
+template <unsigned MASK>
+static __device__ __forceinline__ unsigned gemv_codes(unsigned a) {
 #ifdef __CUDA_ARCH__
     unsigned d;
-    asm("lop3.b32 %0, %1, %2, %3, 0xEA;" : "=r"(d) : "r"(a), "n"(0x000f000f), "n"(0x64006400));
+    asm("lop3.b32 %0, %1, %2, %3, 0xEA;" : "=r"(d) : "r"(a), "n"(MASK), "n"(0x64006400));
     return d;
 #else
-    return paddock_host_lop3(a, 0x000f000fu, 0x64006400u, 0xEA);
+    return paddock_host_lop3(a, MASK, 0x64006400u, 0xEA);
 #endif
+}
+
+// The BITS words lane `lane` owns in tile word offset `tile` (docs/gpu-kernels.md): 4 bits words 4L..4L+3 (one
+// uint4), 2 bits words 2L, 2L+1 (one uint2), 8 bits words 4L..4L+3 and 128+4L..128+4L+3 (two uint4, each load
+// 512 contiguous bytes over the warp).
+template <int BITS>
+struct GemvTile {
+    unsigned w[BITS];
+};
+
+template <int BITS>
+static __device__ __forceinline__ GemvTile<BITS> gemv_load(const int* qtiles, long long tile, int lane) {
+    GemvTile<BITS> t;
+    const int* base = qtiles + tile * (32 * BITS);
+    if (BITS == 2) {
+        uint2 v = __ldg((const uint2*)(base + 2 * lane));
+        t.w[0] = v.x;
+        t.w[1 % BITS] = v.y;
+    } else {
+#pragma unroll
+        for (int h = 0; h < BITS / 4; h++) {
+            uint4 v = __ldg((const uint4*)(base + 128 * h + 4 * lane));
+            t.w[(4 * h) % BITS] = v.x;
+            t.w[(4 * h + 1) % BITS] = v.y;
+            t.w[(4 * h + 2) % BITS] = v.z;
+            t.w[(4 * h + 3) % BITS] = v.w;
+        }
+    }
+    return t;
+}
+
+// The half2 (1024 + q(k0, n), 1024 + q(k0 + 1, n)) of register r of n8 subtile t, k0 = 16kt + 2tig + 8r: with
+// P = 16 / BITS pairs per word, pair i of word j is t = (P/2)j + (i >> 1), r = i & 1, codes i and i + P.
+template <int BITS>
+static __device__ __forceinline__ unsigned gemv_pair(const GemvTile<BITS>& q, int t, int r) {
+    constexpr int P = 16 / BITS;
+    constexpr unsigned MASK = ((1u << BITS) - 1u) * 0x00010001u;
+    const int j = t / (P / 2), i = 2 * (t % (P / 2)) + r;
+    return gemv_codes<MASK>(q.w[j] >> (BITS * i));
 }
 
 static __device__ __forceinline__ unsigned gemv_hsub2(unsigned a, unsigned b) {
@@ -82,9 +125,9 @@ static __device__ __forceinline__ void gemv_h2f2(unsigned h, float* lo, float* h
 
 // xs: the step's inputs as fp16 pairs, xs[b][8 * (kt - c0) + q] = (x(2q), x(2q + 1)) of tile kt;
 // red: the warps' column sums.
-template <int ROWS>
+template <int BITS, int ROWS>
 static __device__ void gemv_body(unsigned (*xs)[GEMV_STAGE_TILES * 8], float (*red)[GEMV_MAX_ROWS][64],
-        const float* x, const int* perm, const uint4* qtiles, const unsigned short* zeros16,
+        const float* x, const int* perm, const int* qtiles, const unsigned short* zeros16,
         const unsigned short* scales, const int* tileGroup, const unsigned short* bias, float* y, int in, int out) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int g = lane >> 2, tig = lane & 3;
@@ -92,7 +135,8 @@ static __device__ void gemv_body(unsigned (*xs)[GEMV_STAGE_TILES * 8], float (*r
     const int kTiles = in >> 4;
     const int per = (kTiles + (int)gridDim.y - 1) / (int)gridDim.y;
     const int kt0 = (int)blockIdx.y * per, kt1 = min(kTiles, kt0 + per);
-    const uint4* panel = qtiles + (long long)nt * kTiles * 32;   // a tile is 32 uint4, one per lane
+    constexpr int UNROLL = BITS == 2 ? 2 * GEMV_UNROLL : GEMV_UNROLL;
+    const long long panel = (long long)nt * kTiles;   // tile index of the panel's first k-tile
     float acc[ROWS][8];
 #pragma unroll
     for (int b = 0; b < ROWS; b++) {
@@ -114,14 +158,14 @@ static __device__ void gemv_body(unsigned (*xs)[GEMV_STAGE_TILES * 8], float (*r
         __syncthreads();
         const int wper = (c1 - c0 + GEMV_WARPS - 1) / GEMV_WARPS;
         const int w0 = c0 + warp * wper, w1 = min(c1, w0 + wper);
-        for (int kt = w0; kt < w1; kt += GEMV_UNROLL) {
-            uint4 wq[GEMV_UNROLL];
+        for (int kt = w0; kt < w1; kt += UNROLL) {
+            GemvTile<BITS> wq[UNROLL];
 #pragma unroll
-            for (int u = 0; u < GEMV_UNROLL; u++) {
-                if (kt + u < w1) wq[u] = __ldg(panel + (long long)(kt + u) * 32 + lane);
+            for (int u = 0; u < UNROLL; u++) {
+                if (kt + u < w1) wq[u] = gemv_load<BITS>(qtiles, panel + kt + u, lane);
             }
 #pragma unroll
-            for (int u = 0; u < GEMV_UNROLL; u++) {
+            for (int u = 0; u < UNROLL; u++) {
                 if (kt + u >= w1) break;
                 const int grp = __ldg(tileGroup + kt + u);
                 if (grp != curG) {
@@ -134,7 +178,6 @@ static __device__ void gemv_body(unsigned (*xs)[GEMV_STAGE_TILES * 8], float (*r
                         s2[t] = s | (s << 16);
                     }
                 }
-                const unsigned words[4] = {wq[u].x, wq[u].y, wq[u].z, wq[u].w};
 #pragma unroll
                 for (int r = 0; r < 2; r++) {
                     // inputs 2tig + 8r and 2tig + 8r + 1 of the tile, every row
@@ -144,8 +187,7 @@ static __device__ void gemv_body(unsigned (*xs)[GEMV_STAGE_TILES * 8], float (*r
                     for (int b = 0; b < ROWS; b++) gemv_h2f2(xs[b][xq], &xv[b][0], &xv[b][1]);
 #pragma unroll
                     for (int t = 0; t < 8; t++) {
-                        const int j = t >> 1, i = 2 * (t & 1) + r;   // nibbles i and i + 4 of word j
-                        unsigned h = gemv_hmul2(gemv_hsub2(gemv_nibbles(words[j] >> (4 * i)), z2[t]), s2[t]);
+                        unsigned h = gemv_hmul2(gemv_hsub2(gemv_pair<BITS>(wq[u], t, r), z2[t]), s2[t]);
                         float wlo, whi;
                         gemv_h2f2(h, &wlo, &whi);
 #pragma unroll
@@ -182,23 +224,47 @@ static __device__ void gemv_body(unsigned (*xs)[GEMV_STAGE_TILES * 8], float (*r
     }
 }
 
+template <int BITS>
+static __device__ __forceinline__ void gemv_rows(unsigned (*xs)[GEMV_STAGE_TILES * 8],
+        float (*red)[GEMV_MAX_ROWS][64], const float* x, const int* perm, const int* qtiles,
+        const unsigned short* zeros16, const unsigned short* scales, const int* tileGroup, const unsigned short* bias,
+        float* y, int rows, int in, int out) {
+    switch (rows) {
+        case 1: gemv_body<BITS, 1>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 2: gemv_body<BITS, 2>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 3: gemv_body<BITS, 3>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 4: gemv_body<BITS, 4>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 5: gemv_body<BITS, 5>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 6: gemv_body<BITS, 6>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 7: gemv_body<BITS, 7>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 8: gemv_body<BITS, 8>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
+        default: break;
+    }
+}
+
 // rows 1..GEMV_MAX_ROWS of x (rows, in) fp32 in the original input order; y (rows, out) fp32. Block 32*GEMV_WARPS.
+// Shared memory is declared once in each entry (not per instantiation: eight copies would add up past the static
+// limit). One entry per code width; the parameters are the same.
 extern "C" __global__ void gptq_gemv_tiled(const float* x, const int* perm,
         const int* qtiles, const unsigned short* zeros16, const unsigned short* scales, const int* tileGroup,
         const unsigned short* bias, float* y, int rows, int in, int out) {
-    // Declared once here (not per instantiation: eight copies would add up past the static limit).
     __shared__ unsigned xs[GEMV_MAX_ROWS][GEMV_STAGE_TILES * 8];
     __shared__ float red[GEMV_WARPS][GEMV_MAX_ROWS][64];
-    const uint4* q = (const uint4*)qtiles;
-    switch (rows) {
-        case 1: gemv_body<1>(xs, red, x, perm, q, zeros16, scales, tileGroup, bias, y, in, out); break;
-        case 2: gemv_body<2>(xs, red, x, perm, q, zeros16, scales, tileGroup, bias, y, in, out); break;
-        case 3: gemv_body<3>(xs, red, x, perm, q, zeros16, scales, tileGroup, bias, y, in, out); break;
-        case 4: gemv_body<4>(xs, red, x, perm, q, zeros16, scales, tileGroup, bias, y, in, out); break;
-        case 5: gemv_body<5>(xs, red, x, perm, q, zeros16, scales, tileGroup, bias, y, in, out); break;
-        case 6: gemv_body<6>(xs, red, x, perm, q, zeros16, scales, tileGroup, bias, y, in, out); break;
-        case 7: gemv_body<7>(xs, red, x, perm, q, zeros16, scales, tileGroup, bias, y, in, out); break;
-        case 8: gemv_body<8>(xs, red, x, perm, q, zeros16, scales, tileGroup, bias, y, in, out); break;
-        default: break;
-    }
+    gemv_rows<4>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, rows, in, out);
+}
+
+extern "C" __global__ void gptq_gemv_tiled_b8(const float* x, const int* perm,
+        const int* qtiles, const unsigned short* zeros16, const unsigned short* scales, const int* tileGroup,
+        const unsigned short* bias, float* y, int rows, int in, int out) {
+    __shared__ unsigned xs[GEMV_MAX_ROWS][GEMV_STAGE_TILES * 8];
+    __shared__ float red[GEMV_WARPS][GEMV_MAX_ROWS][64];
+    gemv_rows<8>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, rows, in, out);
+}
+
+extern "C" __global__ void gptq_gemv_tiled_b2(const float* x, const int* perm,
+        const int* qtiles, const unsigned short* zeros16, const unsigned short* scales, const int* tileGroup,
+        const unsigned short* bias, float* y, int rows, int in, int out) {
+    __shared__ unsigned xs[GEMV_MAX_ROWS][GEMV_STAGE_TILES * 8];
+    __shared__ float red[GEMV_WARPS][GEMV_MAX_ROWS][64];
+    gemv_rows<2>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, rows, in, out);
 }

@@ -1,9 +1,12 @@
-// Kernel tests, part of kernel_tests.cpp's harness: gptq_gemv.cu (gptq_gemv_tiled on the tiled 4-bit layout)
-// against a double reference on the checkpoint's own layout (original input order, w = s · (q − z)).
+// Kernel tests, part of kernel_tests.cpp's harness: gptq_gemv.cu (gptq_gemv_tiled, _b8 and _b2 on the tiled 4-, 8-
+// and 2-bit layouts) against a double reference on the checkpoint's own layout (original input order,
+// w = s · (q − z)).
 #include "kernel_tests.h"
 
 #include "gptq_gemv.cu"
 PADDOCK_SIM_EXPORT(gptq_gemv_tiled)
+PADDOCK_SIM_EXPORT(gptq_gemv_tiled_b8)
+PADDOCK_SIM_EXPORT(gptq_gemv_tiled_b2)
 
 namespace kt {
 namespace {
@@ -15,31 +18,34 @@ struct GemvCase {
     bool act_order;
     int zero_plus_one, rows, split_k;
     bool bias;
+    int bits = 4;
 
     std::string name() const {
-        return fmt("gemv tiled in=%d out=%d g=%d%s zp1=%d rows=%d splitK=%d%s", in, out, group,
+        return fmt("gemv tiled b%d in=%d out=%d g=%d%s zp1=%d rows=%d splitK=%d%s", bits, in, out, group,
                    act_order ? " act" : "", zero_plus_one, rows, split_k, bias ? " bias" : "");
     }
 };
 
-// The tiled tensors, written from the layout's forward formula (docs/gpu-kernels.md, "Tiled GPTQ"): word j of
-// lane L of tile (kt, nt), nibble p, holds q(k, n) with g = L >> 2, tig = L & 3, i = p & 3, hi = p >> 2,
-// t = 2j + (i >> 1), r = i & 1, k = 16kt + 2tig + hi + 8r, n = 64nt + 8t + g. qs(k, n): sorted code.
-std::vector<int> tile_codes(int in, int out, const std::function<int(int, int)>& qs) {
-    const int kTiles = in / 16;
-    std::vector<int> tiles(static_cast<std::size_t>(in) * out / 8, 0);
+// The tiled tensors, written from the layout's forward formula (docs/gpu-kernels.md, "Tiled GPTQ"): b = bits,
+// P = 16 / b code pairs per word; word j of lane L of tile (kt, nt) lies at tile word 4L + 128(j >> 2) + (j & 3)
+// for 8 bits and bL + j for 4 and 2 bits; its code p holds q(k, n) with g = L >> 2, tig = L & 3, i = p mod P,
+// hi = p / P, t = (P/2)j + (i >> 1), r = i & 1, k = 16kt + 2tig + hi + 8r, n = 64nt + 8t + g. qs(k, n): sorted code.
+std::vector<int> tile_codes(int bits, int in, int out, const std::function<int(int, int)>& qs) {
+    const int kTiles = in / 16, P = 16 / bits;
+    std::vector<int> tiles(static_cast<std::size_t>(in) * out * bits / 32, 0);
     for (int nt = 0; nt < out / 64; nt++) {
         for (int kt = 0; kt < kTiles; kt++) {
             for (int lane = 0; lane < 32; lane++) {
                 int g = lane >> 2, tig = lane & 3;
-                for (int j = 0; j < 4; j++) {
+                for (int j = 0; j < bits; j++) {
                     unsigned w = 0;
-                    for (int p = 0; p < 8; p++) {
-                        int i = p & 3, hi = p >> 2, t = 2 * j + (i >> 1), r = i & 1;
+                    for (int p = 0; p < 32 / bits; p++) {
+                        int i = p % P, hi = p / P, t = (P / 2) * j + (i >> 1), r = i & 1;
                         int k = kt * 16 + 2 * tig + hi + 8 * r, n = nt * 64 + 8 * t + g;
-                        w |= static_cast<unsigned>(qs(k, n)) << (4 * p);
+                        w |= static_cast<unsigned>(qs(k, n)) << (bits * p);
                     }
-                    tiles[(static_cast<std::size_t>(nt) * kTiles + kt) * 128 + lane * 4 + j] = static_cast<int>(w);
+                    int at = bits == 8 ? 4 * lane + 128 * (j >> 2) + (j & 3) : bits * lane + j;
+                    tiles[(static_cast<std::size_t>(nt) * kTiles + kt) * 32 * bits + at] = static_cast<int>(w);
                 }
             }
         }
@@ -61,8 +67,9 @@ GemvResult gemv_run(const GemvCase& c) {
     for (int i = 0; i < in; i++) g[i] = c.group < 0 ? 0 : i / c.group;
     if (c.act_order) rng.shuffle(g);
     std::vector<std::vector<int>> q(out, std::vector<int>(in)), z(groups, std::vector<int>(out));
-    for (auto& col : q) for (auto& v : col) v = rng.below(16);
-    for (auto& row : z) for (auto& v : row) v = rng.below(c.zero_plus_one ? 15 : 16);
+    const int levels = 1 << c.bits;
+    for (auto& col : q) for (auto& v : col) v = rng.below(levels);
+    for (auto& row : z) for (auto& v : row) v = rng.below(c.zero_plus_one ? levels - 1 : levels);
     std::vector<u16> scales(static_cast<std::size_t>(groups) * out), bias(out);
     for (auto& s : scales) s = to_half(rng.uniform(0.002f, 0.05f) * (rng.below(8) == 0 ? -1.f : 1.f));
     for (auto& b : bias) b = to_half(rng.uniform(-1, 1));
@@ -76,7 +83,7 @@ GemvResult gemv_run(const GemvCase& c) {
     std::vector<int> perm(in);
     std::iota(perm.begin(), perm.end(), 0);
     if (c.act_order) std::stable_sort(perm.begin(), perm.end(), [&](int a, int b) { return g[a] < g[b]; });
-    std::vector<int> tiles = tile_codes(in, out, [&](int k, int n) { return q[n][perm[k]]; });
+    std::vector<int> tiles = tile_codes(c.bits, in, out, [&](int k, int n) { return q[n][perm[k]]; });
     std::vector<u16> zeros16(static_cast<std::size_t>(groups) * out);
     for (int k = 0; k < groups; k++) {
         for (int n = 0; n < out; n++) zeros16[static_cast<std::size_t>(k) * out + n] = to_half(1024.f + z[k][n] + c.zero_plus_one);
@@ -91,16 +98,18 @@ GemvResult gemv_run(const GemvCase& c) {
 
     const bool split = c.split_k > 1;
     std::vector<float> y(static_cast<std::size_t>(rows) * out, split ? 0.f : kNaN);   // split-K: zeroed first
-    if (launch(paddock_sim_launch_gptq_gemv_tiled, dim3(out / 64, c.split_k), dim3(32 * GEMV_WARPS), (const float*)x.data(),
+    auto entry = c.bits == 8 ? paddock_sim_launch_gptq_gemv_tiled_b8
+               : c.bits == 2 ? paddock_sim_launch_gptq_gemv_tiled_b2 : paddock_sim_launch_gptq_gemv_tiled;
+    if (launch(entry, dim3(out / 64, c.split_k), dim3(32 * GEMV_WARPS), (const float*)x.data(),
                c.act_order ? (const int*)perm.data() : (const int*)nullptr, (const int*)tiles.data(),
                (const u16*)zeros16.data(), (const u16*)scales.data(), (const int*)tile_group.data(),
                c.bias ? (const u16*)bias.data() : (const u16*)nullptr, y.data(), rows, in, out)) {
-        return {launch_failed("gptq_gemv_tiled")};
+        return {launch_failed(fmt("gptq_gemv_tiled (%d bits)", c.bits).c_str())};
     }
 
     // Tolerance. Each product is fp16(x)·fp16(w), exact in fp32 (11 × 11 significant bits), so per term
     // |fp16(x)fp16(w) − xw| <= (2u16 + u16²)|xw| + subnormal slack (2^-25 per rounding below 2^-14, times the
-    // other factor, |x| <= 1 and |w| <= 0.05·16). The fp32 sums add at most m·u32·Σ|terms| with m = the longest
+    // other factor, |x| <= 1 and |w| <= 0.05·256 at 8 bits). The fp32 sums add at most m·u32·Σ|terms| with m = the longest
     // chain: 4 products per tile over one block's slice, 2 shuffles, the warps, the bias and the split-K atomics.
     const int kTiles = in / 16, per = (kTiles + c.split_k - 1) / c.split_k;
     const double m = 4.0 * per + 2 + GEMV_WARPS + 1 + c.split_k;
@@ -152,6 +161,8 @@ std::vector<GemvCase> gemv_cases() {
     if (g_small) {   // ThreadSanitizer: small blocks of work, still several warps, steps and slices
         cs.push_back({256, 64, 32, true, 1, 3, 2, true});
         cs.push_back({1088, 64, -1, false, 0, 8, 1, false});   // 68 k-tiles: two staging steps
+        cs.push_back({256, 64, 32, true, 1, 3, 2, true, 8});
+        cs.push_back({1088, 64, 64, true, 0, 8, 2, false, 2});
         return cs;
     }
     // rows 1..8, groups 16/32/128/none, act-order, zeroPlusOne 0/1, split-K 1..4, bias
@@ -165,23 +176,38 @@ std::vector<GemvCase> gemv_cases() {
     cs.push_back({64, 192, 16, true, 0, 8, 3, true});        // 4 k-tiles over 3 slices: the last slice is empty
     cs.push_back({80, 64, -1, false, 1, 5, 1, false});       // 5 k-tiles: the last warp has none
     cs.push_back({192, 64, 32, true, 1, 4, 4, true});
+    // 8 and 2 bits: the same geometry (rows, groups, act-order, zeroPlusOne, split-K, staging steps, empty slices)
+    for (int bits : {8, 2}) {
+        for (int rows = 1; rows <= 8; rows += 1) {
+            int group = groups[rows % 4];
+            cs.push_back({512, 128, group, rows % 2 == 0, (rows + bits) % 3 == 0 ? 1 : 0, rows, 1 + ((rows + 1) % 4),
+                          rows % 2 == 1, bits});
+        }
+        cs.push_back({2048, 64, 128, true, 1, 1, 1, true, bits});    // two staging steps; UNROLL 8 at 2 bits
+        cs.push_back({4096, 128, 128, true, 0, 2, 4, false, bits});
+        cs.push_back({64, 192, 16, true, 0, 8, 3, true, bits});      // the last slice is empty
+        cs.push_back({80, 64, -1, false, 1, 5, 1, false, bits});     // the last warp has none; 5 < UNROLL tiles
+        cs.push_back({112, 64, 16, true, 1, 7, 1, true, bits});      // 7 tiles: one warp 2, a partial unroll
+    }
     return cs;
 }
 
 }  // namespace
 
 void gemv_tests() {
-    double worst = 0, worst_half2 = 0;
+    double worst[9] = {}, worst_half2[9] = {};
     for (const GemvCase& c : gemv_cases()) {
         run_case(c.name(), [&c, &worst, &worst_half2] {
             GemvResult r = gemv_run(c);
-            worst = std::max(worst, r.worst_rel);
-            worst_half2 = std::max(worst_half2, r.worst_rel_half2);
+            worst[c.bits] = std::max(worst[c.bits], r.worst_rel);
+            worst_half2[c.bits] = std::max(worst_half2[c.bits], r.worst_rel_half2);
             return r.outcome;
         });
     }
-    std::printf("gemv tiled: worst |err|/sum|xw| over the cases: fp32 accumulation %.3g, half2-per-tile model %.3g\n",
-                worst, worst_half2);
+    for (int bits : {4, 8, 2}) {
+        std::printf("gemv tiled %d-bit: worst |err|/sum|xw| over the cases: fp32 accumulation %.3g, half2-per-tile"
+                    " model %.3g\n", bits, worst[bits], worst_half2[bits]);
+    }
 }
 
 }  // namespace kt

@@ -42,6 +42,9 @@ final class CudaKernels implements AutoCloseable {
             List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT, INT, INT, INT), BATCHED_TILE_COLS);
     static final KernelSpec GEMV = new KernelSpec(KernelSources.GEMV, "gptq_gemv_tiled",
             List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT), GEMV_THREADS);
+    /** gptq_gemv_tiled for the 8-bit and the 2-bit tiled layouts: one entry per width, the same parameters. */
+    static final KernelSpec GEMV_B8 = new KernelSpec(KernelSources.GEMV, "gptq_gemv_tiled_b8", GEMV.params(), GEMV_THREADS);
+    static final KernelSpec GEMV_B2 = new KernelSpec(KernelSources.GEMV, "gptq_gemv_tiled_b2", GEMV.params(), GEMV_THREADS);
     static final KernelSpec RMSNORM = new KernelSpec(KernelSources.LAYER_OPS, "rmsnorm_f32",
             List.of(PTR, PTR, PTR, INT, FLOAT), 256);
     static final KernelSpec ROPE = new KernelSpec(KernelSources.LAYER_OPS, "rope_rotate_half_f32",
@@ -79,7 +82,7 @@ final class CudaKernels implements AutoCloseable {
     /** Every kernel the runtime launches. */
     static final List<KernelSpec> ALL = List.of(GATHER, DECODE, BATCHED, RMSNORM, ROPE, SWIGLU, ADD, EMBEDDING, ARGMAX,
             KV_STORE, ATTENTION, DENSE, LORA_SHRINK, LORA_EXPAND, MMA_PREPARE_X, MMA_GEMM, ADD_RMSNORM, KV_STORE_F16,
-            ATTENTION_DECODE_F16, ATTENTION_REDUCE, ATTENTION_PREFILL_F16, GEMV);
+            ATTENTION_DECODE_F16, ATTENTION_REDUCE, ATTENTION_PREFILL_F16, GEMV, GEMV_B8, GEMV_B2);
 
     private final GpuDevice device;
     private final List<GpuModule> modules = new ArrayList<>();
@@ -237,10 +240,11 @@ final class CudaKernels implements AutoCloseable {
     /**
      * y = x·Wᵀ for a layer in the tiled layout, the one dispatch between its two kernels: from
      * {@value #GEMM_FROM_ROWS} rows the tensor-core GEMM ({@link #gptqMma}, x rounded to fp16 into {@code xh}, scratch
-     * of at least 2·rows·in bytes), below that gptq_gemv_tiled in passes of {@value #GEMV_MAX_ROWS} rows.
+     * of at least 2·rows·in bytes), below that gptq_gemv_tiled in passes of {@value #GEMV_MAX_ROWS} rows. The GEMM
+     * is 4-bit only: 8- and 2-bit tiled layers run the GEMV passes at every row count.
      */
     void gptqTiled(GptqTiledDevice g, long x, long xh, long y, int rows) {
-        if (rows >= GEMM_FROM_ROWS) {
+        if (g.bits() == 4 && rows >= GEMM_FROM_ROWS) {
             gptqMma(x, g.perm(), xh, g.qtiles(), g.zeros16(), g.scales(), g.tileGroup(), g.bias(), y, rows, g.in(), g.out());
             return;
         }
@@ -259,7 +263,13 @@ final class CudaKernels implements AutoCloseable {
         int panels = g.out() / 64;
         int splitK = gemvSplitK(panels, g.in() / 16, smCount);
         if (splitK > 1) device.memsetD32(y, 0, (long) rows * g.out());
-        launch(GEMV, panels, splitK, GEMV_THREADS, 1, x, g.perm(), g.qtiles(), g.zeros16(), g.scales(), g.tileGroup(),
+        KernelSpec spec = switch (g.bits()) {
+            case 4 -> GEMV;
+            case 8 -> GEMV_B8;
+            case 2 -> GEMV_B2;
+            default -> throw new IllegalArgumentException("no tiled GEMV for " + g.bits() + "-bit codes");
+        };
+        launch(spec, panels, splitK, GEMV_THREADS, 1, x, g.perm(), g.qtiles(), g.zeros16(), g.scales(), g.tileGroup(),
                 g.bias(), y, rows, g.in(), g.out());
     }
 

@@ -33,7 +33,7 @@ final class CudaWeights {
         public int out() { return g.out(); }
     }
 
-    /** An eligible 4-bit GPTQ layer, in the tiled layout only. */
+    /** An eligible 2-, 4- or 8-bit GPTQ layer, in the tiled layout only. */
     record GptqTiled(GptqTiledDevice g) implements DeviceLinear {
         public int in() { return g.in(); }
 
@@ -90,7 +90,7 @@ final class CudaWeights {
 
     private static GptqTiledDevice tiled(GptqLinear l, DeviceMemory mem) {
         GptqTileLayout t = GptqTileLayout.pack(l, GptqHostLayout.of(l));
-        return new GptqTiledDevice(t.in(), t.out(), t.groups(), mem.upload(t.qtiles()),
+        return new GptqTiledDevice(t.in(), t.out(), t.groups(), t.bits(), mem.upload(t.qtiles()),
                 mem.upload(MemorySegment.ofArray(t.zeros16())), mem.upload(l.scales().data()), mem.upload(t.tileGroup()),
                 t.perm() == null ? 0 : mem.upload(t.perm()), l.bias() == null ? 0 : mem.upload(l.bias().data()));
     }

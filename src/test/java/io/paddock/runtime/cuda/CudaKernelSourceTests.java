@@ -44,18 +44,22 @@ class CudaKernelSourceTests {
      * Static shared memory per block as docs/gpu-kernels.md states it (kernels not listed use none). It does not
      * change with architecture or bit width; a difference is a contract change or a per-instantiation copy.
      */
-    private static final Map<String, Integer> DOCUMENTED_SMEM = Map.of(
-            "gptq_matmul_decode", 32 * 4 * 32 * 4,      // (warp ≤ 32, row ≤ 4, lane) floats
-            "gptq_matmul_batched", 16 * 128 * 4,        // 16 rows × 128 inputs of xp
-            "rmsnorm_f32", 32 * 4,                      // one partial sum per warp
-            "add_rmsnorm_f32", 32 * 4,                  // the same block sum
-            "argmax_rows", 1024 * (4 + 4),              // value and index per thread, up to 1024 threads
-            "paged_attention_f32", (4 + 4 + 4 * 256) * 4,    // per warp: max, sum, 256 accumulators
-            "gptq_mma_gemm", 4 * (64 * 5 + 2 * 4 * 32) * 16,  // 4 stages × (A 64 rows × 5 chunks + B 2 × 4 × 32) × 16 B
+    private static final Map<String, Integer> DOCUMENTED_SMEM = Map.ofEntries(
+            Map.entry("gptq_matmul_decode", 32 * 4 * 32 * 4),      // (warp ≤ 32, row ≤ 4, lane) floats
+            Map.entry("gptq_matmul_batched", 16 * 128 * 4),        // 16 rows × 128 inputs of xp
+            Map.entry("rmsnorm_f32", 32 * 4),                      // one partial sum per warp
+            Map.entry("add_rmsnorm_f32", 32 * 4),                  // the same block sum
+            Map.entry("argmax_rows", 1024 * (4 + 4)),              // value and index per thread, up to 1024 threads
+            Map.entry("paged_attention_f32", (4 + 4 + 4 * 256) * 4),    // per warp: max, sum, 256 accumulators
+            // 4 stages × (A 64 rows × 5 chunks + B 2 × 4 × 32) × 16 B
+            Map.entry("gptq_mma_gemm", 4 * (64 * 5 + 2 * 4 * 32) * 16),
             // Pa16Shared: K and V tiles of 16 positions × 129 words, q 16 × 256 floats, weights 16 × 16, m/l/corr/len
-            "paged_attention_decode_f16", (2 * 16 * 129 + 16 * 256 + 16 * 16 + 4 * 16) * 4,
-            "paged_attention_prefill_f16", (2 * 16 * 129 + 16 * 256 + 16 * 16 + 4 * 16) * 4,
-            "gptq_gemv_tiled", 8 * 512 * 4 + 4 * 8 * 64 * 4);   // 8 rows × 512 fp16 pairs of x; (warp, row, column) sums
+            Map.entry("paged_attention_decode_f16", (2 * 16 * 129 + 16 * 256 + 16 * 16 + 4 * 16) * 4),
+            Map.entry("paged_attention_prefill_f16", (2 * 16 * 129 + 16 * 256 + 16 * 16 + 4 * 16) * 4),
+            // every gptq_gemv_tiled entry (4, 8 and 2 bits): 8 rows × 512 fp16 pairs of x; (warp, row, column) sums
+            Map.entry("gptq_gemv_tiled", 8 * 512 * 4 + 4 * 8 * 64 * 4),
+            Map.entry("gptq_gemv_tiled_b8", 8 * 512 * 4 + 4 * 8 * 64 * 4),
+            Map.entry("gptq_gemv_tiled_b2", 8 * 512 * 4 + 4 * 8 * 64 * 4));
 
     private static Compiled compiled;
 

@@ -17,42 +17,53 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The tiled 4-bit GPTQ layout, bit for bit: every nibble of qtiles, located by the layout's (lane, word, nibble)
- * formula, holds the stored code of the original input its sorted position maps to; zeros16, tileGroup and the
- * half2 fragment reading agree; ineligible layers are refused with a reason that names them.
+ * The tiled GPTQ layout at 2, 4 and 8 bits, bit for bit: every code of qtiles (bit-pair, nibble or byte), located
+ * by the layout's (lane, word, code) formula, holds the stored code of the original input its sorted position maps
+ * to; zeros16, tileGroup and the half2 fragment reading agree; ineligible layers (3-bit among them) are refused with
+ * a reason that names them.
  */
 class GptqTileLayoutTests {
 
-    @ParameterizedTest(name = "in={0} out={1} group={2} act={3} zp1={4}")
+    @ParameterizedTest(name = "bits={5} in={0} out={1} group={2} act={3} zp1={4}")
     @CsvSource({
-        "64, 64, 16, true, false", "64, 64, 16, false, true", "128, 128, 32, true, true", "96, 192, 32, true, false",
-        "256, 64, 128, true, false", "256, 128, 128, false, true", "160, 64, -1, false, false", "48, 128, -1, true, true"})
-    void everyNibbleIsTheReferenceCode(int in, int out, int group, boolean act, boolean zeroPlusOne) {
-        GptqLinear l = randomLayer(new SplittableRandom(31L * in + out + group), in, out, group, act, zeroPlusOne);
+        "64, 64, 16, true, false, 4", "64, 64, 16, false, true, 4", "128, 128, 32, true, true, 4",
+        "96, 192, 32, true, false, 4", "256, 64, 128, true, false, 4", "256, 128, 128, false, true, 4",
+        "160, 64, -1, false, false, 4", "48, 128, -1, true, true, 4",
+        "64, 64, 16, true, false, 8", "128, 128, 32, true, true, 8", "96, 192, 32, false, true, 8",
+        "256, 64, 128, true, false, 8", "48, 128, -1, false, false, 8",
+        "64, 64, 16, true, true, 2", "128, 128, 32, true, false, 2", "96, 192, 32, false, true, 2",
+        "256, 64, 128, true, true, 2", "48, 128, -1, true, false, 2"})
+    void everyCodeIsTheReferenceCode(int in, int out, int group, boolean act, boolean zeroPlusOne, int bits) {
+        GptqLinear l = randomLayer(new SplittableRandom(31L * in + out + group + 1000L * bits), bits, in, out, group, act,
+                zeroPlusOne);
         assertThat(GptqTileLayout.ineligibility(l)).isNull();
         GptqHostLayout h = GptqHostLayout.of(l);
         GptqTileLayout t = GptqTileLayout.pack(l, h);
+        assertThat(t.bits()).isEqualTo(bits);
         assertThat(t.perm() != null).isEqualTo(act && group != -1);
-        assertThat(t.qtiles()).hasSize(in * out / 8);
-        int kTiles = in / 16;
+        assertThat(t.qtiles()).hasSize(in * out * bits / 32);
+        int kTiles = in / 16, mask = (1 << bits) - 1, pairs = 16 / bits;   // pairs: code pairs per word
+        int halfMask = mask | (mask << 16);
         boolean[][] seen = new boolean[in][out];
         for (int nt = 0; nt < out / 64; nt++) {
             for (int kt = 0; kt < kTiles; kt++) {
                 for (int lane = 0; lane < 32; lane++) {
                     int g = lane >> 2, tig = lane & 3;
-                    for (int j = 0; j < 4; j++) {
-                        int w = t.qtiles()[((nt * kTiles) + kt) * 128 + lane * 4 + j];
-                        for (int p = 0; p < 8; p++) {
-                            int i = p & 3, hi = p >> 2, sub = 2 * j + (i >> 1), r = i & 1;
+                    for (int j = 0; j < bits; j++) {
+                        // word j of the lane: 8 bits in two 16-byte halves of the tile, else b consecutive words
+                        int at = bits == 8 ? 4 * lane + 128 * (j / 4) + j % 4 : bits * lane + j;
+                        int w = t.qtiles()[((nt * kTiles) + kt) * 32 * bits + at];
+                        for (int p = 0; p < 32 / bits; p++) {
+                            int i = p % pairs, hi = p / pairs, sub = (pairs / 2) * j + (i >> 1), r = i & 1;
                             int k = kt * 16 + 2 * tig + hi + 8 * r, n = nt * 64 + 8 * sub + g;
-                            assertThat((w >>> (4 * p)) & 0xf).as("k=%d n=%d", k, n).isEqualTo(ref(l, h, k, n));
+                            assertThat((w >>> (bits * p)) & mask).as("k=%d n=%d", k, n).isEqualTo(ref(l, h, k, n));
                             assertThat(seen[k][n]).isFalse();
                             seen[k][n] = true;
                         }
-                        // ((w >> 4i) & 0x000f000f) | 0x64006400 as half2 = (1024 + q(k0, n), 1024 + q(k0 + 1, n))
-                        for (int i = 0; i < 4; i++) {
-                            int h2 = ((w >>> (4 * i)) & 0x000f000f) | 0x64006400;
-                            int sub = 2 * j + (i >> 1), r = i & 1;
+                        // ((w >> b·i) & mask) | 0x64006400 as half2 = (1024 + q(k0, n), 1024 + q(k0 + 1, n))
+                        for (int i = 0; i < pairs; i++) {
+                            int h2 = ((w >>> (bits * i)) & halfMask) | 0x64006400;
+                            int sub = (pairs / 2) * j + (i >> 1), r = i & 1;
                             int k0 = kt * 16 + 2 * tig + 8 * r, n = nt * 64 + 8 * sub + g;
                             assertThat(Float.float16ToFloat((short) h2)).isEqualTo(1024f + ref(l, h, k0, n));
                             assertThat(Float.float16ToFloat((short) (h2 >>> 16))).isEqualTo(1024f + ref(l, h, k0 + 1, n));
@@ -70,7 +81,7 @@ class GptqTileLayoutTests {
         int groups = t.groups();
         for (int g = 0; g < groups; g++) {
             for (int n = 0; n < out; n++) {
-                int z = GptqPacking.extract(l.qzeros().data(), (long) g * l.zeroWords(), 1, 4, n) + (zeroPlusOne ? 1 : 0);
+                int z = GptqPacking.extract(l.qzeros().data(), (long) g * l.zeroWords(), 1, bits, n) + (zeroPlusOne ? 1 : 0);
                 assertThat(Float.float16ToFloat(t.zeros16()[g * out + n])).isEqualTo(1024f + z);
             }
         }
@@ -97,26 +108,42 @@ class GptqTileLayoutTests {
         GptqLinear l = randomLayer(rnd, 64, 64, 32, false, false);
         GptqLinear threeBit = new GptqLinear("model.layers.3.mlp.up_proj", new GptqSpec(3, 32, false, true, false), 64, 64,
                 l.qweight(), l.qzeros(), l.scales(), null, null);
-        assertThat(GptqTileLayout.ineligibility(threeBit))
-                .isEqualTo("model.layers.3.mlp.up_proj: 3-bit codes (the tiled layout is 4-bit only)");
+        assertThat(GptqTileLayout.ineligibility(threeBit)).isEqualTo("model.layers.3.mlp.up_proj: 3-bit codes (the tiled"
+                + " layout takes 2, 4 and 8 bits: 3-bit codes straddle 32-bit words, so no shift-and-mask puts a code pair"
+                + " in the two halves)");
+        assertThatThrownBy(() -> GptqTileLayout.pack(threeBit, GptqHostLayout.of(threeBit)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("up_proj: 3-bit codes");
+        GptqLinear eightOdd = randomLayer(rnd, 8, 64, 96, -1, false, false);
+        assertThat(GptqTileLayout.ineligibility(eightOdd)).isEqualTo("test.proj: out = 96 is not a multiple of 64");
+        assertThat(GptqTileLayout.ineligibility(randomLayer(rnd, 2, 64, 64, 8, true, false)))
+                .startsWith("test.proj: group 0 has 8 inputs, not a multiple of 16");
         // The config-only decision (GpuFootprint's hypothetical checkpoints): a partial last group must be whole tiles.
         assertThat(GptqTileLayout.eligible(4, 4096, 4096, 128)).isTrue();
         assertThat(GptqTileLayout.eligible(4, 11008, 4096, 128)).isTrue();    // last group 0 inputs: 11008 = 86·128
         assertThat(GptqTileLayout.eligible(4, 176, 64, 128)).isTrue();       // last group 48 inputs
         assertThat(GptqTileLayout.eligible(4, 168, 64, 128)).isFalse();
         assertThat(GptqTileLayout.eligible(4, 4096, 4096, -1)).isTrue();
-        assertThat(GptqTileLayout.eligible(8, 4096, 4096, 128)).isFalse();
+        assertThat(GptqTileLayout.eligible(8, 4096, 4096, 128)).isTrue();
+        assertThat(GptqTileLayout.eligible(2, 4096, 11008, 128)).isTrue();
+        assertThat(GptqTileLayout.eligible(3, 4096, 4096, 128)).isFalse();
+        assertThat(GptqTileLayout.eligible(8, 168, 64, 128)).isFalse();
         assertThat(GptqTileLayout.eligible(4, 4096, 4000, 128)).isFalse();
     }
 
     /** The stored code of original input perm[k] (the reference reader, on the checkpoint's own qweight). */
     private static int ref(GptqLinear l, GptqHostLayout h, int k, int n) {
         int orig = h.perm() == null ? k : h.perm()[k];
-        return GptqPacking.extract(l.qweight().data(), n, l.outFeatures(), 4, orig);
+        return GptqPacking.extract(l.qweight().data(), n, l.outFeatures(), l.spec().bits(), orig);
     }
 
     /** Random 4-bit layer; with act-order g_idx is a random arrangement with {@code group} inputs per group. */
     static GptqLinear randomLayer(SplittableRandom rnd, int in, int out, int group, boolean act, boolean zeroPlusOne) {
+        return randomLayer(rnd, 4, in, out, group, act, zeroPlusOne);
+    }
+
+    /** Random layer of {@code bits}-bit codes (in·bits a multiple of 32). */
+    static GptqLinear randomLayer(SplittableRandom rnd, int bits, int in, int out, int group, boolean act,
+                                  boolean zeroPlusOne) {
         int groups = group == -1 ? 1 : Math.ceilDiv(in, group);
         int[] gIdx = new int[in];
         for (int i = 0; i < in; i++) gIdx[i] = group == -1 ? 0 : i / group;
@@ -127,23 +154,24 @@ class GptqTileLayoutTests {
                 gIdx[j] = s;
             }
         }
-        int[] qw = new int[in / 8 * out];
+        int levels = 1 << bits, rows = in * bits / 32;
+        int[] qw = new int[rows * out];
         int[] line = new int[in];
         for (int o = 0; o < out; o++) {
-            for (int i = 0; i < in; i++) line[i] = rnd.nextInt(16);
-            GptqPacking.pack(line, 0, in, 4, qw, o, out);
+            for (int i = 0; i < in; i++) line[i] = rnd.nextInt(levels);
+            GptqPacking.pack(line, 0, in, bits, qw, o, out);
         }
-        int zWords = Math.ceilDiv(out * 4, 32);
+        int zWords = Math.ceilDiv(out * bits, 32);
         int[] qz = new int[groups * zWords];
         int[] zl = new int[out];
         for (int g = 0; g < groups; g++) {
-            for (int o = 0; o < out; o++) zl[o] = rnd.nextInt(zeroPlusOne ? 15 : 16);
-            GptqPacking.pack(zl, 0, out, 4, qz, g * zWords, 1);
+            for (int o = 0; o < out; o++) zl[o] = rnd.nextInt(zeroPlusOne ? levels - 1 : levels);
+            GptqPacking.pack(zl, 0, out, bits, qz, g * zWords, 1);
         }
         short[] sc = new short[groups * out];
         for (int i = 0; i < sc.length; i++) sc[i] = Float.floatToFloat16((float) rnd.nextDouble(1e-3, 0.05));
-        GptqSpec spec = new GptqSpec(4, group, act, true, zeroPlusOne);
-        return new GptqLinear("test.proj", spec, in, out, tensor("q", DType.I32, MemorySegment.ofArray(qw), in / 8, out),
+        GptqSpec spec = new GptqSpec(bits, group, act, true, zeroPlusOne);
+        return new GptqLinear("test.proj", spec, in, out, tensor("q", DType.I32, MemorySegment.ofArray(qw), rows, out),
                 tensor("z", DType.I32, MemorySegment.ofArray(qz), groups, zWords),
                 tensor("s", DType.F16, MemorySegment.ofArray(sc), groups, out),
                 tensor("g", DType.I32, MemorySegment.ofArray(gIdx), in), null);

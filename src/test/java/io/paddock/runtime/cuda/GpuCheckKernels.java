@@ -205,7 +205,7 @@ final class GpuCheckKernels {
                 device.memsetD32(q, 0x7654_3210 + c, qBytes / 4);
                 device.memsetD32(z, 0x6408_6408, zBytes / 4);   // fp16 1032 = 1024 + zero 8, twice
                 device.memsetD32(sc, 0x2e66_2e66, sBytes / 4);  // fp16 0.1 twice
-                layers[c] = new GptqTiledDevice(in, out, groups, q, z, sc, tileGroupDev, permDev, 0);
+                layers[c] = new GptqTiledDevice(in, out, groups, 4, q, z, sc, tileGroupDev, permDev, 0);
             }
             List<Map<String, Object>> figures = new ArrayList<>();
             int sms = device.multiprocessorCount();
