@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Unmerged LoRA on the CUDA runtime (simulated device here, the real one under scripts/gpu-check), against the CPU
  * runtime on merged weights {@code W + scale·B·A}: two adapters in two slots and a base-model chunk in one step,
  * prefill then decode, logits per chunk within the parity tolerance of CudaRuntimeParityTests
- * ({@link CudaTesting#logitRel}·(1 + max|logit|): 1e-3, or 4e-3 with tiled 4-bit layers' fp16 activations). Adapter 1 adapts all seven modules of every layer but layer 2 (rank 8); adapter 2 only
+ * ({@link CudaTesting#logitRel}·(1 + max|logit|): 1e-3, or 4e-3 with tiled layers' fp16 activations). Adapter 1 adapts all seven modules of every layer but layer 2 (rank 8); adapter 2 only
  * q_proj and v_proj (rank 4, below the reserved 8), so slots mix ranks and modules one slot lacks.
  */
 class CudaLoraTests {

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * checkpoint: groups that straddle the kernels' 32-input units, split-K decode on LLaMA-7B-shaped layers, batches of
  * 5-32 rows (the batched GPTQ kernel; gptq_gemv_tiled in passes of 8 rows for tiled layers), and contexts of
  * thousands of tokens prefilled in chunks. Tolerance as the fixture parity tests: |Δlogit| ≤ rel·(1 + max|logit|),
- * rel = {@link CudaTesting#logitRel} (1e-3, or 4e-3 where tiled 4-bit layers run on fp16 activations). KV in f16 on both sides (the default), and in f32 on
+ * rel = {@link CudaTesting#logitRel} (1e-3, or 4e-3 where tiled layers run on fp16 activations). KV in f16 on both sides (the default), and in f32 on
  * both sides where a test loops over {@link #KV_TYPES}.
  */
 class CudaRuntimeShapesTests {
