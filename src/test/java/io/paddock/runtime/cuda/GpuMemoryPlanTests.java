@@ -404,6 +404,21 @@ class GpuMemoryPlanTests {
     }
 
     /**
+     * The other widths by hand, 64→64 g32 act-order (2 groups, permutation 256 bytes). Tiled at 8 and 2 bits:
+     * qtiles in·out·b/8 (4096 / 1024), zeros16 2 · 64 · 2 = 256, scales 256, tileGroup 4 · 4 = 16, perm 256. 3-bit
+     * stays untiled: qweight 64·3/32 = 6 rows · 64 · 4 = 1536, qzeros 2 groups · ceil(64·3/32) = 6 words · 4 = 48,
+     * scales 256, g_idx 256, perm 256.
+     */
+    @Test
+    void eightTwoAndThreeBitLayersByHand() {
+        assertThat(GpuFootprint.gptqBytes(64, 64, 8, 32, true)).isEqualTo(4096 + 256 + 256 + 16 + 256);
+        assertThat(GpuFootprint.gptqBytes(64, 64, 2, 32, true)).isEqualTo(1024 + 256 + 256 + 16 + 256);
+        assertThat(GpuFootprint.gptqBytes(64, 64, 3, 32, true)).isEqualTo(1536 + 48 + 256 + 256 + 256);
+        // out % 64 != 0: the 8-bit layer keeps qweight (64 · 32 bytes), qzeros (2 · 8 words · 4), scales, g_idx, perm
+        assertThat(GpuFootprint.gptqBytes(64, 32, 8, 32, true)).isEqualTo(2048 + 64 + 128 + 256 + 256);
+    }
+
+    /**
      * LoRA slots of 7B (fp32 A and Bᵀ per layer and module): Σ(in + out) over q, k, v, o = 4 · 8192 and gate, up,
      * down = 3 · 15,104, 78,080 a layer; at rank 16, 4 · 16 · 78,080 · 32 layers = 159,907,840, plus rank and scale
      * 2 · 4 · 7 · 32 = 1,792: 159,909,632 a slot. Eight slots 1,279,277,056, plus per step 512 rows · (1 + 16) · 4
