@@ -112,6 +112,28 @@ class CudaRuntimeShapesTests {
     }
 
     @Test
+    void eightAndTwoBitLayersTiledWithSplitK() {
+        // 8- and 2-bit g32 act-order: every projection of the tiny shape is tiled (out % 64 == 0) and runs
+        // gptq_gemv_tiled_b8 / _b2 at every row count: a 21-token prefill in passes of 8, 8 and 5 rows, then decode.
+        // On the 132-SM simulated device 256→256 splits K two ways and 768→256 six.
+        assertThat(CudaKernels.gemvSplitK(256 / 64, 256 / 16, 132)).isEqualTo(2);
+        assertThat(CudaKernels.gemvSplitK(256 / 64, 768 / 16, 132)).isEqualTo(6);
+        for (int bits : new int[] {8, 2}) {
+            try (Pair p = Pair.open(synth("b" + bits + "tiled", SyntheticShape.TINY, 1, bits, 32, true))) {
+                assertThat(CudaTesting.tiled(p.ckpt().weights())).isTrue();
+                Random r = new Random(bits);
+                int vocab = p.ckpt().config().vocabSize();
+                List<List<StepChunk>> steps = new ArrayList<>();
+                steps.add(List.of(new StepChunk(table(0, 2), tokens(r, 21, vocab), 0, true)));
+                for (int i = 0; i < 3; i++) {
+                    steps.add(List.of(new StepChunk(table(0, 2), tokens(r, 1, vocab), 21 + i, true)));
+                }
+                sameSteps(p, 2, 16, steps);
+            }
+        }
+    }
+
+    @Test
     void threeBitGroupsOf16InStoredOrder() {
         try (Pair p = Pair.open(synth("b3g16", SyntheticShape.TINY, 1, 3, 16, false))) {
             Random r = new Random(2);
