@@ -43,8 +43,10 @@ final class CudaKernels implements AutoCloseable {
     static final KernelSpec GEMV = new KernelSpec(KernelSources.GEMV, "gptq_gemv_tiled",
             List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT), GEMV_THREADS);
     /** gptq_gemv_tiled for the 8-bit and the 2-bit tiled layouts: one entry per width, the same parameters. */
-    static final KernelSpec GEMV_B8 = new KernelSpec(KernelSources.GEMV, "gptq_gemv_tiled_b8", GEMV.params(), GEMV_THREADS);
-    static final KernelSpec GEMV_B2 = new KernelSpec(KernelSources.GEMV, "gptq_gemv_tiled_b2", GEMV.params(), GEMV_THREADS);
+    static final KernelSpec GEMV_B8 = new KernelSpec(KernelSources.GEMV, "gptq_gemv_tiled_b8", GEMV.params(),
+            GEMV_THREADS);
+    static final KernelSpec GEMV_B2 = new KernelSpec(KernelSources.GEMV, "gptq_gemv_tiled_b2", GEMV.params(),
+            GEMV_THREADS);
     static final KernelSpec RMSNORM = new KernelSpec(KernelSources.LAYER_OPS, "rmsnorm_f32",
             List.of(PTR, PTR, PTR, INT, FLOAT), 256);
     static final KernelSpec ROPE = new KernelSpec(KernelSources.LAYER_OPS, "rope_rotate_half_f32",

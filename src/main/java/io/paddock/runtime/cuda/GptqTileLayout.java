@@ -92,7 +92,8 @@ record GptqTileLayout(int bits, int in, int out, int groups, int[] qtiles, short
     static GptqTileLayout pack(GptqLinear l, GptqHostLayout h) {
         String why = ineligibility(l);
         if (why != null) throw new IllegalArgumentException("not eligible for the tiled GPTQ layout: " + why);
-        int bits = l.spec().bits(), in = l.inFeatures(), out = l.outFeatures(), kTiles = in / TILE_K, nTiles = out / TILE_N;
+        int bits = l.spec().bits(), in = l.inFeatures(), out = l.outFeatures();
+        int kTiles = in / TILE_K, nTiles = out / TILE_N;
         int groups = Math.toIntExact(l.scales().info().dim(0));
         int tileWords = 32 * bits, pairs = 16 / bits, codes = 32 / bits;
         int[] q = h.qweight();   // (in·bits/32, out): sorted input k is code k of column n's bit stream

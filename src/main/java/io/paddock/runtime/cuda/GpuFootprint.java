@@ -226,12 +226,14 @@ public final class GpuFootprint {
     /**
      * A real GPTQ layer as uploaded: qweight (re-packed, same size), qzeros, scales and bias as stored, g_idx as
      * int32 (in), and the permutation (in) only where g_idx is not already non-decreasing, as GptqHostLayout
-     * decides; an eligible 2/4/8-bit layer in the tiled layout instead (qtiles, zeros16, tileGroup, perm, scales, bias).
+     * decides; an eligible 2/4/8-bit layer in the tiled layout instead (qtiles, zeros16, tileGroup, perm, scales,
+     * bias).
      */
     public static long gptqBytes(GptqLinear l) {
         long b;
         if (GptqTileLayout.eligible(l)) {   // qtiles (the qweight's bytes), zeros16, tileGroup, perm; scales
-            b = GptqTileLayout.tiledBytes(l.spec().bits(), l.inFeatures(), l.outFeatures(), Math.toIntExact(l.scales().info().dim(0)),
+            b = GptqTileLayout.tiledBytes(l.spec().bits(), l.inFeatures(), l.outFeatures(),
+                    Math.toIntExact(l.scales().info().dim(0)),
                     !sortedByGroup(l)) + l.scales().data().byteSize();
         } else {
             b = l.qweight().data().byteSize() + l.qzeros().data().byteSize() + l.scales().data().byteSize()
