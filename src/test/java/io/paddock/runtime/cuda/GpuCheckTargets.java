@@ -67,13 +67,27 @@ final class GpuCheckTargets {
         int context = promptTokens + decodeSteps / 2;
         long perToken = bytesPerToken(SyntheticShape.LLAMA_7B, bits, groupSize, context);
         double fraction = Double.isNaN(tok1) || Double.isNaN(copyGbps) ? Double.NaN : perToken * tok1 / (copyGbps * 1e9);
-        out.add(target("batch-1 decode, 7B " + bits + "-bit g" + groupSize + ", bytes per token × tokens/s ÷ copy",
-                fraction, DECODE_FRACTION, "×", String.format(java.util.Locale.ROOT,
-                        "%.1f MB per token (weights without the embedding table, one embedding row, KV of ~%d tokens), "
-                                + "%s tok/s, copy %s GB/s%s", perToken / 1e6, context, num(tok1), num(copyGbps),
-                        source == null ? "" : " (" + source + ")")));
-        out.add(target("32-stream decode ÷ batch-1 decode, 7B", tok32 / tok1, STREAMS_32_RATIO, "×",
-                num(tok32) + " vs " + num(tok1) + " tok/s" + (source == null ? "" : " (" + source + ")")));
+        // The performance model's whole decode step for the same model, context and device (graphed, as measured).
+        int sms = bench.get("device") instanceof Map<?, ?> dev && dev.get("multiprocessors") instanceof Number n
+                ? n.intValue() : GpuPerfModel.DeviceSpec.H100_SXM.sms();
+        GpuPerfModel.DeviceSpec spec = GpuPerfModel.DeviceSpec.H100_SXM.withMeasured(sms,
+                Double.isNaN(copyGbps) ? GpuPerfModel.DeviceSpec.H100_SXM.copyGbps() : copyGbps);
+        double model1 = GpuPerfModel.decodeStep(spec, GpuPerfModel.Model.LLAMA_7B, 1, context, true,
+                CudaKernels.GEMM_FROM_ROWS).tokensPerSecond();
+        double model32 = GpuPerfModel.decodeStep(spec, GpuPerfModel.Model.LLAMA_7B, 32, context, true,
+                CudaKernels.GEMM_FROM_ROWS).tokensPerSecond();
+        Map<String, Object> t1 = target("batch-1 decode, 7B " + bits + "-bit g" + groupSize
+                        + ", bytes per token × tokens/s ÷ copy", fraction, DECODE_FRACTION, "×",
+                String.format(java.util.Locale.ROOT, "%.1f MB per token (weights without the embedding table, one "
+                                + "embedding row, KV of ~%d tokens), %s tok/s (model %s), copy %s GB/s%s", perToken / 1e6,
+                        context, num(tok1), num(model1), num(copyGbps), source == null ? "" : " (" + source + ")"));
+        t1.put("modelTokensPerSecond", round(model1));
+        out.add(t1);
+        Map<String, Object> t32 = target("32-stream decode ÷ batch-1 decode, 7B", tok32 / tok1, STREAMS_32_RATIO, "×",
+                num(tok32) + " vs " + num(tok1) + " tok/s (model " + num(model32) + " vs " + num(model1) + ")"
+                        + (source == null ? "" : " (" + source + ")"));
+        t32.put("modelRatio", round(model32 / model1));
+        out.add(t32);
 
         // 3: the quantized GEMM at 16 rows against the fp16 floor.
         double worst = Double.NaN;

@@ -89,6 +89,11 @@ class GpuPerfModelTests {
         long perToken = GpuCheckTargets.bytesPerToken(io.paddock.bench.SyntheticShape.LLAMA_7B, 4, 128, 48);
         assertThat((Double) t.get(0).get("measured")).isCloseTo(perToken * 700.0 / 3000e9, within(0.01));
         assertThat(t.get(1).get("verdict")).isEqualTo("missed"); // 4000 / 700 = 5.7 < 8
+        // beside the measurement, the model's step for the same context on this copy rate
+        double model1 = GpuPerfModel.decodeStep(H100, GpuPerfModel.Model.LLAMA_7B, 1, 48, true,
+                CudaKernels.GEMM_FROM_ROWS).tokensPerSecond();
+        assertThat((Double) t.get(0).get("modelTokensPerSecond")).isCloseTo(model1, within(model1 * 1e-3)); // rounded for the report
+        assertThat((Double) t.get(1).get("modelRatio")).isGreaterThan(1);
         assertThat((Double) t.get(2).get("measured")).isCloseTo(2.0 * 4096 * 4096 / 3000e9 * 1e6 / 3.0, within(0.01));
         assertThat(t.get(2).get("verdict")).isEqualTo("met");
         assertThat(t.get(3).get("verdict")).isNotEqualTo("not measured");
