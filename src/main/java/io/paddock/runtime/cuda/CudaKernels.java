@@ -280,16 +280,20 @@ final class CudaKernels implements AutoCloseable {
      * two k-tiles per warp (8 tiles of 16 inputs).
      */
     static int gemvSplitK(int panels, int kTiles, int smCount) {
-        int wanted = Math.ceilDiv(2 * smCount, Math.max(1, panels));
-        int most = Math.max(1, kTiles / 8);
-        return Math.max(1, Math.min(wanted, most));
+        return kSlices(panels, 2 * smCount, kTiles / 8);
     }
 
     /** Enough K slices to give every SM about two blocks, while each warp keeps at least two 32-input units. */
     static int splitK(int colBlocks, int units, int smCount) {
-        int wanted = Math.ceilDiv(2 * smCount, Math.max(1, colBlocks));
-        int most = Math.max(1, units / (DECODE_WARPS * 2));
-        return Math.max(1, Math.min(wanted, most));
+        return kSlices(colBlocks, 2 * smCount, units / (DECODE_WARPS * 2));
+    }
+
+    /**
+     * The split-K rule every GPTQ launcher shares: enough slices that {@code blocks} (the grid without split-K)
+     * reaches {@code targetBlocks}, but at most {@code maxSlices}, and at least one.
+     */
+    static int kSlices(int blocks, int targetBlocks, int maxSlices) {
+        return Math.max(1, Math.min(Math.ceilDiv(targetBlocks, Math.max(1, blocks)), maxSlices));
     }
 
     /**
@@ -322,9 +326,7 @@ final class CudaKernels implements AutoCloseable {
     static Dim3 mmaGrid(int m, int k, int n, int smCount) {
         int colBlocks = Math.ceilDiv(n, 256);
         int rowBlocks = Math.ceilDiv(m, mmaRowsPerBlock(m));
-        int wanted = Math.ceilDiv(smCount, colBlocks * rowBlocks);
-        int most = Math.max(1, k / 16 / 8);
-        return new Dim3(colBlocks, rowBlocks, Math.max(1, Math.min(wanted, most)));
+        return new Dim3(colBlocks, rowBlocks, kSlices(colBlocks * rowBlocks, smCount, k / 16 / 8));
     }
 
     @Override

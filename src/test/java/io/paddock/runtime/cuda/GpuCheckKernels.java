@@ -215,9 +215,10 @@ final class GpuCheckKernels {
                 if (batch <= CudaKernels.GEMV_MAX_ROWS) {
                     Timing t = time(k, copies, i -> k.gemvPasses(layers[i % copies], x, y, batch));
                     Map<String, Object> f = figure(CudaKernels.GEMV.name(), shape.label(), batch, format, bytes, copies, t);
-                    f.put("splitK", CudaKernels.gemvSplitK(out / 64, in / 16, sms));
-                    figures.add(predicted(f, GpuPerfModel.gemvTiled(in, out, batch, gs, CudaKernels.gemvSplitK(out / 64,
-                            in / 16, sms), GpuPerfModel.registers(CudaKernels.GEMV.name(), 165),
+                    int split = CudaKernels.gemvSplitK(out / 64, in / 16, sms);
+                    f.put("splitK", split);
+                    figures.add(predicted(f, GpuPerfModel.gemvTiled(in, out, batch, gs, split,
+                            GpuPerfModel.registers(CudaKernels.GEMV.name(), 165),
                             GpuPerfModel.smem(CudaKernels.GEMV.name(), 24576))));
                 }
                 // The tensor-core GEMM at every batch (with its x pre-pass): where it overtakes the GEMV decides

@@ -235,13 +235,11 @@ final class GpuPerfModel {
     }
 
     /**
-     * Split-K of the tiled GEMV: enough slices that the grid has ≥ 2 blocks per SM, each slice ≥ 8 k-tiles. Mirrors
-     * {@code CudaKernels}' choice.
+     * Split-K of the tiled GEMV for an {@code in → out} layer: {@code CudaKernels}' own choice (≥ 2 blocks per SM,
+     * each slice ≥ 8 k-tiles).
      */
     static int gemvSplitK(int in, int out, int sms) {
-        int panels = out / 64, kTiles = in / 16;
-        int want = Math.ceilDiv(2 * sms, panels);
-        return Math.max(1, Math.min(want, kTiles / 8));
+        return CudaKernels.gemvSplitK(out / 64, in / 16, sms);
     }
 
     /**
