@@ -46,7 +46,11 @@
 //   one. Each TSan fiber is a TSan thread (~7 ms to create, ~1 us per switch): keep TSan runs to small blocks.
 // - AddressSanitizer: switches are announced with __sanitizer_start/finish_switch_fiber.
 // - Only what the kernels use and its obvious siblings is defined; anything else (__constant__, extern __shared__,
-//   __threadfence, the __fast intrinsics, half types, ...) fails to compile rather than mean something else.
+//   __threadfence_block, the __fast intrinsics, half types, ...) fails to compile rather than mean something else.
+// - __threadfence is a read-modify-write (acq_rel) of one process-wide atomic word: TSan does not model standalone
+//   fences, but it does order two threads through an atomic location, so the split-K pattern "write partials,
+//   fence, count with an atomic; the block that counts last fences, then reads every partial" is race-free here
+//   exactly when it is on the GPU.
 //
 // Limits (what this cannot show): ptxas/JIT resource limits (registers, spills, 48 KiB of static shared memory:
 // compile with nvcc -cubin -Xptxas -v), the PTX/driver path, FMA contraction and the GPU's rounding of expf, sqrtf
@@ -395,6 +399,12 @@ inline unsigned long long atomicCAS(unsigned long long* p, unsigned long long co
     ::paddock_sim::atom(p).compare_exchange_strong(compare, v, ::paddock_sim::relaxed, ::paddock_sim::relaxed);
     return compare;
 }
+
+// __threadfence: see the header comment (a gpu-scope fence on the device).
+namespace paddock_sim {
+inline std::atomic<unsigned> fence_word{0};
+}  // namespace paddock_sim
+inline void __threadfence() { ::paddock_sim::fence_word.fetch_add(1u, std::memory_order_acq_rel); }
 
 // ---- launching ------------------------------------------------------------------------------------------------
 namespace paddock_sim {
