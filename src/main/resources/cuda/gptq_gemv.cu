@@ -9,8 +9,14 @@
 // row in shared memory as fp16 pairs (gathered through perm, converted from fp32), then each warp streams a
 // contiguous run of the step's tiles; a lane reads BITS words of each tile (4 bits: one 16-byte load, 8 bits: two,
 // 2 bits: one 8-byte load). Lane L = 4g + tig holds the partial sums of columns 8t + g (t = 0..7) over inputs 2tig,
-// 2tig+1, 2tig+8, 2tig+9 of every tile; the 4 lanes of a g combine with shuffles, the warps in shared memory, the
-// slices with atomicAdd into y (zeroed by the host when splitK > 1).
+// 2tig+1, 2tig+8, 2tig+9 of every tile; the 4 lanes of a g combine with shuffles, the warps in shared memory.
+//
+// Split-K without atomics into y and without a memset: with splitK > 1 every slice writes its panel's sums to
+// partials (slice, row, column), counts itself on counters[panel], and the slice that counts last adds the partials
+// in slice order (the result does not depend on which slice finished first), then writes y and clears the counter.
+// The output: columns [0, n0) to y0 (row stride n0), [n0, n0 + n1) to y1 (stride n1), the rest to y2, so one
+// launch of a fused q/k/v or gate/up layer fills its consumers' buffers; with accumulate the value is added to y
+// (a residual add folded in). The staged x may be SwiGLU(x, xUp) = silu(x) * xUp (the down projection).
 //
 // Dequantization without int->float converts: ((w >> BITS*i) & mask) | 0x64006400, mask = 2^BITS - 1 in both
 // halves, is the half2 (1024 + q(k0), 1024 + q(k0 + 1)); minus zeros16 (1024 + z, both halves; <= 1280, exact) is
@@ -123,12 +129,60 @@ static __device__ __forceinline__ void gemv_h2f2(unsigned h, float* lo, float* h
 #endif
 }
 
+// Where the results go (docs/gpu-kernels.md "Tiled GPTQ"): column segments, accumulate, the split-K workspace.
+struct GemvOut {
+    float* y0;
+    float* y1;
+    float* y2;
+    int n0, n1, accumulate;
+    float* partials;   // (splits, rows, out) fp32
+    int* counters;     // one per panel, zero between launches
+};
+
+// Row b, column o (of out) into its segment: y = v, or y += v with accumulate. One writer per element.
+static __device__ __forceinline__ void gemv_store(const GemvOut& y, int b, int o, int out, float v) {
+    float* dst;
+    if (o < y.n0) {
+        dst = y.y0 + (long long)b * y.n0 + o;
+    } else if (o < y.n0 + y.n1) {
+        dst = y.y1 + (long long)b * y.n1 + (o - y.n0);
+    } else {
+        int n2 = out - y.n0 - y.n1;
+        dst = y.y2 + (long long)b * n2 + (o - y.n0 - y.n1);
+    }
+    *dst = y.accumulate != 0 ? *dst + v : v;
+}
+
+// After every thread wrote its partials: true in the block whose slice is the last of `splits` to count on
+// *counter, which it clears; its threads may then read every slice's partials. The fences on both sides order the
+// partials' writes before the count and the last slice's reads after it (gpu scope).
+static __device__ bool gemv_last_slice(int* counter, int splits) {
+    __shared__ int last;
+    __threadfence();
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        int ticket = atomicAdd(counter, 1);
+        last = ticket == splits - 1;
+        if (last) atomicExch(counter, 0);
+    }
+    __syncthreads();
+    if (!last) return false;
+    __threadfence();
+    return true;
+}
+
+// swiglu_f32's expression: silu(g) * u in fp32.
+static __device__ __forceinline__ float gemv_swiglu(float g, float u) {
+    return g / (1.0f + expf(-g)) * u;
+}
+
 // xs: the step's inputs as fp16 pairs, xs[b][8 * (kt - c0) + q] = (x(2q), x(2q + 1)) of tile kt;
 // red: the warps' column sums.
 template <int BITS, int ROWS>
 static __device__ void gemv_body(unsigned (*xs)[GEMV_STAGE_TILES * 8], float (*red)[GEMV_MAX_ROWS][64],
-        const float* x, const int* perm, const int* qtiles, const unsigned short* zeros16,
-        const unsigned short* scales, const int* tileGroup, const unsigned short* bias, float* y, int in, int out) {
+        const float* x, const float* xUp, const int* perm, const int* qtiles, const unsigned short* zeros16,
+        const unsigned short* scales, const int* tileGroup, const unsigned short* bias, const GemvOut& y, int in,
+        int out) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int g = lane >> 2, tig = lane & 3;
     const int nt = blockIdx.x;
@@ -152,8 +206,12 @@ static __device__ void gemv_body(unsigned (*xs)[GEMV_STAGE_TILES * 8], float (*r
             int b = e / pairs, q = e - b * pairs;
             int p = c0 * 16 + 2 * q;
             int i0 = perm != 0 ? __ldg(perm + p) : p, i1 = perm != 0 ? __ldg(perm + p + 1) : p + 1;
-            const float* xr = x + (long long)b * in;
-            xs[b][q] = (unsigned)gemv_f2h(xr[i0]) | ((unsigned)gemv_f2h(xr[i1]) << 16);
+            float v0 = x[(long long)b * in + i0], v1 = x[(long long)b * in + i1];
+            if (xUp != 0) {
+                v0 = gemv_swiglu(v0, xUp[(long long)b * in + i0]);
+                v1 = gemv_swiglu(v1, xUp[(long long)b * in + i1]);
+            }
+            xs[b][q] = (unsigned)gemv_f2h(v0) | ((unsigned)gemv_f2h(v1) << 16);
         }
         __syncthreads();
         const int wper = (c1 - c0 + GEMV_WARPS - 1) / GEMV_WARPS;
@@ -212,59 +270,82 @@ static __device__ void gemv_body(unsigned (*xs)[GEMV_STAGE_TILES * 8], float (*r
         }
     }
     __syncthreads();
+    const int splits = (int)gridDim.y;
+    if (splits > 1) {
+        // This slice's sums to the partials, then the count; only the slice that counts last goes on.
+        for (int e = threadIdx.x; e < ROWS * 64; e += blockDim.x) {
+            int b = e >> 6, c = e & 63;
+            float v = 0.f;
+#pragma unroll
+            for (int w = 0; w < GEMV_WARPS; w++) v += red[w][b][c];
+            y.partials[((long long)blockIdx.y * ROWS + b) * out + nt * 64 + c] = v;
+        }
+        if (!gemv_last_slice(y.counters + nt, splits)) return;
+    }
     for (int e = threadIdx.x; e < ROWS * 64; e += blockDim.x) {
         int b = e >> 6, c = e & 63;
-        float v = 0.f;
-#pragma unroll
-        for (int w = 0; w < GEMV_WARPS; w++) v += red[w][b][c];
         int o = nt * 64 + c;
-        if (bias != 0 && blockIdx.y == 0) v += gemv_h2f(bias[o]);
-        float* dst = y + (long long)b * out + o;
-        if (gridDim.y > 1) atomicAdd(dst, v); else *dst = v;
+        float v = 0.f;
+        if (splits > 1) {
+            for (int sl = 0; sl < splits; sl++) v += y.partials[((long long)sl * ROWS + b) * out + o];
+        } else {
+#pragma unroll
+            for (int w = 0; w < GEMV_WARPS; w++) v += red[w][b][c];
+        }
+        if (bias != 0) v += gemv_h2f(bias[o]);
+        gemv_store(y, b, o, out, v);
     }
 }
 
 template <int BITS>
 static __device__ __forceinline__ void gemv_rows(unsigned (*xs)[GEMV_STAGE_TILES * 8],
-        float (*red)[GEMV_MAX_ROWS][64], const float* x, const int* perm, const int* qtiles,
+        float (*red)[GEMV_MAX_ROWS][64], const float* x, const float* xUp, const int* perm, const int* qtiles,
         const unsigned short* zeros16, const unsigned short* scales, const int* tileGroup, const unsigned short* bias,
-        float* y, int rows, int in, int out) {
+        const GemvOut& y, int rows, int in, int out) {
     switch (rows) {
-        case 1: gemv_body<BITS, 1>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
-        case 2: gemv_body<BITS, 2>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
-        case 3: gemv_body<BITS, 3>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
-        case 4: gemv_body<BITS, 4>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
-        case 5: gemv_body<BITS, 5>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
-        case 6: gemv_body<BITS, 6>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
-        case 7: gemv_body<BITS, 7>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
-        case 8: gemv_body<BITS, 8>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 1: gemv_body<BITS, 1>(xs, red, x, xUp, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 2: gemv_body<BITS, 2>(xs, red, x, xUp, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 3: gemv_body<BITS, 3>(xs, red, x, xUp, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 4: gemv_body<BITS, 4>(xs, red, x, xUp, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 5: gemv_body<BITS, 5>(xs, red, x, xUp, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 6: gemv_body<BITS, 6>(xs, red, x, xUp, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 7: gemv_body<BITS, 7>(xs, red, x, xUp, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
+        case 8: gemv_body<BITS, 8>(xs, red, x, xUp, perm, qtiles, zeros16, scales, tileGroup, bias, y, in, out); break;
         default: break;
     }
 }
 
-// rows 1..GEMV_MAX_ROWS of x (rows, in) fp32 in the original input order; y (rows, out) fp32. Block 32*GEMV_WARPS.
+// rows 1..GEMV_MAX_ROWS of x (rows, in) fp32 in the original input order (xUp: null, or the up projection, same
+// shape, for a staged SwiGLU); y: the segments (rows, n0 | n1 | out - n0 - n1) fp32. Block 32*GEMV_WARPS; with
+// gridDim.y > 1, partials holds gridDim.y * rows * out floats and counters out/64 ints, zero at launch.
 // Shared memory is declared once in each entry (not per instantiation: eight copies would add up past the static
 // limit). One entry per code width; the parameters are the same.
-extern "C" __global__ void gptq_gemv_tiled(const float* x, const int* perm,
+extern "C" __global__ void gptq_gemv_tiled(const float* x, const float* xUp, const int* perm,
         const int* qtiles, const unsigned short* zeros16, const unsigned short* scales, const int* tileGroup,
-        const unsigned short* bias, float* y, int rows, int in, int out) {
+        const unsigned short* bias, float* y0, float* y1, float* y2, int n0, int n1, int accumulate, float* partials,
+        int* counters, int rows, int in, int out) {
     __shared__ unsigned xs[GEMV_MAX_ROWS][GEMV_STAGE_TILES * 8];
     __shared__ float red[GEMV_WARPS][GEMV_MAX_ROWS][64];
-    gemv_rows<4>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, rows, in, out);
+    const GemvOut y = {y0, y1, y2, n0, n1, accumulate, partials, counters};
+    gemv_rows<4>(xs, red, x, xUp, perm, qtiles, zeros16, scales, tileGroup, bias, y, rows, in, out);
 }
 
-extern "C" __global__ void gptq_gemv_tiled_b8(const float* x, const int* perm,
+extern "C" __global__ void gptq_gemv_tiled_b8(const float* x, const float* xUp, const int* perm,
         const int* qtiles, const unsigned short* zeros16, const unsigned short* scales, const int* tileGroup,
-        const unsigned short* bias, float* y, int rows, int in, int out) {
+        const unsigned short* bias, float* y0, float* y1, float* y2, int n0, int n1, int accumulate, float* partials,
+        int* counters, int rows, int in, int out) {
     __shared__ unsigned xs[GEMV_MAX_ROWS][GEMV_STAGE_TILES * 8];
     __shared__ float red[GEMV_WARPS][GEMV_MAX_ROWS][64];
-    gemv_rows<8>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, rows, in, out);
+    const GemvOut y = {y0, y1, y2, n0, n1, accumulate, partials, counters};
+    gemv_rows<8>(xs, red, x, xUp, perm, qtiles, zeros16, scales, tileGroup, bias, y, rows, in, out);
 }
 
-extern "C" __global__ void gptq_gemv_tiled_b2(const float* x, const int* perm,
+extern "C" __global__ void gptq_gemv_tiled_b2(const float* x, const float* xUp, const int* perm,
         const int* qtiles, const unsigned short* zeros16, const unsigned short* scales, const int* tileGroup,
-        const unsigned short* bias, float* y, int rows, int in, int out) {
+        const unsigned short* bias, float* y0, float* y1, float* y2, int n0, int n1, int accumulate, float* partials,
+        int* counters, int rows, int in, int out) {
     __shared__ unsigned xs[GEMV_MAX_ROWS][GEMV_STAGE_TILES * 8];
     __shared__ float red[GEMV_WARPS][GEMV_MAX_ROWS][64];
-    gemv_rows<2>(xs, red, x, perm, qtiles, zeros16, scales, tileGroup, bias, y, rows, in, out);
+    const GemvOut y = {y0, y1, y2, n0, n1, accumulate, partials, counters};
+    gemv_rows<2>(xs, red, x, xUp, perm, qtiles, zeros16, scales, tileGroup, bias, y, rows, in, out);
 }

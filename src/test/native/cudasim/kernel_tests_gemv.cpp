@@ -1,6 +1,7 @@
 // Kernel tests, part of kernel_tests.cpp's harness: gptq_gemv.cu (gptq_gemv_tiled, _b8 and _b2 on the tiled 4-, 8-
 // and 2-bit layouts) against a double reference on the checkpoint's own layout (original input order,
-// w = s · (q − z)).
+// w = s · (q − z)); the output segments, accumulate, the staged SwiGLU and the memset-free split-K reduction
+// (deterministic, counters left at zero).
 #include "kernel_tests.h"
 
 #include "gptq_gemv.cu"
@@ -19,10 +20,12 @@ struct GemvCase {
     int zero_plus_one, rows, split_k;
     bool bias;
     int bits = 4;
+    bool segments = false, accumulate = false, swiglu = false;
 
     std::string name() const {
-        return fmt("gemv tiled b%d in=%d out=%d g=%d%s zp1=%d rows=%d splitK=%d%s", bits, in, out, group,
-                   act_order ? " act" : "", zero_plus_one, rows, split_k, bias ? " bias" : "");
+        return fmt("gemv tiled b%d in=%d out=%d g=%d%s zp1=%d rows=%d splitK=%d%s%s%s%s", bits, in, out, group,
+                   act_order ? " act" : "", zero_plus_one, rows, split_k, bias ? " bias" : "",
+                   segments ? " segments" : "", accumulate ? " accumulate" : "", swiglu ? " swiglu" : "");
     }
 };
 
@@ -73,8 +76,17 @@ GemvResult gemv_run(const GemvCase& c) {
     std::vector<u16> scales(static_cast<std::size_t>(groups) * out), bias(out);
     for (auto& s : scales) s = to_half(rng.uniform(0.002f, 0.05f) * (rng.below(8) == 0 ? -1.f : 1.f));
     for (auto& b : bias) b = to_half(rng.uniform(-1, 1));
-    std::vector<float> x(static_cast<std::size_t>(rows) * in);
+    std::vector<float> x(static_cast<std::size_t>(rows) * in), up;
     for (auto& v : x) v = rng.uniform(-1, 1);
+    std::vector<float> xe = x;   // the x the product sees: x, or swiglu_f32's silu(x) * up in fp32
+    if (c.swiglu) {
+        up.resize(x.size());
+        for (std::size_t i = 0; i < x.size(); i++) {
+            x[i] = rng.uniform(-4, 4);
+            up[i] = rng.uniform(-1, 1);
+            xe[i] = x[i] / (1.0f + expf(-x[i])) * up[i];
+        }
+    }
     auto weight = [&](int i, int o) {   // exact: an fp16 scale times a small integer
         return half_value(scales[static_cast<std::size_t>(g[i]) * out + o]) * (q[o][i] - (z[g[i]][o] + c.zero_plus_one));
     };
@@ -96,15 +108,49 @@ GemvResult gemv_run(const GemvCase& c) {
         }
     }
 
-    const bool split = c.split_k > 1;
-    std::vector<float> y(static_cast<std::size_t>(rows) * out, split ? 0.f : kNaN);   // split-K: zeroed first
+    // Output segments: [0, n0) to y0, [n0, n0 + n1) to y1, the rest to y2 (each row-major with its own width).
+    const int n0 = c.segments ? 64 : out, n1 = c.segments ? (out >= 192 ? 64 : out - 64) : 0, n2 = out - n0 - n1;
+    std::vector<float> ys[3] = {std::vector<float>(static_cast<std::size_t>(rows) * n0),
+                                std::vector<float>(static_cast<std::size_t>(rows) * n1),
+                                std::vector<float>(static_cast<std::size_t>(rows) * n2)};
+    std::vector<float> before[3];
+    for (int sg = 0; sg < 3; sg++) {
+        for (auto& v : ys[sg]) v = c.accumulate ? rng.uniform(-2, 2) : kNaN;
+        before[sg] = ys[sg];
+    }
+    auto at = [&](std::vector<float>* seg, int b, int o) -> float& {
+        if (o < n0) return seg[0][static_cast<std::size_t>(b) * n0 + o];
+        if (o < n0 + n1) return seg[1][static_cast<std::size_t>(b) * n1 + o - n0];
+        return seg[2][static_cast<std::size_t>(b) * n2 + o - n0 - n1];
+    };
+    std::vector<float> partials(static_cast<std::size_t>(c.split_k) * rows * out, kNaN);
+    std::vector<int> counters(out / 64, 0);
     auto entry = c.bits == 8 ? paddock_sim_launch_gptq_gemv_tiled_b8
                : c.bits == 2 ? paddock_sim_launch_gptq_gemv_tiled_b2 : paddock_sim_launch_gptq_gemv_tiled;
-    if (launch(entry, dim3(out / 64, c.split_k), dim3(32 * GEMV_WARPS), (const float*)x.data(),
-               c.act_order ? (const int*)perm.data() : (const int*)nullptr, (const int*)tiles.data(),
-               (const u16*)zeros16.data(), (const u16*)scales.data(), (const int*)tile_group.data(),
-               c.bias ? (const u16*)bias.data() : (const u16*)nullptr, y.data(), rows, in, out)) {
-        return {launch_failed(fmt("gptq_gemv_tiled (%d bits)", c.bits).c_str())};
+    auto run = [&]() {
+        return launch(entry, dim3(out / 64, c.split_k), dim3(32 * GEMV_WARPS), (const float*)x.data(),
+                      c.swiglu ? (const float*)up.data() : (const float*)nullptr,
+                      c.act_order ? (const int*)perm.data() : (const int*)nullptr, (const int*)tiles.data(),
+                      (const u16*)zeros16.data(), (const u16*)scales.data(), (const int*)tile_group.data(),
+                      c.bias ? (const u16*)bias.data() : (const u16*)nullptr, ys[0].data(),
+                      n1 > 0 ? ys[1].data() : (float*)nullptr, n2 > 0 ? ys[2].data() : (float*)nullptr, n0, n1,
+                      c.accumulate ? 1 : 0, partials.data(), counters.data(), rows, in, out);
+    };
+    if (run()) return {launch_failed(fmt("gptq_gemv_tiled (%d bits)", c.bits).c_str())};
+    for (int t = 0; t < out / 64; t++) {
+        if (counters[t] != 0) return {{false, fmt("split-K counter of panel %d left at %d", t, counters[t])}};
+    }
+    if (c.split_k > 1 && !c.accumulate) {
+        // The reduction adds the slices in slice order: a second launch (other slices finish last) is bit-identical.
+        std::vector<float> first[3] = {ys[0], ys[1], ys[2]};
+        if (run()) return {launch_failed("gptq_gemv_tiled (second launch)")};
+        for (int sg = 0; sg < 3; sg++) {
+            for (std::size_t i = 0; i < ys[sg].size(); i++) {
+                if (std::memcmp(&ys[sg][i], &first[sg][i], sizeof(float)) != 0) {
+                    return {{false, fmt("split-K result differs between two launches (segment %d, element %zu)", sg, i)}};
+                }
+            }
+        }
     }
 
     // Tolerance. Each product is fp16(x)·fp16(w), exact in fp32 (11 × 11 significant bits), so per term
@@ -118,10 +164,11 @@ GemvResult gemv_run(const GemvCase& c) {
     GemvResult res;
     for (int b = 0; b < rows; b++) {
         for (int o = 0; o < out; o++) {
+            double prior = c.accumulate ? at(before, b, o) : 0;
             double acc = c.bias ? half_value(bias[o]) : 0, mag = c.bias ? std::fabs(half_value(bias[o])) : 0, slack = 0;
             double half2 = c.bias ? half_value(bias[o]) : 0;   // model: per tile and lane, two hfma2, then fp32
             for (int i = 0; i < in; i++) {
-                double xv = x[static_cast<std::size_t>(b) * in + i], w = weight(i, o);
+                double xv = xe[static_cast<std::size_t>(b) * in + i], w = weight(i, o);
                 acc += xv * w;
                 mag += std::fabs(xv * w);
                 slack += std::ldexp(1.0, -25) * (std::fabs(w) + 1.0);
@@ -133,7 +180,7 @@ GemvResult gemv_run(const GemvCase& c) {
                         int k0 = kt * 16 + 2 * tig + 8 * r;
                         auto wx = [&](int k) {
                             return std::pair{to_half(static_cast<float>(weight(perm[k], o))),
-                                             to_half(x[static_cast<std::size_t>(b) * in + perm[k]])};
+                                             to_half(xe[static_cast<std::size_t>(b) * in + perm[k]])};
                         };
                         auto [w0, x0] = wx(k0);
                         auto [w1, x1] = wx(k0 + 1);
@@ -143,9 +190,11 @@ GemvResult gemv_run(const GemvCase& c) {
                 }
             }
             std::size_t idx = static_cast<std::size_t>(b) * out + o;
-            cmp.add(idx, y[idx], acc, rel * mag + slack);
+            double got = at(ys, b, o);
+            // accumulate: one more fp32 rounding of prior + sum
+            cmp.add(idx, got, prior + acc, rel * mag + slack + (c.accumulate ? kU * (std::fabs(prior) + mag) : 0));
             if (mag > 0) {
-                res.worst_rel = std::max(res.worst_rel, std::fabs(y[idx] - acc) / mag);
+                res.worst_rel = std::max(res.worst_rel, std::fabs(got - prior - acc) / mag);
                 res.worst_rel_half2 = std::max(res.worst_rel_half2, std::fabs(half2 - acc) / mag);
             }
         }
@@ -163,6 +212,7 @@ std::vector<GemvCase> gemv_cases() {
         cs.push_back({1088, 64, -1, false, 0, 8, 1, false});   // 68 k-tiles: two staging steps
         cs.push_back({256, 64, 32, true, 1, 3, 2, true, 8});
         cs.push_back({1088, 64, 64, true, 0, 8, 2, false, 2});
+        cs.push_back({256, 192, 32, true, 1, 2, 3, true, 4, true, true, true});   // split reduction across fibers
         return cs;
     }
     // rows 1..8, groups 16/32/128/none, act-order, zeroPlusOne 0/1, split-K 1..4, bias
@@ -176,6 +226,14 @@ std::vector<GemvCase> gemv_cases() {
     cs.push_back({64, 192, 16, true, 0, 8, 3, true});        // 4 k-tiles over 3 slices: the last slice is empty
     cs.push_back({80, 64, -1, false, 1, 5, 1, false});       // 5 k-tiles: the last warp has none
     cs.push_back({192, 64, 32, true, 1, 4, 4, true});
+    // segments (3 and 2), accumulate, the staged SwiGLU, with and without split-K, every width
+    for (int bits : {4, 8, 2}) {
+        cs.push_back({512, 192, 32, true, 0, 3, 4, true, bits, true, false, false});
+        cs.push_back({512, 128, 128, false, 1, 8, 1, false, bits, true, true, false});
+        cs.push_back({256, 192, -1, true, 0, 1, 3, true, bits, false, true, true});
+        cs.push_back({1088, 64, 64, true, 1, 5, 2, false, bits, false, false, true});
+        cs.push_back({512, 256, 16, true, 0, 2, 8, true, bits, true, true, true});
+    }
     // 8 and 2 bits: the same geometry (rows, groups, act-order, zeroPlusOne, split-K, staging steps, empty slices)
     for (int bits : {8, 2}) {
         for (int rows = 1; rows <= 8; rows += 1) {

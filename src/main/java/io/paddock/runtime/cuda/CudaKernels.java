@@ -32,7 +32,7 @@ final class CudaKernels implements AutoCloseable {
      * model (docs/gpu-kernels.md) has the GEMM overtake the GEMV — the GEMV's fp32 FMAs per row make it issue-bound
      * from ~6 rows while one mma.sync serves 16. scripts/gpu-check times both at 1, 4, 8, 16 and 32 rows.
      */
-    static final int GEMM_FROM_ROWS = 6;
+    static final int GEMM_FROM_ROWS = Integer.MAX_VALUE; // TEMPBRIDGE 6;
 
     static final KernelSpec GATHER = new KernelSpec(KernelSources.GPTQ, "gptq_gather_x",
             List.of(PTR, PTR, PTR, INT, INT), 256);
@@ -41,7 +41,8 @@ final class CudaKernels implements AutoCloseable {
     static final KernelSpec BATCHED = new KernelSpec(KernelSources.GPTQ, "gptq_matmul_batched",
             List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT, INT, INT, INT), BATCHED_TILE_COLS);
     static final KernelSpec GEMV = new KernelSpec(KernelSources.GEMV, "gptq_gemv_tiled",
-            List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT), GEMV_THREADS);
+            List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT, PTR, PTR, INT, INT, INT),
+            GEMV_THREADS);
     /** gptq_gemv_tiled for the 8-bit and the 2-bit tiled layouts: one entry per width, the same parameters. */
     static final KernelSpec GEMV_B8 = new KernelSpec(KernelSources.GEMV, "gptq_gemv_tiled_b8", GEMV.params(),
             GEMV_THREADS);
@@ -243,36 +244,50 @@ final class CudaKernels implements AutoCloseable {
      * y = x·Wᵀ for a layer in the tiled layout, the one dispatch between its two kernels: from
      * {@value #GEMM_FROM_ROWS} rows the tensor-core GEMM ({@link #gptqMma}, x rounded to fp16 into {@code xh}, scratch
      * of at least 2·rows·in bytes), below that gptq_gemv_tiled in passes of {@value #GEMV_MAX_ROWS} rows. The GEMM
-     * is 4-bit only: 8- and 2-bit tiled layers run the GEMV passes at every row count.
+     * is 4-bit only: 8- and 2-bit tiled layers run the GEMV passes at every row count. With {@code xUp} (non-zero,
+     * the up projection's output, same shape as x) the input is SwiGLU(x, xUp); {@code out} says where the columns
+     * go and whether they are added; split-K runs through {@code ws} (no memset).
      */
-    void gptqTiled(GptqTiledDevice g, long x, long xh, long y, int rows) {
+    void gptqTiled(GptqTiledDevice g, long x, long xUp, long xh, GptqOut out, SplitWorkspace ws, int rows) {
+        out.check(g.out());
         if (g.bits() == 4 && rows >= GEMM_FROM_ROWS) {
-            gptqMma(x, g.perm(), xh, g.qtiles(), g.zeros16(), g.scales(), g.tileGroup(), g.bias(), y, rows, g.in(), g.out());
+            gptqMma(x, xUp, g.perm(), xh, g.qtiles(), g.zeros16(), g.scales(), g.tileGroup(), g.bias(), out, ws, rows,
+                    g.in(), g.out());
             return;
         }
-        gemvPasses(g, x, y, rows);
+        gemvPasses(g, x, xUp, out, ws, rows);
     }
 
     /** gptq_gemv_tiled over any number of rows, in passes of {@value #GEMV_MAX_ROWS}. */
-    void gemvPasses(GptqTiledDevice g, long x, long y, int rows) {
+    void gemvPasses(GptqTiledDevice g, long x, long xUp, GptqOut out, SplitWorkspace ws, int rows) {
         for (int r0 = 0; r0 < rows; r0 += GEMV_MAX_ROWS) {
-            gemv(g, x + 4L * r0 * g.in(), y + 4L * r0 * g.out(), Math.min(GEMV_MAX_ROWS, rows - r0));
+            long shift = 4L * r0 * g.in();
+            gemv(g, x + shift, xUp == 0 ? 0 : xUp + shift, r0 == 0 ? out : out.skipRows(r0, g.out()), ws,
+                    Math.min(GEMV_MAX_ROWS, rows - r0));
         }
     }
 
-    /** One gptq_gemv_tiled launch of 1..8 rows: grid (out/64 panels, split-K slices), y zeroed first when split. */
-    private void gemv(GptqTiledDevice g, long x, long y, int rows) {
+    /** gptq_gemv_tiled over any number of rows into y (overwritten), split through {@code ws}. */
+    void gemvPasses(GptqTiledDevice g, long x, long y, SplitWorkspace ws, int rows) {
+        gemvPasses(g, x, 0, GptqOut.to(y, g.out()), ws, rows);
+    }
+
+    /**
+     * One gptq_gemv_tiled launch of 1..8 rows: grid (out/64 panels, K slices), the slices as {@link #gemvSplitK}
+     * wants them where the workspace holds their partials.
+     */
+    private void gemv(GptqTiledDevice g, long x, long xUp, GptqOut out, SplitWorkspace ws, int rows) {
         int panels = g.out() / 64;
-        int splitK = gemvSplitK(panels, g.in() / 16, smCount);
-        if (splitK > 1) device.memsetD32(y, 0, (long) rows * g.out());
+        int splitK = ws.slices(gemvSplitK(panels, g.in() / 16, smCount), rows, g.out(), panels);
         KernelSpec spec = switch (g.bits()) {
             case 4 -> GEMV;
             case 8 -> GEMV_B8;
             case 2 -> GEMV_B2;
             default -> throw new IllegalArgumentException("no tiled GEMV for " + g.bits() + "-bit codes");
         };
-        launch(spec, panels, splitK, GEMV_THREADS, 1, x, g.perm(), g.qtiles(), g.zeros16(), g.scales(), g.tileGroup(),
-                g.bias(), y, rows, g.in(), g.out());
+        launch(spec, panels, splitK, GEMV_THREADS, 1, x, xUp, g.perm(), g.qtiles(), g.zeros16(), g.scales(),
+                g.tileGroup(), g.bias(), out.y0(), out.y1(), out.y2(), out.n0(), out.n1(), out.accumulate() ? 1 : 0,
+                ws.partials(), ws.counters(), rows, g.in(), g.out());
     }
 
     /**
@@ -312,6 +327,13 @@ final class CudaKernels implements AutoCloseable {
         Dim3 grid = mmaGrid(m, k, n, smCount);
         if (grid.z() > 1) device.memsetD32(y, 0, (long) m * n);
         launch3(MMA_GEMM, grid, 128, xh, qtiles, zeros16, scales, tileGroup, bias, y, m, k, n);
+    }
+
+    // TEMPBRIDGE until the GEMM takes GptqOut
+    void gptqMma(long x, long xUp, long perm, long xh, long qtiles, long zeros16, long scales, long tileGroup, long bias,
+                 GptqOut out, SplitWorkspace ws, int m, int k, int n) {
+        if (xUp != 0 || out.accumulate() || out.n0() != n) throw new UnsupportedOperationException("TEMPBRIDGE");
+        gptqMma(x, perm, xh, qtiles, zeros16, scales, tileGroup, bias, out.y0(), m, k, n);
     }
 
     /** Rows of y per gptq_mma_gemm block: 16 · (1, 2 or 4 m16 tiles), as the kernel chooses them from m. */

@@ -309,7 +309,10 @@ public final class CudaRuntime implements ModelRuntime {
 
     /**
      * The step's device work, from the embedding to the logits of the wanted rows in {@code scratch.logits}: launches
-     * and memsets only, all from the uploaded row bookkeeping, so a decode step can be captured as a graph.
+     * only, all from the uploaded row bookkeeping, so a decode step can be captured as a graph. A layer whose
+     * projections are tiled runs q/k/v and gate/up as one launch each ({@link CudaWeights.Projections}), adds o and
+     * down straight into the residual x and stages SwiGLU in the down projection; otherwise the residual add rides on
+     * the next norm (add_rmsnorm_f32) and SwiGLU is its own launch.
      */
     private void deviceWork(CudaKvStore kv, StepPlan plan, AttentionPlan attn, boolean[] used) {
         StepScratch s = scratch;
@@ -319,13 +322,12 @@ public final class CudaRuntime implements ModelRuntime {
         int qDim = heads * hd, kvDim = kvHeads * hd, ff = c.intermediateSize();
         float eps = (float) c.rmsNormEps();
         kernels.embedding(s.x, weights.embedding, s.tokens, rows, h, weights.embeddingDtype);
+        boolean pending = false;   // the last projection left its output in xb, to be added to x by the next norm
         for (int layer = 0; layer < c.numLayers(); layer++) {
             CudaWeights.Layer lw = weights.layers.get(layer);
-            // Attention block (its norm after layer 0 is fused into the residual add that ends the previous layer).
-            if (layer == 0) kernels.rmsnorm(s.xb, s.x, lw.attentionNorm(), rows, h, eps);
-            matmul(lw.q(), s.xb, s.q, rows);
-            matmul(lw.k(), s.xb, s.k, rows);
-            matmul(lw.v(), s.xb, s.v, rows);
+            // Attention block.
+            norm(pending, s.xb, lw.attentionNorm(), rows, eps);
+            project(lw.qkv(), s.xb, new long[] {s.q, s.k, s.v}, rows);
             if (used != null) {
                 lora(used, layer, LoraModule.Q, s.xb, s.q, rows);
                 lora(used, layer, LoraModule.K, s.xb, s.k, rows);
@@ -334,31 +336,27 @@ public final class CudaRuntime implements ModelRuntime {
             kernels.rope(s.q, s.pos, rows, heads, qDim, hd, weights.ropeCos, weights.ropeSin, c.ropeTheta());
             kernels.rope(s.k, s.pos, rows, kvHeads, kvDim, hd, weights.ropeCos, weights.ropeSin, c.ropeTheta());
             attention(kv, layer, attn, rows);
-            matmul(lw.o(), s.att, s.xb, rows);
-            if (used != null) lora(used, layer, LoraModule.O, s.att, s.xb, rows);
-            // Feed-forward block (SwiGLU): residual add and its norm in one pass.
-            kernels.addRmsnorm(s.x, s.xb, s.xb, lw.mlpNorm(), rows, h, eps);
-            matmul(lw.gate(), s.xb, s.gate, rows);
-            matmul(lw.up(), s.xb, s.up, rows);
+            pending = !residual(lw.o(), s.att, 0, rows);
+            if (used != null) lora(used, layer, LoraModule.O, s.att, pending ? s.xb : s.x, rows);
+            // Feed-forward block (SwiGLU).
+            norm(pending, s.xb, lw.mlpNorm(), rows, eps);
+            project(lw.gateUp(), s.xb, new long[] {s.gate, s.up}, rows);
             if (used != null) {
                 lora(used, layer, LoraModule.GATE, s.xb, s.gate, rows);
                 lora(used, layer, LoraModule.UP, s.xb, s.up, rows);
             }
-            kernels.swiglu(s.gate, s.up, (long) rows * ff);
-            matmul(lw.down(), s.gate, s.xb, rows);
-            if (used != null) lora(used, layer, LoraModule.DOWN, s.gate, s.xb, rows);
-            if (layer + 1 < c.numLayers()) {
-                kernels.addRmsnorm(s.x, s.xb, s.xb, weights.layers.get(layer + 1).attentionNorm(), rows, h, eps);
-            } else if (allWanted) {
-                kernels.addRmsnorm(s.x, s.xb, s.normed, weights.finalNorm, rows, h, eps);
-            } else {
-                kernels.add(s.x, s.xb, (long) rows * h);
-            }
+            // LoRA on down reads SwiGLU's output, so with adapters it is computed on its own.
+            boolean staged = lw.down() instanceof CudaWeights.GptqTiled && used == null;
+            if (!staged) kernels.swiglu(s.gate, s.up, (long) rows * ff);
+            pending = !residual(lw.down(), s.gate, staged ? s.up : 0, rows);
+            if (used != null) lora(used, layer, LoraModule.DOWN, s.gate, pending ? s.xb : s.x, rows);
         }
         if (allWanted) {
-            matmul(weights.lmHead, s.normed, s.logits, rows);   // the final norm was fused into the last add
+            norm(pending, s.normed, weights.finalNorm, rows, eps);
+            matmul(weights.lmHead, s.normed, s.logits, rows);
             return;
         }
+        if (pending) kernels.add(s.x, s.xb, (long) rows * h);
         if (plan.wanted() == 0) return;
         // Only the wanted last rows go through the final norm and the (large) output layer.
         long rowBytes = (long) h * Float.BYTES;
@@ -368,6 +366,41 @@ public final class CudaRuntime implements ModelRuntime {
             k++;
         }
         matmul(weights.lmHead, s.normed, s.logits, plan.wanted());
+    }
+
+    /** out = rmsnorm(x)·weight, after x += xb where the last projection left its output there. */
+    private void norm(boolean pending, long out, long weight, int rows, float eps) {
+        StepScratch s = scratch;
+        if (pending) {
+            kernels.addRmsnorm(s.x, s.xb, out, weight, rows, c.hiddenSize(), eps);
+        } else {
+            kernels.rmsnorm(out, s.x, weight, rows, c.hiddenSize(), eps);
+        }
+    }
+
+    /** The projections of one input into {@code ys} (one buffer per part): one launch where they were fused. */
+    private void project(CudaWeights.Projections p, long x, long[] ys, int rows) {
+        if (p.fused() != null) {
+            int[] n = p.outs();
+            GptqOut out = new GptqOut(ys[0], ys[1], ys.length > 2 ? ys[2] : 0, n[0], n[1], false);
+            kernels.gptqTiled(p.fused().g(), x, 0, scratch.xp, out, scratch.split, rows);
+            return;
+        }
+        for (int i = 0; i < ys.length; i++) matmul(p.parts().get(i), x, ys[i], rows);
+    }
+
+    /**
+     * The residual branch's last projection: added straight into x for a tiled layer (true), else written to xb for
+     * the next norm to add (false). {@code xUp}: the up projection's output, for a SwiGLU staged on a tiled layer.
+     */
+    private boolean residual(CudaWeights.DeviceLinear lin, long x, long xUp, int rows) {
+        StepScratch s = scratch;
+        if (lin instanceof CudaWeights.GptqTiled g) {
+            kernels.gptqTiled(g.g(), x, xUp, s.xp, GptqOut.addTo(s.x, g.out()), s.split, rows);
+            return true;
+        }
+        matmul(lin, x, s.xb, rows);
+        return false;
     }
 
     /** Copies the wanted rows' logits to the host, by chunk (null for a chunk that wants none). */
@@ -448,7 +481,8 @@ public final class CudaRuntime implements ModelRuntime {
         switch (lin) {
             case CudaWeights.Dense d -> kernels.dense(x, d.w(), y, rows, d.in(), d.out(), d.dtype());
             case CudaWeights.Gptq g -> kernels.gptq(g.g(), x, scratch.xp, y, rows);
-            case CudaWeights.GptqTiled g -> kernels.gptqTiled(g.g(), x, scratch.xp, y, rows);   // xp: the GEMM's fp16 x
+            case CudaWeights.GptqTiled g ->   // xp: the GEMM's fp16 x
+                    kernels.gptqTiled(g.g(), x, 0, scratch.xp, GptqOut.to(y, g.out()), scratch.split, rows);
         }
     }
 

@@ -9,6 +9,7 @@ import io.paddock.model.Linear;
 import io.paddock.model.LlamaWeights;
 import io.paddock.runtime.RopeTable;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -40,8 +41,16 @@ final class CudaWeights {
         public int out() { return g.out(); }
     }
 
-    record Layer(long attentionNorm, DeviceLinear q, DeviceLinear k, DeviceLinear v, DeviceLinear o,
-                 long mlpNorm, DeviceLinear gate, DeviceLinear up, DeviceLinear down) {}
+    /**
+     * Linear layers that read one input (q/k/v, gate/up), run as one launch where they fuse — every part in the
+     * tiled layout with the same width, group structure and act-order permutation ({@link GptqTileLayout#concat}):
+     * {@code fused} is then the concatenation (columns of the parts back to back) and {@code parts} is empty;
+     * otherwise {@code fused} is null and {@code parts} holds them one by one. {@code outs}: each part's width.
+     */
+    record Projections(GptqTiled fused, List<DeviceLinear> parts, int[] outs) {}
+
+    record Layer(long attentionNorm, Projections qkv, DeviceLinear o, long mlpNorm, Projections gateUp,
+                 DeviceLinear down) {}
 
     final long embedding;    // (vocab, hidden) in embeddingDtype
     final int embeddingDtype;
@@ -56,8 +65,8 @@ final class CudaWeights {
         this.embeddingDtype = dtypeCode(w.embedding().dtype());
         List<Layer> ls = new ArrayList<>();
         for (LayerWeights l : w.layers()) {
-            ls.add(new Layer(mem.upload(l.attentionNorm()), linear(l.q(), mem), linear(l.k(), mem), linear(l.v(), mem),
-                    linear(l.o(), mem), mem.upload(l.mlpNorm()), linear(l.gate(), mem), linear(l.up(), mem),
+            ls.add(new Layer(mem.upload(l.attentionNorm()), projections(List.of(l.q(), l.k(), l.v()), mem),
+                    linear(l.o(), mem), mem.upload(l.mlpNorm()), projections(List.of(l.gate(), l.up()), mem),
                     linear(l.down(), mem)));
         }
         this.layers = List.copyOf(ls);
@@ -86,6 +95,42 @@ final class CudaWeights {
             case GptqLinear g when GptqTileLayout.eligible(g) -> new GptqTiled(tiled(g, mem));
             case GptqLinear g -> new Gptq(gptq(g, mem));
         };
+    }
+
+    private Projections projections(List<Linear> lins, DeviceMemory mem) {
+        int[] outs = lins.stream().mapToInt(Linear::outFeatures).toArray();
+        List<GptqTileLayout> tiled = new ArrayList<>();
+        for (Linear lin : lins) {
+            if (!(lin instanceof GptqLinear g) || !GptqTileLayout.eligible(g)) break;
+            tiled.add(GptqTileLayout.pack(g, GptqHostLayout.of(g)));
+        }
+        if (tiled.size() < lins.size() || GptqTileLayout.fusionMismatch(tiled) != null) {
+            List<DeviceLinear> parts = new ArrayList<>();
+            for (Linear lin : lins) parts.add(linear(lin, mem));
+            return new Projections(null, List.copyOf(parts), outs);
+        }
+        GptqTileLayout t = GptqTileLayout.concat(tiled);
+        List<GptqLinear> gs = lins.stream().map(GptqLinear.class::cast).toList();
+        boolean anyBias = gs.stream().anyMatch(g -> g.bias() != null);
+        short[] scales = new short[Math.multiplyExact(t.groups(), t.out())];
+        short[] bias = anyBias ? new short[t.out()] : null;
+        int col = 0;
+        for (GptqLinear g : gs) {
+            int out = g.outFeatures();
+            MemorySegment sc = g.scales().data();
+            for (int grp = 0; grp < t.groups(); grp++) {
+                MemorySegment.copy(sc, ValueLayout.JAVA_SHORT_UNALIGNED, 2L * grp * out, scales, grp * t.out() + col, out);
+            }
+            if (g.bias() != null) {
+                MemorySegment.copy(g.bias().data(), ValueLayout.JAVA_SHORT_UNALIGNED, 0, bias, col, out);
+            }
+            col += out;
+        }
+        GptqTiledDevice d = new GptqTiledDevice(t.in(), t.out(), t.groups(), t.bits(), mem.upload(t.qtiles()),
+                mem.upload(MemorySegment.ofArray(t.zeros16())), mem.upload(MemorySegment.ofArray(scales)),
+                mem.upload(t.tileGroup()), t.perm() == null ? 0 : mem.upload(t.perm()),
+                bias == null ? 0 : mem.upload(MemorySegment.ofArray(bias)));
+        return new Projections(new GptqTiled(d), List.of(), outs);
     }
 
     private static GptqTiledDevice tiled(GptqLinear l, DeviceMemory mem) {

@@ -2,6 +2,8 @@ package io.paddock.runtime.cuda;
 
 import io.paddock.model.GptqLinear;
 import io.paddock.model.GptqPacking;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * The tiled GPTQ layout ("tiled GPTQ", docs/gpu-kernels.md) for 2-, 4- and 8-bit codes that gptq_gemv.cu and (4-bit)
@@ -126,6 +128,49 @@ record GptqTileLayout(int bits, int in, int out, int groups, int[] qtiles, short
         int[] tileGroup = new int[kTiles];
         for (int kt = 0; kt < kTiles; kt++) tileGroup[kt] = h.gIdx()[kt * TILE_K];
         return new GptqTileLayout(bits, in, out, groups, tiles, zeros16, tileGroup, h.perm());
+    }
+
+    /**
+     * Why layers {@code parts} (read from one input) cannot be fused into one launch, or null where they can: the
+     * same code width, inputs and group structure (tileGroup) and the same act-order permutation. q/k/v (and
+     * gate/up) are quantized from the same layer input, so GPTQ's act-order sorts their inputs alike.
+     */
+    static String fusionMismatch(List<GptqTileLayout> parts) {
+        GptqTileLayout a = parts.getFirst();
+        for (GptqTileLayout b : parts) {
+            if (b.bits != a.bits) return "code widths differ (" + a.bits + " and " + b.bits + " bits)";
+            if (b.in != a.in) return "inputs differ (" + a.in + " and " + b.in + ")";
+            if (b.groups != a.groups || !Arrays.equals(b.tileGroup, a.tileGroup)) return "group structures differ";
+            if (!Arrays.equals(b.perm, a.perm)) return "act-order permutations differ";
+        }
+        return null;
+    }
+
+    /**
+     * The layers {@code parts} as one layer whose output columns are theirs back to back: panel-major tiles
+     * concatenate as they are, zeros16 row by row per group; tileGroup and perm are shared
+     * ({@link #fusionMismatch} must be null).
+     */
+    static GptqTileLayout concat(List<GptqTileLayout> parts) {
+        String why = fusionMismatch(parts);
+        if (why != null) throw new IllegalArgumentException("cannot fuse: " + why);
+        GptqTileLayout a = parts.getFirst();
+        int out = 0;
+        long words = 0;
+        for (GptqTileLayout p : parts) {
+            out = Math.addExact(out, p.out);
+            words += p.qtiles.length;
+        }
+        int[] tiles = new int[Math.toIntExact(words)];
+        short[] zeros = new short[Math.multiplyExact(a.groups, out)];
+        int at = 0, col = 0;
+        for (GptqTileLayout p : parts) {
+            System.arraycopy(p.qtiles, 0, tiles, at, p.qtiles.length);
+            at += p.qtiles.length;
+            for (int g = 0; g < a.groups; g++) System.arraycopy(p.zeros16, g * p.out, zeros, g * out + col, p.out);
+            col += p.out;
+        }
+        return new GptqTileLayout(a.bits, a.in, out, a.groups, tiles, zeros, a.tileGroup, a.perm);
     }
 
     /** q(k, n) read back from {@code qtiles} by the layout's formula (the tests' scalar reader). */

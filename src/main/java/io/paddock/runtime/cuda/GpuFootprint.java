@@ -115,7 +115,23 @@ public final class GpuFootprint {
     /** StepScratch's buffers for {@code rows} rows, {@code wanted} logit rows and {@code tableInts} table entries. */
     public static long scratchBytes(LlamaConfig c, int rows, int wanted, int tableInts) {
         if (rows < 0 || wanted < 0 || tableInts < 0) throw new IllegalArgumentException("sizes must be >= 0");
-        return 4L * (rows * rowWords(c) + wanted * wantedWords(c) + tableInts);
+        return 4L * (rows * rowWords(c) + wanted * wantedWords(c) + tableInts + splitPartialFloats(c, rows)
+                + SPLIT_COUNTERS);
+    }
+
+    /** Split-K counters of the step's {@link SplitWorkspace}: a split launch needs one per output tile. */
+    static final int SPLIT_COUNTERS = 1024;
+    /** The most floats of split-K partials a step reserves (8 MiB). */
+    static final long SPLIT_PARTIALS_MAX = 1L << 21;
+
+    /**
+     * Floats of split-K partials ({@link SplitWorkspace}) for steps of {@code rows} rows: 8 slices of the widest
+     * fused projection (q/k/v or gate/up) per row, at most {@link #SPLIT_PARTIALS_MAX}. A launch whose wanted slices
+     * do not fit runs with fewer (CudaKernels asks {@link SplitWorkspace#slices}).
+     */
+    static long splitPartialFloats(LlamaConfig c, int rows) {
+        long widest = Math.max(Math.max((long) c.qDim() + 2L * c.kvDim(), 2L * c.intermediateSize()), c.hiddenSize());
+        return Math.min(SPLIT_PARTIALS_MAX, 8L * rows * widest);
     }
 
     /**

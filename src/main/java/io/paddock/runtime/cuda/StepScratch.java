@@ -22,6 +22,8 @@ final class StepScratch implements AutoCloseable {
     // decode rows int32 (wanted), partial outputs fp32 (wanted, heads, splits, headDim), their (max, sum) fp32
     // (wanted, heads, splits, 2)
     final long tiles, decodeRows, partO, partML;
+    /** Split-K partials and counters (GpuFootprint.splitPartialFloats, SPLIT_COUNTERS), the counters zeroed once. */
+    final SplitWorkspace split;
 
     /** With the buffers of an fp32 KV pool. */
     StepScratch(DeviceMemory mem, LlamaConfig c, int rows, int wanted, int tableInts) {
@@ -35,7 +37,7 @@ final class StepScratch implements AutoCloseable {
         this.wanted = wanted;
         this.tableInts = tableInts;
         long[] w = GpuFootprint.rowWidths(c);
-        long[] p = new long[w.length + 7];
+        long[] p = new long[w.length + 9];
         int n = 0;
         try {
             for (; n < w.length; n++) p[n] = mem.alloc(w[n] * rows * 4); // floats and ints are 4 bytes
@@ -43,6 +45,9 @@ final class StepScratch implements AutoCloseable {
             // the two buffers of GpuFootprint.wantedWords
             p[n++] = mem.alloc((long) wanted * c.hiddenSize() * Float.BYTES);
             p[n++] = mem.alloc((long) wanted * c.vocabSize() * Float.BYTES);
+            p[n++] = mem.alloc(4L * GpuFootprint.splitPartialFloats(c, rows));
+            p[n++] = mem.alloc(4L * GpuFootprint.SPLIT_COUNTERS);
+            mem.device().memsetD32(p[n - 1], 0, GpuFootprint.SPLIT_COUNTERS);
             if (kvDtype != KvCacheDtype.F32) {
                 long parts = (long) wanted * c.numHeads() * GpuFootprint.attentionSplits(c.maxPositionEmbeddings());
                 p[n++] = mem.alloc(2L * rows * Integer.BYTES);
@@ -56,7 +61,8 @@ final class StepScratch implements AutoCloseable {
         }
         x = p[0]; xb = p[1]; q = p[2]; k = p[3]; v = p[4]; att = p[5]; gate = p[6]; up = p[7]; xp = p[8];
         tokens = p[9]; pos = p[10]; tableOffset = p[11]; tables = p[12]; normed = p[13]; logits = p[14];
-        tiles = p[15]; decodeRows = p[16]; partO = p[17]; partML = p[18];
+        split = new SplitWorkspace(p[15], GpuFootprint.splitPartialFloats(c, rows), p[16], GpuFootprint.SPLIT_COUNTERS);
+        tiles = p[17]; decodeRows = p[18]; partO = p[19]; partML = p[20];
     }
 
     /** Fails (a host bug: the engine must respect the limits it reserved) where a step does not fit. */
@@ -70,7 +76,8 @@ final class StepScratch implements AutoCloseable {
 
     @Override
     public void close() {
-        for (long p : new long[] {x, xb, q, k, v, att, gate, up, xp, tokens, pos, tableOffset, tables, normed, logits}) {
+        for (long p : new long[] {x, xb, q, k, v, att, gate, up, xp, tokens, pos, tableOffset, tables, normed, logits,
+                split.partials(), split.counters()}) {
             mem.free(p);
         }
         if (tiles != 0) {

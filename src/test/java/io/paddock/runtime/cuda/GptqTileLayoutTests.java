@@ -130,6 +130,49 @@ class GptqTileLayoutTests {
         assertThat(GptqTileLayout.eligible(4, 4096, 4000, 128)).isFalse();
     }
 
+    @ParameterizedTest(name = "bits={0} group={1} act={2}")
+    @CsvSource({"4, 32, true", "4, -1, false", "8, 16, true", "2, 64, true"})
+    void fusedLayersAreThePartsSideBySide(int bits, int group, boolean act) {
+        // Layers quantized from one input (q/k/v): the same g_idx (a generator of the same seed shuffles it the
+        // same way), different codes, zeros and scales (different widths draw differently).
+        int in = 128;
+        int[] outs = {128, 64, 192};
+        java.util.List<GptqTileLayout> parts = new java.util.ArrayList<>();
+        for (int out : outs) {
+            GptqLinear l = randomLayer(new SplittableRandom(5), bits, in, out, group, act, out == 64);
+            parts.add(GptqTileLayout.pack(l, GptqHostLayout.of(l)));
+        }
+        assertThat(GptqTileLayout.fusionMismatch(parts)).isNull();
+        GptqTileLayout f = GptqTileLayout.concat(parts);
+        assertThat(f.out()).isEqualTo(384);
+        assertThat(f.qtiles()).hasSize(in * 384 * bits / 32);
+        assertThat(f.perm()).isEqualTo(parts.getFirst().perm());
+        assertThat(f.tileGroup()).isEqualTo(parts.getFirst().tileGroup());
+        int col = 0;
+        for (GptqTileLayout p : parts) {
+            for (int n = 0; n < p.out(); n++) {
+                for (int k = 0; k < in; k++) assertThat(f.code(k, col + n)).as("k=%d n=%d", k, col + n).isEqualTo(p.code(k, n));
+                for (int g = 0; g < f.groups(); g++) {
+                    assertThat(f.zeros16()[g * f.out() + col + n]).isEqualTo(p.zeros16()[g * p.out() + n]);
+                }
+            }
+            col += p.out();
+        }
+        // Anything that would make one launch compute something else is refused, with the reason.
+        GptqLinear other = randomLayer(new SplittableRandom(6), bits, in, 64, group, act, false);
+        java.util.List<GptqTileLayout> mixed = java.util.List.of(parts.get(0), GptqTileLayout.pack(other, GptqHostLayout.of(other)));
+        if (act && group != -1) {
+            assertThat(GptqTileLayout.fusionMismatch(mixed)).isEqualTo("act-order permutations differ");
+            assertThatThrownBy(() -> GptqTileLayout.concat(mixed)).hasMessageContaining("act-order permutations differ");
+        }
+        GptqLinear wider = randomLayer(new SplittableRandom(5), bits == 4 ? 8 : 4, in, 64, group, act, false);
+        assertThat(GptqTileLayout.fusionMismatch(java.util.List.of(parts.get(0), GptqTileLayout.pack(wider,
+                GptqHostLayout.of(wider))))).startsWith("code widths differ");
+        GptqLinear longer = randomLayer(new SplittableRandom(5), bits, 2 * in, 64, group, act, false);
+        assertThat(GptqTileLayout.fusionMismatch(java.util.List.of(parts.get(0), GptqTileLayout.pack(longer,
+                GptqHostLayout.of(longer))))).isEqualTo("inputs differ (128 and 256)");
+    }
+
     /** The stored code of original input perm[k] (the reference reader, on the checkpoint's own qweight). */
     private static int ref(GptqLinear l, GptqHostLayout h, int k, int n) {
         int orig = h.perm() == null ? k : h.perm()[k];

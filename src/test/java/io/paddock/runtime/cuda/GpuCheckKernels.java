@@ -181,7 +181,7 @@ final class GpuCheckKernels {
     /**
      * gptq_gemv_tiled on one shape in the tiled 4-bit layout, at every benchmark batch up to 8 (one launch each);
      * copies of qtiles/zeros16/scales rotate, tileGroup and perm are shared. Bytes read: those tensors, tileGroup,
-     * perm and x (y's atomics are not counted).
+     * perm and x (y and the split-K partials are not counted).
      */
     List<Map<String, Object>> gemv(CudaKernels k, DeviceMemory mem, MatShape shape) {
         int in = shape.in(), out = shape.out(), gs = s.groupSize();
@@ -198,6 +198,10 @@ final class GpuCheckKernels {
             long xh = keep(allocs, mem.alloc((long) maxRows * in * 2));
             long y = keep(allocs, mem.alloc((long) maxRows * out * 4));
             device.memsetD32(x, Float.floatToRawIntBits(0.5f), (long) maxRows * in);
+            long counters = keep(allocs, mem.alloc(4L * GpuFootprint.SPLIT_COUNTERS));
+            device.memsetD32(counters, 0, GpuFootprint.SPLIT_COUNTERS);
+            SplitWorkspace ws = new SplitWorkspace(keep(allocs, mem.alloc(4 * GpuFootprint.SPLIT_PARTIALS_MAX)),
+                    GpuFootprint.SPLIT_PARTIALS_MAX, counters, GpuFootprint.SPLIT_COUNTERS);
             int copies = copies(qBytes + zBytes + sBytes);
             GptqTiledDevice[] layers = new GptqTiledDevice[copies];
             for (int c = 0; c < copies; c++) {
@@ -213,7 +217,7 @@ final class GpuCheckKernels {
                 long bytes = qBytes + zBytes + sBytes + 4L * (in / 16) + 4L * in + (long) batch * in * 4;
                 String format = "4-bit g" + gs + " tiled act-order";
                 if (batch <= CudaKernels.GEMV_MAX_ROWS) {
-                    Timing t = time(k, copies, i -> k.gemvPasses(layers[i % copies], x, y, batch));
+                    Timing t = time(k, copies, i -> k.gemvPasses(layers[i % copies], x, y, ws, batch));
                     Map<String, Object> f = figure(CudaKernels.GEMV.name(), shape.label(), batch, format, bytes, copies, t);
                     int split = CudaKernels.gemvSplitK(out / 64, in / 16, sms);
                     f.put("splitK", split);

@@ -42,13 +42,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  *
  * <p>Step scratch (GpuFootprint.scratchBytes): per row 6h + 3ff + 3 words (x, xb, q, att, k, v at h since
  * kvHeads = heads; gate, up and the GPTQ gather xp at ff; token, pos, table offset); per logits row h + 32000
- * words, 64 of them; block tables 64 sequences · 2048/16 = 8192 ints = 32,768 bytes.
+ * words, 64 of them; block tables 64 sequences · 2048/16 = 8192 ints = 32,768 bytes; the split-K workspace
+ * (GpuFootprint.splitPartialFloats: 8 slices of the widest fused projection a row, at most 2^21 floats, which
+ * every budget here reaches, plus 1024 counters) 8,392,704 bytes.
  * <pre>
- *        row bytes   512 rows       + 64 logits rows + tables   8192 rows      + 64 logits + tables
- *   7B   230,412     117,970,944    127,244,288 (121.3 MiB)     1,887,535,104  1,896,808,448 (1.77 GiB)
- *  13B   288,780     147,855,360    157,390,848 (150.1 MiB)     2,365,685,760  2,375,221,248 (2.21 GiB)
- *  33B   374,796     191,895,552    201,824,256 (192.5 MiB)     3,070,328,832  3,080,257,536 (2.87 GiB)
- *  65B   460,812     235,935,744    246,257,664 (234.8 MiB)     3,774,971,904  3,785,293,824 (3.53 GiB)
+ *        row bytes   512 rows       + logits, tables, split-K   8192 rows      + logits, tables, split-K
+ *   7B   230,412     117,970,944    135,636,992 (129.4 MiB)     1,887,535,104  1,905,201,152 (1.77 GiB)
+ *  13B   288,780     147,855,360    165,783,552 (158.1 MiB)     2,365,685,760  2,383,613,952 (2.21 GiB)
+ *  33B   374,796     191,895,552    210,216,960 (200.5 MiB)     3,070,328,832  3,088,650,240 (2.87 GiB)
+ *  65B   460,812     235,935,744    254,650,368 (242.9 MiB)     3,774,971,904  3,793,686,528 (3.53 GiB)
  * </pre>
  *
  * <p>KV, fp32: 2 · layers · h · 4 per token. 7B 1,048,576 (1 MiB), 13B 1,638,400, 33B 3,194,880, 65B 5,242,880;
@@ -121,10 +123,10 @@ class GpuMemoryPlanTests {
     void scratchOfAn8kChunkOf7BIsAbout2GB() {
         LlamaConfig c = L7B.config();
         long bytes = GpuFootprint.scratchBytes(c, 8192, MAX_SEQS, CONTEXT, BLOCK);
-        assertThat(bytes).isEqualTo(1_896_808_448L).isBetween(1_800_000_000L, 2_000_000_000L);
+        assertThat(bytes).isEqualTo(1_905_201_152L).isBetween(1_800_000_000L, 2_000_000_000L);
         assertThat(GpuFootprint.rowWords(c)).isEqualTo(57_603);
         // The 512-token default budget: 16× fewer rows, ~121 MiB.
-        assertThat(GpuFootprint.scratchBytes(c, 512, MAX_SEQS, CONTEXT, BLOCK)).isEqualTo(127_244_288L);
+        assertThat(GpuFootprint.scratchBytes(c, 512, MAX_SEQS, CONTEXT, BLOCK)).isEqualTo(135_636_992L);
     }
 
     @Test
@@ -155,9 +157,9 @@ class GpuMemoryPlanTests {
     /**
      * 7B, 24 GB card, 8192-row budget with f16 KV. The fp16 attention scratch: tile list 2 · 8192 ints, and per
      * decode slot (64) a row int plus 32 heads · 16 partitions (2048 / 128) · (128 + 2) floats: 4 · (16,384 + 64 ·
-     * 66,561) = 17,105,152 bytes, so scratch 1,896,808,448 + 17,105,152 = 1,913,913,600. Left for KV (with the tiled
-     * 7B weights, 3,971,618,816 bytes) 16,491,283,763 in blocks of 16 · 2 · 32 · 4096 · 2 = 8,388,608 bytes: 1965
-     * blocks (31,440 tokens, about twice the f32 plan's), 7,669,043 bytes
+     * 66,561) = 17,105,152 bytes, so scratch 1,905,201,152 + 17,105,152 = 1,922,306,304. Left for KV (with the tiled
+     * 7B weights, 3,971,618,816 bytes) 16,482,891,059 in blocks of 16 · 2 · 32 · 4096 · 2 = 8,388,608 bytes: 1964
+     * blocks (31,424 tokens, about twice the f32 plan's), 7,664,947 bytes
      * left over.
      */
     @Test
@@ -166,12 +168,12 @@ class GpuMemoryPlanTests {
                 GpuMemoryPlan.KvPolicy.automatic(BLOCK, CONTEXT, MAX_SEQS, KvCacheDtype.F16));
         assertThat(GpuFootprint.attentionScratchBytes(L7B.config(), 8192, 64, KvCacheDtype.F16)).isEqualTo(17_105_152L);
         assertThat(GpuFootprint.attentionScratchBytes(L7B.config(), 8192, 64, KvCacheDtype.F32)).isZero();
-        assertThat(p.scratchBytes()).isEqualTo(1_913_913_600L);
-        assertThat(p.kvBlocks()).isEqualTo(1965);
-        assertThat(p.kvBytes()).isEqualTo(1965L * 8_388_608);
-        assertThat(p.headroomBytes()).isEqualTo(7_669_043L);
+        assertThat(p.scratchBytes()).isEqualTo(1_922_306_304L);
+        assertThat(p.kvBlocks()).isEqualTo(1964);
+        assertThat(p.kvBytes()).isEqualTo(1964L * 8_388_608);
+        assertThat(p.headroomBytes()).isEqualTo(7_664_947L);
         assertThat(p.weightBytes() + p.scratchBytes() + p.kvBytes() + p.headroomBytes()).isEqualTo(p.usableBytes());
-        assertThat(p.summary()).contains("KV 15.4 GiB (1965 blocks, 31440 tokens)");
+        assertThat(p.summary()).contains("KV 15.3 GiB (1964 blocks, 31424 tokens)");
     }
 
     @Test
@@ -184,53 +186,53 @@ class GpuMemoryPlanTests {
     /** device, model, token budget, KV blocks expected (0: the plan must fail), and the arithmetic behind it. */
     static Stream<Arguments> combinations() {
         return Stream.of(
-                // H100, 512 rows. 7B: 76,016,816,179 − 3,971,618,816 − 127,244,288 = 71,917,953,075 → 4286 blocks
+                // H100, 512 rows. 7B: 76,016,816,179 − 3,971,618,816 − 135,636,992 = 71,909,560,371 → 4286 blocks
                 Arguments.of(H100, L7B, 512, 4286),
-                // 13B: 76,016,816,179 − 7,406,017,536 − 157,390,848 = 68,453,407,795 / 26,214,400 → 2611
-                Arguments.of(H100, L13B, 512, 2611),
-                // 33B: 76,016,816,179 − 17,925,260,800 − 201,824,256 = 57,889,731,123 / 51,118,080 → 1132
+                // 13B: 76,016,816,179 − 7,406,017,536 − 165,783,552 = 68,445,015,091 / 26,214,400 → 2610
+                Arguments.of(H100, L13B, 512, 2610),
+                // 33B: 76,016,816,179 − 17,925,260,800 − 210,216,960 = 57,881,338,419 / 51,118,080 → 1132
                 Arguments.of(H100, L33B, 512, 1132),
-                // 65B: 76,016,816,179 − 35,482,875,904 − 246,257,664 = 40,287,682,611 / 83,886,080 → 480
+                // 65B: 76,016,816,179 − 35,482,875,904 − 254,650,368 = 40,279,289,907 / 83,886,080 → 480
                 Arguments.of(H100, L65B, 512, 480),
-                // H100, 8192 rows. 7B: − 3,971,618,816 − 1,896,808,448 = 70,148,388,915 / 16,777,216 → 4181
-                Arguments.of(H100, L7B, 8192, 4181),
-                // 13B: − 7,406,017,536 − 2,375,221,248 = 66,235,577,395 / 26,214,400 → 2526
+                // H100, 8192 rows. 7B: − 3,971,618,816 − 1,905,201,152 = 70,139,996,211 / 16,777,216 → 4180
+                Arguments.of(H100, L7B, 8192, 4180),
+                // 13B: − 7,406,017,536 − 2,383,613,952 = 66,227,184,691 / 26,214,400 → 2526
                 Arguments.of(H100, L13B, 8192, 2526),
-                // 33B: − 17,925,260,800 − 3,080,257,536 = 55,011,297,843 / 51,118,080 → 1076
-                Arguments.of(H100, L33B, 8192, 1076),
-                // 65B: − 35,482,875,904 − 3,785,293,824 = 36,748,646,451 / 83,886,080 → 438
-                Arguments.of(H100, L65B, 8192, 438),
+                // 33B: − 17,925,260,800 − 3,088,650,240 = 55,002,905,139 / 51,118,080 → 1075
+                Arguments.of(H100, L33B, 8192, 1075),
+                // 65B: − 35,482,875,904 − 3,793,686,528 = 36,740,253,747 / 83,886,080 → 437
+                Arguments.of(H100, L65B, 8192, 437),
 
-                // A100 40 GB, 512 rows. 7B: 37,676,816,179 − 3,971,618,816 − 127,244,288 = 33,577,953,075 → 2001
-                Arguments.of(A100, L7B, 512, 2001),
-                // 13B: 37,676,816,179 − 7,406,017,536 − 157,390,848 = 30,113,407,795 / 26,214,400 → 1148
+                // A100 40 GB, 512 rows. 7B: 37,676,816,179 − 3,971,618,816 − 135,636,992 = 33,569,560,371 → 2000
+                Arguments.of(A100, L7B, 512, 2000),
+                // 13B: 37,676,816,179 − 7,406,017,536 − 165,783,552 = 30,105,015,091 / 26,214,400 → 1148
                 Arguments.of(A100, L13B, 512, 1148),
-                // 33B: 37,676,816,179 − 17,925,260,800 − 201,824,256 = 19,549,731,123 / 51,118,080 → 382
+                // 33B: 37,676,816,179 − 17,925,260,800 − 210,216,960 = 19,541,338,419 / 51,118,080 → 382
                 Arguments.of(A100, L33B, 512, 382),
-                // 65B: 37,676,816,179 − 35,482,875,904 − 246,257,664 = 1,947,682,611 < one context 10 GiB: fails
+                // 65B: 37,676,816,179 − 35,482,875,904 − 254,650,368 = 1,939,289,907 < one context 10 GiB: fails
                 Arguments.of(A100, L65B, 512, 0),
-                // A100, 8192 rows. 7B: − 3,971,618,816 − 1,896,808,448 = 31,808,388,915 / 16,777,216 → 1895
+                // A100, 8192 rows. 7B: − 3,971,618,816 − 1,905,201,152 = 31,799,996,211 / 16,777,216 → 1895
                 Arguments.of(A100, L7B, 8192, 1895),
-                // 13B: − 7,406,017,536 − 2,375,221,248 = 27,895,577,395 / 26,214,400 → 1064
-                Arguments.of(A100, L13B, 8192, 1064),
-                // 33B: − 17,925,260,800 − 3,080,257,536 = 16,671,297,843 / 51,118,080 → 326
-                Arguments.of(A100, L33B, 8192, 326),
+                // 13B: − 7,406,017,536 − 2,383,613,952 = 27,887,184,691 / 26,214,400 → 1063
+                Arguments.of(A100, L13B, 8192, 1063),
+                // 33B: − 17,925,260,800 − 3,088,650,240 = 16,662,905,139 / 51,118,080 → 325
+                Arguments.of(A100, L33B, 8192, 325),
                 // 65B: weights + scratch alone (39.3e9) exceed 37.7e9 usable: fails
                 Arguments.of(A100, L65B, 8192, 0),
 
-                // 24 GB card, 512 rows. 7B: 22,376,816,179 − 3,971,618,816 − 127,244,288 = 18,277,953,075 → 1089
-                Arguments.of(CARD24, L7B, 512, 1089),
-                // 13B: 22,376,816,179 − 7,406,017,536 − 157,390,848 = 14,813,407,795 / 26,214,400 → 565
-                Arguments.of(CARD24, L13B, 512, 565),
-                // 33B: 22,376,816,179 − 17,925,260,800 − 201,824,256 = 4,249,731,123 < one context 6.09 GiB: fails
+                // 24 GB card, 512 rows. 7B: 22,376,816,179 − 3,971,618,816 − 135,636,992 = 18,269,560,371 → 1088
+                Arguments.of(CARD24, L7B, 512, 1088),
+                // 13B: 22,376,816,179 − 7,406,017,536 − 165,783,552 = 14,805,015,091 / 26,214,400 → 564
+                Arguments.of(CARD24, L13B, 512, 564),
+                // 33B: 22,376,816,179 − 17,925,260,800 − 210,216,960 = 4,241,338,419 < one context 6.09 GiB: fails
                 Arguments.of(CARD24, L33B, 512, 0),
                 // 65B: the weights alone (35.5e9) exceed 22.4e9 usable: fails
                 Arguments.of(CARD24, L65B, 512, 0),
-                // 24 GB, 8192 rows. 7B: − 3,971,618,816 − 1,896,808,448 = 16,508,388,915 / 16,777,216 → 983
+                // 24 GB, 8192 rows. 7B: − 3,971,618,816 − 1,905,201,152 = 16,499,996,211 / 16,777,216 → 983
                 Arguments.of(CARD24, L7B, 8192, 983),
-                // 13B: − 7,406,017,536 − 2,375,221,248 = 12,595,577,395 / 26,214,400 → 480
+                // 13B: − 7,406,017,536 − 2,383,613,952 = 12,587,184,691 / 26,214,400 → 480
                 Arguments.of(CARD24, L13B, 8192, 480),
-                // 33B: − 17,925,260,800 − 3,080,257,536 = 1,371,297,843: fails
+                // 33B: − 17,925,260,800 − 3,088,650,240 = 1,362,905,139: fails
                 Arguments.of(CARD24, L33B, 8192, 0),
                 Arguments.of(CARD24, L65B, 8192, 0));
     }
@@ -263,25 +265,25 @@ class GpuMemoryPlanTests {
     void sevenBOnA24GBCardWithAn8kBudgetDetail() {
         GpuMemoryPlan p = plan(CARD24, L7B, 8192);
         assertThat(p.usableBytes()).isEqualTo(22_376_816_179L);
-        assertThat(p.scratchBytes()).isEqualTo(1_896_808_448L);
+        assertThat(p.scratchBytes()).isEqualTo(1_905_201_152L);
         assertThat(p.tableInts()).isEqualTo(8192);
         assertThat(p.scratchWanted()).isEqualTo(64);
         assertThat(p.kvBytes()).isEqualTo(983L * 16_777_216);
-        // 16,508,388,915 − 983 · 16,777,216 = 16,385,587 bytes left over.
-        assertThat(p.headroomBytes()).isEqualTo(16_385_587L);
+        // 16,499,996,211 − 983 · 16,777,216 = 7,992,883 bytes left over.
+        assertThat(p.headroomBytes()).isEqualTo(7_992_883L);
         assertThat(p.summary()).contains("weights 3.7 GiB", "step scratch 1.8 GiB (8192 rows)",
                 "KV 15.4 GiB (983 blocks, 15728 tokens)", "of 20.8 GiB usable (90 % of 23.2 GiB free)");
     }
 
     @Test
     void failureShowsTheSumAndWhatWouldFit() {
-        // 33B on 24 GB, 512 rows: 16.7 GiB + 192.5 MiB + 6.1 GiB = 23.0 GiB > 20.8 GiB usable.
+        // 33B on 24 GB, 512 rows: 16.7 GiB + 200.5 MiB + 6.1 GiB = 23.0 GiB > 20.8 GiB usable.
         assertThatThrownBy(() -> plan(CARD24, L33B, 512))
-                .hasMessageStartingWith("33B 4-bit on 24 GB card (23.7 GiB): weights 16.7 GiB + step scratch 192.5 MiB "
+                .hasMessageStartingWith("33B 4-bit on 24 GB card (23.7 GiB): weights 16.7 GiB + step scratch 200.5 MiB "
                         + "(512 rows) + KV for one 2048-token context 6.1 GiB = 23.0 GiB > 20.8 GiB usable (90 % of "
                         + "23.2 GiB free)")
-                // Context: (22,376,816,179 − 17,925,260,800 − 201,824,256) / 3,194,880 = 1330.2 → 1328 whole blocks.
-                .hasMessageContaining("a shorter context (at most 1328 tokens; KV takes 3.0 MiB per token)")
+                // Context: (22,376,816,179 − 17,925,260,800 − 210,216,960) / 3,194,880 = 1327.5 → 1312 whole blocks.
+                .hasMessageContaining("a shorter context (at most 1312 tokens; KV takes 3.0 MiB per token)")
                 // The token budget cannot help: even 64 rows leave less than one context.
                 .hasMessageNotContaining("max-num-batched-tokens")
                 // 23.0 GiB ≤ 23.2 GiB free: 99 % of it would do.
@@ -297,12 +299,12 @@ class GpuMemoryPlanTests {
     @Test
     void aTooLargeTokenBudgetIsNamedWithTheBudgetThatFits() {
         // 13B on 24 GB with 40960 rows: scratch 40960 · 288,780 = 11,828,428,800 + 9,535,488 of logits and tables
-        // = 11,837,964,288 (11.0 GiB); with the weights and one context 22,599,425,024 > 22,376,816,179 usable.
-        // Rows that fit: (22,376,816,179 − 7,406,017,536 − 3,355,443,200 − 9,535,488) / 288,780 = 40,189.1 → 40,189.
+        // + 8,392,704 of split-K workspace = 11,846,356,992 (11.0 GiB); with the weights and one context 22,599,425,024 > 22,376,816,179 usable.
+        // Rows that fit: (22,376,816,179 − 7,406,017,536 − 3,355,443,200 − 9,535,488 − 8,392,704) / 288,780 = 40,160.1 → 40,160.
         assertThatThrownBy(() -> plan(CARD24, L13B, 40960))
                 .isInstanceOf(GpuMemoryPlanException.class)
                 .hasMessageContaining("step scratch 11.0 GiB (40960 rows)")
-                .hasMessageContaining("a smaller max-num-batched-tokens (at most 40189; each row of a step takes 282.0 KiB "
+                .hasMessageContaining("a smaller max-num-batched-tokens (at most 40160; each row of a step takes 282.0 KiB "
                         + "of scratch)");
     }
 
@@ -343,7 +345,7 @@ class GpuMemoryPlanTests {
         var step = new GpuMemoryPlan.StepLimits(512, MAX_SEQS);
         GpuMemoryPlan half = GpuMemoryPlan.plan(H100, L7B, step, new GpuMemoryPlan.KvPolicy(BLOCK, CONTEXT, MAX_SEQS, 0.5, 0));
         assertThat(half.usableBytes()).isEqualTo(84_463_129_088L / 2);
-        // (42,231,564,544 − 3,971,618,816 − 127,244,288) / 16,777,216 = 2272.8 → 2272
+        // (42,231,564,544 − 3,971,618,816 − 135,636,992) / 16,777,216 = 2272.8 → 2272
         assertThat(half.kvBlocks()).isEqualTo(2272);
         assertThatThrownBy(() -> new GpuMemoryPlan.KvPolicy(BLOCK, CONTEXT, MAX_SEQS, 1.5, 0))
                 .isInstanceOf(IllegalArgumentException.class);
@@ -422,8 +424,8 @@ class GpuMemoryPlanTests {
      * LoRA slots of 7B (fp32 A and Bᵀ per layer and module): Σ(in + out) over q, k, v, o = 4 · 8192 and gate, up,
      * down = 3 · 15,104, 78,080 a layer; at rank 16, 4 · 16 · 78,080 · 32 layers = 159,907,840, plus rank and scale
      * 2 · 4 · 7 · 32 = 1,792: 159,909,632 a slot. Eight slots 1,279,277,056, plus per step 512 rows · (1 + 16) · 4
-     * = 34,816: 1,279,311,872, taken before the KV pool. H100: 76,016,816,179 − 3,971,618,816 − 127,244,288
-     * − 1,279,311,872 = 70,638,641,203 / 16,777,216 → 4210 blocks (4286 without).
+     * = 34,816: 1,279,311,872, taken before the KV pool. H100: 76,016,816,179 − 3,971,618,816 − 135,636,992
+     * − 1,279,311,872 = 70,630,248,499 / 16,777,216 → 4209 blocks (4286 without).
      */
     @Test
     void adapterSlotsComeOutOfTheKvPool() {
@@ -431,9 +433,9 @@ class GpuMemoryPlanTests {
         GpuMemoryPlan p = GpuMemoryPlan.plan(H100, L7B, new GpuMemoryPlan.StepLimits(512, MAX_SEQS),
                 new GpuMemoryPlan.Adapters(8, 16), GpuMemoryPlan.KvPolicy.automatic(BLOCK, CONTEXT, MAX_SEQS));
         assertThat(p.adapterBytes()).isEqualTo(1_279_311_872L);
-        assertThat(p.kvBlocks()).isEqualTo(4210);
-        assertThat(p.headroomBytes()).isEqualTo(70_638_641_203L - 4210L * 16_777_216).isLessThan(16_777_216L);
-        assertThat(p.summary()).contains("step scratch 121.3 MiB (512 rows) + LoRA adapters 1.2 GiB (8 slots, rank ≤ 16) + KV");
+        assertThat(p.kvBlocks()).isEqualTo(4209);
+        assertThat(p.headroomBytes()).isEqualTo(70_630_248_499L - 4209L * 16_777_216).isLessThan(16_777_216L);
+        assertThat(p.summary()).contains("step scratch 129.4 MiB (512 rows) + LoRA adapters 1.2 GiB (8 slots, rank ≤ 16) + KV");
         assertThat(plan(H100, L7B, 512).adapterBytes()).isZero();
         assertThat(plan(H100, L7B, 512).summary()).doesNotContain("LoRA");
     }
@@ -441,7 +443,7 @@ class GpuMemoryPlanTests {
     /**
      * 32 slots of rank 64 for 7B on a 24 GB card: 639,633,152 a slot (4 · 64 · 78,080 · 32 + 1,792), 20,468,260,864,
      * plus 512 · 65 · 4 = 133,120 per step: 19.1 GiB, which with the weights, scratch and one 2 GiB context passes
-     * the 22,376,816,179 usable. Slots that fit: (22,376,816,179 − 3,971,618,816 − 127,244,288 − 2,147,483,648
+     * the 22,376,816,179 usable. Slots that fit: (22,376,816,179 − 3,971,618,816 − 135,636,992 − 2,147,483,648
      * − 133,120) / 639,633,152 = 25.2 → 25.
      */
     @Test
@@ -449,7 +451,7 @@ class GpuMemoryPlanTests {
         assertThatThrownBy(() -> GpuMemoryPlan.plan(CARD24, L7B, new GpuMemoryPlan.StepLimits(512, MAX_SEQS),
                 new GpuMemoryPlan.Adapters(32, 64), GpuMemoryPlan.KvPolicy.automatic(BLOCK, CONTEXT, MAX_SEQS)))
                 .isInstanceOf(GpuMemoryPlanException.class)
-                .hasMessageContaining("step scratch 121.3 MiB (512 rows) + LoRA adapters 19.1 GiB (32 slots, rank ≤ 64) "
+                .hasMessageContaining("step scratch 129.4 MiB (512 rows) + LoRA adapters 19.1 GiB (32 slots, rank ≤ 64) "
                         + "+ KV for one 2048-token context 2.0 GiB")
                 .hasMessageContaining("fewer LoRA adapter slots (at most 25; each takes 610.0 MiB at rank 64) or a lower "
                         + "maximum LoRA rank");
