@@ -144,6 +144,60 @@ extern "C" __global__ void kv_store_f16(unsigned short* kPool, unsigned short* v
     vPool[row * kvDim + d] = pa_f2h(v[(long long)r * kvDim + d]);
 }
 
+// RoPE on q and k and the fp16 KV store of the rotated k and of v, in one launch: block (r, h) rotates q head h of
+// row r in place (q rows of stride heads*headDim) and, if h < kvHeads, k head h in place (rows of stride
+// kvHeads*headDim) and writes that k head and v head h, rounded to fp16, into the slot of position pos[r]. The
+// arithmetic is rope_rotate_half_f32's (layer_ops.cu) expression for expression, both with the tables (cosTable
+// non-null, (maxPositions, headDim/2)) and with the computed angle, and the store is kv_store_f16's, so every result
+// is bit-identical to rope_rotate_half_f32(q), rope_rotate_half_f32(k), kv_store_f16. Element i of a head pairs with
+// i + headDim/2 and one thread handles both: it stores to the pool the rotated values it computed itself, so no
+// barrier is needed. Grid (rows, heads), block min(headDim/2, 128); headDim even, heads a multiple of kvHeads.
+extern "C" __global__ void rope_kv_store_f16(float* q, float* k, const float* v, unsigned short* kPool,
+        unsigned short* vPool, const int* blockTables, const int* tableOffset, const int* pos, const float* cosTable,
+        const float* sinTable, double theta, int heads, int kvHeads, int headDim, int blockSize) {
+    const int r = blockIdx.x, h = blockIdx.y;
+    const int half = headDim / 2, kvDim = kvHeads * headDim;
+    const int p = pos[r];
+    float* qlo = q + (long long)r * heads * headDim + (long long)h * headDim;
+    float* qhi = qlo + half;
+    const bool kv = h < kvHeads;
+    float* klo = k + (long long)r * kvDim + (long long)h * headDim;
+    float* khi = klo + half;
+    const float* vh = v + (long long)r * kvDim + (long long)h * headDim;
+    long long slot = 0;
+    if (kv) {
+        const int* table = blockTables + tableOffset[r];
+        slot = ((long long)table[p / blockSize] * blockSize + p % blockSize) * kvDim + (long long)h * headDim;
+    }
+    for (int i = threadIdx.x; i < half; i += blockDim.x) {
+        float c, s;
+        if (cosTable != 0) {
+            c = cosTable[(long long)p * half + i];
+            s = sinTable[(long long)p * half + i];
+        } else {
+            float exponent = (float)(2 * i) / (float)headDim;
+            float invFreq = 1.0f / (float)pow(theta, (double)exponent);
+            float angle = (float)p * invFreq;
+            c = (float)cos((double)angle);
+            s = (float)sin((double)angle);
+        }
+        float a = qlo[i], b = qhi[i];
+        qlo[i] = a * c - b * s;
+        qhi[i] = b * c + a * s;
+        if (kv) {
+            float ka = klo[i], kb = khi[i];
+            float kLo = ka * c - kb * s;
+            float kHi = kb * c + ka * s;
+            klo[i] = kLo;
+            khi[i] = kHi;
+            kPool[slot + i] = pa_f2h(kLo);
+            kPool[slot + half + i] = pa_f2h(kHi);
+            vPool[slot + i] = pa_f2h(vh[i]);
+            vPool[slot + half + i] = pa_f2h(vh[half + i]);
+        }
+    }
+}
+
 // The shared state of one query set.
 struct Pa16Shared {
     unsigned int k[PA16_TILE][PA16_KW];     // fp16 pairs

@@ -8,6 +8,11 @@ PADDOCK_SIM_EXPORT(kv_store_f16)
 PADDOCK_SIM_EXPORT(paged_attention_decode_f16)
 PADDOCK_SIM_EXPORT(paged_attention_reduce)
 PADDOCK_SIM_EXPORT(paged_attention_prefill_f16)
+PADDOCK_SIM_EXPORT(rope_kv_store_f16)
+
+// rope_rotate_half_f32 is exported by kernel_tests_layers.cpp (layer_ops.cu): the fused kernel is held against it.
+extern "C" int paddock_sim_launch_rope_rotate_half_f32(unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
+        void**, const int*, int);
 
 namespace kt {
 namespace {
@@ -411,6 +416,109 @@ Outcome prefill16_run(const Prefill16Case& c) {
     return o;
 }
 
+// ---- RoPE + fp16 KV store in one kernel ------------------------------------------------------------------------
+
+struct RopeKvCase {
+    int heads, kv_heads, head_dim, block_size;
+    bool tables;
+    double theta;
+    unsigned block;   // 0: the launcher's min(headDim/2, 128)
+
+    std::string name() const {
+        return fmt("rope_kv_store_f16 heads=%d kv=%d hd=%d bs=%d %s theta=%g block=%u", heads, kv_heads, head_dim,
+                   block_size, tables ? "table" : "computed-angle", theta, block);
+    }
+};
+
+// The fused kernel against the three launches it replaces, on identical inputs: rope_rotate_half_f32 on q, on k,
+// then kv_store_f16. q, k (rotated in place) and both pools must agree bit for bit; pool slots no row writes must
+// keep their poison in both. Rows: a prefill chunk of sequence 0 sharing one table, decode rows of the others, at
+// positions up to 4000 (large angles); values over many binades (fp16 subnormals, rounding, overflow to inf).
+Outcome rope_kv_store_run(const RopeKvCase& c) {
+    Rng rng(c.name());
+    const int hd = c.head_dim, half = hd / 2, kv_dim = c.kv_heads * hd, q_dim = c.heads * hd, max_pos = 4001;
+    PagedLayout l = make_layout(rng, {4001, 37, 5, 300}, c.block_size, kv_dim);
+    std::vector<int> seq = {0, 0, 0, 0, 1, 2, 3, 0}, pos = {3996, 3997, 3998, 3999, 36, 4, 0, 4000};
+    // sequence 0's chunk and its decode row in a different order than their positions
+    std::swap(pos[1], pos[2]);
+    const int rows = static_cast<int>(seq.size());
+    std::vector<int> offset(rows);
+    for (int r = 0; r < rows; r++) offset[r] = l.table_start[seq[r]];
+    std::vector<float> cos_t(static_cast<std::size_t>(max_pos) * half), sin_t(cos_t.size());
+    for (int i = 0; i < half; i++) {   // RopeTable.create's arithmetic (see kernel_tests_layers.cpp)
+        float exponent = static_cast<float>(2 * i) / static_cast<float>(hd);
+        float inv_freq = 1.0f / static_cast<float>(std::pow(c.theta, static_cast<double>(exponent)));
+        for (int p = 0; p < max_pos; p++) {
+            float angle = static_cast<float>(p) * inv_freq;
+            cos_t[static_cast<std::size_t>(p) * half + i] = static_cast<float>(std::cos(static_cast<double>(angle)));
+            sin_t[static_cast<std::size_t>(p) * half + i] = static_cast<float>(std::sin(static_cast<double>(angle)));
+        }
+    }
+    auto value = [&] { return rng.uniform(-1, 1) * std::ldexp(1.0f, rng.below(44) - 26); };
+    std::vector<float> q(static_cast<std::size_t>(rows) * q_dim), k(static_cast<std::size_t>(rows) * kv_dim), v(k.size());
+    for (auto& e : q) e = value();
+    for (auto& e : k) e = value();
+    for (auto& e : v) e = value();
+    const float special[] = {1.0f + 0x1p-11f, -(1.0f + 3 * 0x1p-11f), 0x1p-25f, 65519.0f, 65520.0f, -0.0f, 1e-9f};
+    for (std::size_t i = 0; i < sizeof special / sizeof special[0]; i++) v[i] = special[i];
+    const std::size_t pool = static_cast<std::size_t>(l.num_blocks) * c.block_size * kv_dim;
+    const u16 kPoison = 0x7e01;
+    std::vector<u16> kp_old(pool, kPoison), vp_old(pool, kPoison);
+    std::vector<float> q_old = q, k_old = k, q_new = q, k_new = k;
+    std::vector<u16> kp_new = kp_old, vp_new = vp_old;
+    const float* ct = c.tables ? cos_t.data() : nullptr;
+    const float* st = c.tables ? sin_t.data() : nullptr;
+    const unsigned rope_block = static_cast<unsigned>(std::min(half, 128));
+    const unsigned block = c.block ? c.block : rope_block;
+
+    if (launch(paddock_sim_launch_rope_rotate_half_f32, dim3(rows, c.heads), dim3(rope_block), q_old.data(),
+               (const int*)pos.data(), q_dim, hd, ct, st, c.theta)) {
+        return launch_failed("rope_rotate_half_f32 (q)");
+    }
+    if (launch(paddock_sim_launch_rope_rotate_half_f32, dim3(rows, c.kv_heads), dim3(rope_block), k_old.data(),
+               (const int*)pos.data(), kv_dim, hd, ct, st, c.theta)) {
+        return launch_failed("rope_rotate_half_f32 (k)");
+    }
+    if (launch(paddock_sim_launch_kv_store_f16, dim3(rows, ceil_div(kv_dim, 256)), dim3(256), kp_old.data(),
+               vp_old.data(), (const float*)k_old.data(), (const float*)v.data(), (const int*)l.tables.data(),
+               (const int*)offset.data(), (const int*)pos.data(), kv_dim, c.block_size)) {
+        return launch_failed("kv_store_f16");
+    }
+    if (launch(paddock_sim_launch_rope_kv_store_f16, dim3(rows, c.heads), dim3(block), q_new.data(), k_new.data(),
+               (const float*)v.data(), kp_new.data(), vp_new.data(), (const int*)l.tables.data(),
+               (const int*)offset.data(), (const int*)pos.data(), ct, st, c.theta, c.heads, c.kv_heads, hd,
+               c.block_size)) {
+        return launch_failed("rope_kv_store_f16");
+    }
+    std::vector<char> written(pool, 0);
+    for (int r = 0; r < rows; r++) {
+        long long row = l.row_of(seq[r], pos[r]);
+        for (int d = 0; d < kv_dim; d++) written[row * kv_dim + d] = 1;
+    }
+    Compare cmp;
+    std::size_t at = 0, rotated = 0, inf16 = 0;
+    for (std::size_t i = 0; i < q.size(); i++, at++) {
+        cmp.exact(at, q_new[i], q_old[i]);
+        rotated += q_new[i] != q[i];
+    }
+    for (std::size_t i = 0; i < k.size(); i++, at++) cmp.exact(at, k_new[i], k_old[i]);
+    for (std::size_t i = 0; i < pool; i++) {
+        cmp.exact(at + 2 * i, kp_new[i], kp_old[i]);
+        cmp.exact(at + 2 * i + 1, vp_new[i], vp_old[i]);
+        if (!written[i]) {   // both must have left it alone
+            cmp.exact(at + 2 * i, kp_new[i], kPoison);
+            cmp.exact(at + 2 * i + 1, vp_new[i], kPoison);
+        } else {
+            inf16 += (kp_new[i] & 0x7fff) == 0x7c00;
+        }
+    }
+    Outcome o = cmp.outcome();
+    // a kernel that left q alone (or a test whose positions were all 0) would not show here
+    if (o.ok && rotated < q.size() / 2) return {false, fmt("only %zu of %zu q elements changed", rotated, q.size())};
+    o.detail += fmt(" (q, k, pools bit for bit; %zu k entries rounded to fp16 inf)", inf16);
+    return o;
+}
+
 }  // namespace
 
 void attention_tests() {
@@ -461,6 +569,14 @@ void attention_tests() {
                {4, 1, 256, 4, {64}, {{0, 64}}},
                {8, 4, 8, 16, {30, 20}, {{0, 30}, {1, 4}}}};
     }
+    // headDim 64/128/80 (and 256, 8); GQA 1/4/8; blockSize 1/16 (and 3); both RoPE paths; a block smaller than
+    // headDim/2 so each thread handles several pairs.
+    std::vector<RopeKvCase> rkv = {{4, 4, 64, 16, true, 10000.0, 0},   {4, 4, 64, 1, false, 10000.0, 0},
+                                   {32, 8, 128, 16, false, 500000.0, 0}, {32, 8, 128, 1, true, 500000.0, 0},
+                                   {8, 1, 80, 3, true, 10000.0, 0},      {8, 1, 80, 16, false, 10000.0, 0},
+                                   {8, 1, 128, 16, false, 10000.0, 32},  {4, 1, 256, 1, true, 1000000.0, 0},
+                                   {2, 2, 8, 16, false, 10000.0, 0}};
+    for (const RopeKvCase& c : rkv) run_case(c.name(), [&c] { return rope_kv_store_run(c); });
     for (const Decode16Case& c : dec) run_case(c.name(), [&c] { return decode16_run(c); });
     for (const Prefill16Case& c : pre) run_case(c.name(), [&c] { return prefill16_run(c); });
 }

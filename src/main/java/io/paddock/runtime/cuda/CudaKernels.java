@@ -65,6 +65,8 @@ final class CudaKernels implements AutoCloseable {
             List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT, INT), 128);
     static final KernelSpec KV_STORE_F16 = new KernelSpec(KernelSources.ATTENTION, "kv_store_f16",
             List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT), 256);
+    static final KernelSpec ROPE_KV_STORE_F16 = new KernelSpec(KernelSources.ATTENTION, "rope_kv_store_f16",
+            List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, DOUBLE, INT, INT, INT, INT), 128);
     static final KernelSpec ATTENTION_DECODE_F16 = new KernelSpec(KernelSources.ATTENTION, "paged_attention_decode_f16",
             List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT, INT, INT), 128);
     static final KernelSpec ATTENTION_REDUCE = new KernelSpec(KernelSources.ATTENTION, "paged_attention_reduce",
@@ -85,7 +87,7 @@ final class CudaKernels implements AutoCloseable {
     /** Every kernel the runtime launches. */
     static final List<KernelSpec> ALL = List.of(GATHER, DECODE, BATCHED, RMSNORM, ROPE, SWIGLU, ADD, EMBEDDING, ARGMAX,
             KV_STORE, ATTENTION, DENSE, LORA_SHRINK, LORA_EXPAND, MMA_PREPARE_X, MMA_GEMM, ADD_RMSNORM, KV_STORE_F16,
-            ATTENTION_DECODE_F16, ATTENTION_REDUCE, ATTENTION_PREFILL_F16, GEMV, GEMV_B8, GEMV_B2);
+            ATTENTION_DECODE_F16, ATTENTION_REDUCE, ATTENTION_PREFILL_F16, GEMV, GEMV_B8, GEMV_B2, ROPE_KV_STORE_F16);
 
     private final GpuDevice device;
     private final List<GpuModule> modules = new ArrayList<>();
@@ -178,6 +180,27 @@ final class CudaKernels implements AutoCloseable {
                     int kvDim, int blockSize) {
         launch(KV_STORE_F16, rows, Math.ceilDiv(kvDim, 256), 256, 1, kPool, vPool, k, v, tables, tableOffset, pos,
                 kvDim, blockSize);
+    }
+
+    /**
+     * rope_kv_store_f16: RoPE on q (rows, heads·headDim) and k (rows, kvHeads·headDim) in place, and the rotated k
+     * and v (rows, kvHeads·headDim) rounded to fp16 into the pools at each row's position; one launch, bit-identical
+     * to {@link #rope} on q, {@link #rope} on k, then {@link #kvStoreF16}. Grid (rows, heads), block
+     * min(headDim/2, 128). {@code cos}/{@code sin} are the RoPE tables, or 0 for the angle computed from
+     * {@code theta}.
+     */
+    void ropeKvStoreF16(long q, long k, long v, long kPool, long vPool, long tables, long tableOffset, long pos,
+                        int rows, int heads, int kvHeads, int headDim, int blockSize, long cos, long sin,
+                        double theta) {
+        if (rows < 1 || kvHeads < 1 || heads < kvHeads || heads % kvHeads != 0 || headDim < 2 || headDim % 2 != 0
+                || blockSize < 1 || (cos == 0) != (sin == 0)) {
+            throw new IllegalArgumentException("rope_kv_store_f16 needs rows >= 1, heads a multiple of kvHeads, an"
+                    + " even headDim, blockSize >= 1 and both RoPE tables or neither: rows=" + rows + " heads=" + heads
+                    + " kvHeads=" + kvHeads + " headDim=" + headDim + " blockSize=" + blockSize + " cos="
+                    + (cos != 0) + " sin=" + (sin != 0));
+        }
+        launch(ROPE_KV_STORE_F16, rows, heads, Math.min(headDim / 2, 128), 1, q, k, v, kPool, vPool, tables,
+                tableOffset, pos, cos, sin, theta, heads, kvHeads, headDim, blockSize);
     }
 
     /**
