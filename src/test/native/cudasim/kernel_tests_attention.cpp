@@ -433,12 +433,15 @@ struct RopeKvCase {
 // The fused kernel against the three launches it replaces, on identical inputs: rope_rotate_half_f32 on q, on k,
 // then kv_store_f16. q, k (rotated in place) and both pools must agree bit for bit; pool slots no row writes must
 // keep their poison in both. Rows: a prefill chunk of sequence 0 sharing one table, decode rows of the others, at
-// positions up to 4000 (large angles); values over many binades (fp16 subnormals, rounding, overflow to inf).
+// positions up to 4000 (large angles; 1000 with --small); values over many binades (fp16 subnormals, rounding,
+// overflow to inf).
 Outcome rope_kv_store_run(const RopeKvCase& c) {
     Rng rng(c.name());
-    const int hd = c.head_dim, half = hd / 2, kv_dim = c.kv_heads * hd, q_dim = c.heads * hd, max_pos = 4001;
-    PagedLayout l = make_layout(rng, {4001, 37, 5, 300}, c.block_size, kv_dim);
-    std::vector<int> seq = {0, 0, 0, 0, 1, 2, 3, 0}, pos = {3996, 3997, 3998, 3999, 36, 4, 0, 4000};
+    // --small (TSan): a shorter sequence 0, so the pools to compare are a quarter the size
+    const int hd = c.head_dim, half = hd / 2, kv_dim = c.kv_heads * hd, q_dim = c.heads * hd;
+    const int max_pos = g_small ? 1001 : 4001, last = max_pos - 1;
+    PagedLayout l = make_layout(rng, {max_pos, 37, 5, 300}, c.block_size, kv_dim);
+    std::vector<int> seq = {0, 0, 0, 0, 1, 2, 3, 0}, pos = {last - 4, last - 3, last - 2, last - 1, 36, 4, 0, last};
     // sequence 0's chunk and its decode row in a different order than their positions
     std::swap(pos[1], pos[2]);
     const int rows = static_cast<int>(seq.size());
@@ -455,7 +458,8 @@ Outcome rope_kv_store_run(const RopeKvCase& c) {
         }
     }
     auto value = [&] { return rng.uniform(-1, 1) * std::ldexp(1.0f, rng.below(44) - 26); };
-    std::vector<float> q(static_cast<std::size_t>(rows) * q_dim), k(static_cast<std::size_t>(rows) * kv_dim), v(k.size());
+    std::vector<float> q(static_cast<std::size_t>(rows) * q_dim);
+    std::vector<float> k(static_cast<std::size_t>(rows) * kv_dim), v(k.size());
     for (auto& e : q) e = value();
     for (auto& e : k) e = value();
     for (auto& e : v) e = value();
