@@ -192,20 +192,66 @@ final class GpuPerfModel {
     }
 
     /**
+     * What a tiled GPTQ launch does around {@code y = x·W} in the fused decode step: {@code accumulate} adds into y
+     * (the o and down projections add into the residual x: y is read as well as written), {@code swiglu} forms its
+     * input as silu(gate)·up while staging it (the down projection: gate and up are read, rows·in·4 bytes each, instead
+     * of one x). The kernel table and gpu-check's kernel figures use {@link #PLAIN}.
+     */
+    record Io(boolean accumulate, boolean swiglu) {
+        static final Io PLAIN = new Io(false, false);
+        static final Io ACCUMULATE = new Io(true, false);
+        static final Io SWIGLU_ACCUMULATE = new Io(true, true);
+
+        /** Bytes of x and y at {@code rows} rows. */
+        long activationBytes(int in, int out, int rows) {
+            return (long) rows * in * 4 * (swiglu ? 2 : 1) + (long) rows * out * 4 * (accumulate ? 2 : 1);
+        }
+
+        String suffix() {
+            return (swiglu ? ", x = silu(g)·u" : "") + (accumulate ? ", y +=" : "");
+        }
+    }
+
+    /**
+     * Bytes of split-K partial sums: each of {@code slices} slices writes its fp32 rows × out partials and the last
+     * slice of each tile reads them all back to reduce them in slice order (no memset, no atomics into y); counted
+     * as DRAM bytes although most stay in L2. None when unsplit.
+     */
+    static long partialBytes(int slices, int rows, int out) {
+        return slices > 1 ? 2L * slices * rows * out * 4 : 0;
+    }
+
+    /** The last slice's in-order reduction: per output element and slice a load and an add (warp instructions). */
+    static double reduceInstructions(int slices, int rows, int out) {
+        return slices > 1 ? (double) rows * out * (2.0 * slices + 2) / 32 : 0;
+    }
+
+    /**
      * {@code gptq_gemv_tiled} (rows 1..8) on the tiled 4-bit layout: grid (out/64, splitK), block 4 warps, each warp
      * keeps {@code GEMV_UNROLL} = 4 tile loads of 512 bytes (16 per lane) in flight. Per tile and warp: the load, 16
      * half2 dequantizations (shift + lop3, sub, mul, two widening converts: ~6.5 instructions each) and, per row, 32
      * FFMA plus the activations from shared memory (2 loads, 4 converts); x is staged once per block (~10 instructions
-     * per pair of inputs and row).
+     * per pair of inputs and row). A split launch writes its partials and its last slice reduces them
+     * ({@link #partialBytes}).
      */
     static Launch gemvTiled(int in, int out, int batch, int groupSize, int splitK, int registers, int smem) {
+        return gemvTiled(in, out, batch, groupSize, splitK, registers, smem, Io.PLAIN);
+    }
+
+    /**
+     * {@link #gemvTiled(int, int, int, int, int, int, int)} with the decode step's output and input options: with
+     * SwiGLU the staging also loads up and forms silu(gate)·up (one more load, ex2, add, rcp and two multiplies per
+     * input: ~22 instructions per pair instead of 10).
+     */
+    static Launch gemvTiled(int in, int out, int batch, int groupSize, int splitK, int registers, int smem, Io io) {
         long tiles = (long) (in / 16) * (out / 64);
         long groups = groupSize <= 0 ? 1 : Math.ceilDiv(in, groupSize);
-        long bytes = (long) in * out / 2 + groups * out * 4L + (in / 16) * 4L + in * 4L + (long) batch * (in + out) * 4;
+        long bytes = (long) in * out / 2 + groups * out * 4L + (in / 16) * 4L + in * 4L + io.activationBytes(in, out, batch)
+                + partialBytes(splitK, batch, out);
         double perTile = 1 + 16 * 6.5 + batch * (32 + 6);
-        double staging = (double) (out / 64) * batch * (in / 2) * 10 / 32;
-        return new Launch("gptq_gemv_tiled", in + "→" + out, batch, bytes, (long) (out / 64) * splitK, 128, registers,
-                smem, 4 * 512, tiles * perTile + staging);
+        double staging = (double) (out / 64) * batch * (in / 2) * (io.swiglu() ? 22 : 10) / 32;
+        return new Launch("gptq_gemv_tiled", in + "→" + out + io.suffix(), batch, bytes, (long) (out / 64) * splitK, 128,
+                registers, smem, 4 * 512, tiles * perTile + staging + reduceInstructions(splitK, batch, out));
     }
 
     /**
@@ -250,15 +296,33 @@ final class GpuPerfModel {
      * {@code gptq_mma_prepare_x} (x gathered through perm, rounded to fp16; one more launch).
      */
     static Launch gemmMma(int in, int out, int batch, int groupSize, int sms, int registers, int smem) {
+        return gemmMma(in, out, batch, groupSize, sms, registers, smem, Io.PLAIN);
+    }
+
+    /**
+     * {@link #gemmMma(int, int, int, int, int, int, int)} with the decode step's output option (SwiGLU is the
+     * pre-pass's, {@link #prepareX}); a split launch writes partials and reduces them ({@link #partialBytes}).
+     */
+    static Launch gemmMma(int in, int out, int batch, int groupSize, int sms, int registers, int smem, Io io) {
         int mt = CudaKernels.mmaRowsPerBlock(batch) / 16;
         GpuDevice.Dim3 grid = CudaKernels.mmaGrid(batch, in, out, sms);
         long mBlocks = grid.y();
         long tiles = (long) (in / 16) * (out / 64);
         long groups = groupSize <= 0 ? 1 : Math.ceilDiv(in, groupSize);
-        long bytes = (long) in * out / 2 + groups * out * 4L + (in / 16) * 4L + (long) batch * in * 2 + (long) batch * out * 4;
+        long bytes = (long) in * out / 2 + groups * out * 4L + (in / 16) * 4L + (long) batch * in * 2
+                + (long) batch * out * 4 * (io.accumulate() ? 2 : 1) + partialBytes(grid.z(), batch, out);
         double perTile = 1 + 64 + 9.0 * mt + 4;
-        return new Launch("gptq_mma_gemm", in + "→" + out, batch, bytes, (long) grid.x() * grid.y() * grid.z(), 128,
-                registers, smem, 3 * 2 * 512, tiles * mBlocks * perTile);
+        return new Launch("gptq_mma_gemm", in + "→" + out + (io.accumulate() ? ", y +=" : ""), batch, bytes,
+                (long) grid.x() * grid.y() * grid.z(), 128, registers, smem, 3 * 2 * 512,
+                tiles * mBlocks * perTile + reduceInstructions(grid.z(), batch, out));
+    }
+
+    /**
+     * {@code gptq_mma_prepare_x}: x (fp32) gathered through perm and rounded to fp16, rows·in·(4 + 2) bytes; with
+     * SwiGLU it reads gate and up and writes silu(gate)·up, rows·in·(8 + 2).
+     */
+    static Launch prepareX(int in, int batch, boolean swiglu) {
+        return elementwise("gptq_mma_prepare_x", (long) batch * in * (swiglu ? 10 : 6), batch);
     }
 
     /** One decode step's launches and their predicted total. */
@@ -273,24 +337,64 @@ final class GpuPerfModel {
     }
 
     /**
-     * The launches of one 4-bit linear at {@code batch} rows: the tiled GEMV in passes of 8 rows below
-     * {@code gemmFromRows}, else the x pre-pass and the tensor-core GEMM; a split output is zeroed first (a memset).
+     * The launches of one 4-bit linear at {@code batch} rows as the fused decode step runs it: the tiled GEMV in
+     * passes of 8 rows below {@code gemmFromRows}, else the x pre-pass and the tensor-core GEMM; no memset (split-K
+     * slices reduce their partials in the kernel).
      */
     static List<Launch> linear(int in, int out, int batch, int sms, int gemmFromRows) {
+        return linear(in, out, batch, sms, gemmFromRows, Io.PLAIN);
+    }
+
+    /** {@link #linear(int, int, int, int, int)} with the step's output and input options. */
+    static List<Launch> linear(int in, int out, int batch, int sms, int gemmFromRows, Io io) {
         List<Launch> ls = new ArrayList<>();
         if (batch >= gemmFromRows) {
-            ls.add(elementwise("gptq_mma_prepare_x", (long) batch * in * 6, batch));
-            if (CudaKernels.mmaGrid(batch, in, out, sms).z() > 1) ls.add(elementwise("memset y", (long) batch * out * 4, batch));
-            ls.add(gemmMma(in, out, batch, 128, sms, registers("gptq_mma_gemm", 218), smem("gptq_mma_gemm", 36864)));
+            ls.add(prepareX(in, batch, io.swiglu()));
+            ls.add(gemmMma(in, out, batch, 128, sms, registers("gptq_mma_gemm", 218), smem("gptq_mma_gemm", 36864), io));
             return ls;
         }
-        for (int done = 0; done < batch; done += 8) {
-            int rows = Math.min(8, batch - done);
-            int split = gemvSplitK(in, out, sms);
-            if (split > 1) ls.add(elementwise("memset y", (long) rows * out * 4, rows));
-            ls.add(gemvTiled(in, out, rows, 128, split, registers("gptq_gemv_tiled", 128), smem("gptq_gemv_tiled", 24576)));
+        for (int done = 0; done < batch; done += CudaKernels.GEMV_MAX_ROWS) {
+            int rows = Math.min(CudaKernels.GEMV_MAX_ROWS, batch - done);
+            ls.add(gemvTiled(in, out, rows, 128, gemvSplitK(in, out, sms), registers("gptq_gemv_tiled", 128),
+                    smem("gptq_gemv_tiled", 24576), io));
         }
         return ls;
+    }
+
+    /** Predicted time of a whole call: the sum of its launches on {@code d}. */
+    static double callUs(DeviceSpec d, List<Launch> launches) {
+        double us = 0;
+        for (Launch l : launches) us += predict(d, l).us();
+        return us;
+    }
+
+    /**
+     * The fewest rows at which the model has the whole GEMM call (x pre-pass + GEMM) faster than the GEMV passes for
+     * an {@code in → out} layer (the model's {@code GEMM_FROM_ROWS}); 0 if none up to 64.
+     */
+    static int gemmCrossoverRows(DeviceSpec d, int in, int out, Io io) {
+        for (int rows = 1; rows <= 64; rows++) {
+            if (callUs(d, linear(in, out, rows, d.sms(), 1, io))
+                    < callUs(d, linear(in, out, rows, d.sms(), Integer.MAX_VALUE, io))) {
+                return rows;
+            }
+        }
+        return 0;
+    }
+
+    /** One GPTQ projection of the fused decode step: its shape and what it does around y = x·W. */
+    record StepLinear(String label, int in, int out, Io io) {}
+
+    /**
+     * The four GPTQ launches of a fused decode-step layer, in order: q/k/v (out = q + 2·kv), o accumulating into the
+     * residual, gate/up (out = 2·ff), down with SwiGLU in its staging accumulating into the residual.
+     */
+    static List<StepLinear> stepLinears(Model m) {
+        int h = m.hidden(), ff = m.intermediate(), qDim = m.heads() * m.headDim(), kvDim = m.kvHeads() * m.headDim();
+        return List.of(new StepLinear("q/k/v " + h + "→" + (qDim + 2 * kvDim), h, qDim + 2 * kvDim, Io.PLAIN),
+                new StepLinear("o " + qDim + "→" + h + " y +=", qDim, h, Io.ACCUMULATE),
+                new StepLinear("gate/up " + h + "→" + 2 * ff, h, 2 * ff, Io.PLAIN),
+                new StepLinear("down " + ff + "→" + h + " SwiGLU, y +=", ff, h, Io.SWIGLU_ACCUMULATE));
     }
 
     /** Static shared memory of {@code kernel} from the document, else {@code fallback}. */
@@ -300,35 +404,34 @@ final class GpuPerfModel {
     }
 
     /**
-     * A whole decode step of {@code batch} single-token rows at {@code context} positions: per layer the fused
-     * add + RMSNorm, q/k/v, RoPE ×2, the KV store, attention (+ the partition reduce beyond one partition), o,
-     * add + RMSNorm, gate/up, SwiGLU, down, then the final norm and the fp16 lm_head. With {@code graphs} the fixed
-     * cost per launch is halved (a replayed graph's dependent kernels start ~1 µs apart instead of ~2).
+     * A whole decode step of {@code batch} single-token rows at {@code context} positions, as the runtime runs a layer
+     * whose projections are all in the tiled layout: per layer {@code rmsnorm_f32}, one fused q/k/v projection
+     * (out = q + 2·kv), {@code rope_kv_store_f16} (RoPE of q and k and the fp16 KV store), attention (+ the partition
+     * reduce beyond one partition), o accumulating into the residual, {@code rmsnorm_f32}, one fused gate/up
+     * projection (out = 2·ff), down with SwiGLU in its x staging accumulating into the residual; then the final norm
+     * and the fp16 lm_head. No memsets. With {@code graphs} the fixed cost per launch is halved (a replayed graph's
+     * dependent kernels start ~1 µs apart instead of ~2).
      */
     static Step decodeStep(DeviceSpec dev, Model m, int batch, int context, boolean graphs, int gemmFromRows) {
         DeviceSpec d = graphs ? new DeviceSpec(dev.name(), dev.sms(), dev.clockGhz(), dev.copyGbps(), dev.latencyNs(),
                 dev.launchUs() / 2, dev.smemPerSm()) : dev;
         List<Prediction> ps = new ArrayList<>();
-        int h = m.hidden(), ff = m.intermediate(), kvDim = m.kvHeads() * m.headDim();
-        int[][] linears = {{h, h}, {h, kvDim}, {h, kvDim}, {h, h}, {h, ff}, {h, ff}, {ff, h}};
+        int h = m.hidden(), qDim = m.heads() * m.headDim(), kvDim = m.kvHeads() * m.headDim();
         long act = (long) batch * h * 4;
+        List<StepLinear> sl = stepLinears(m);
         for (int layer = 0; layer < m.layers(); layer++) {
-            ps.add(predict(d, elementwise("add_rmsnorm_f32", 3 * act, batch)));
-            for (int i = 0; i < linears.length; i++) {
-                for (Launch l : linear(linears[i][0], linears[i][1], batch, d.sms(), gemmFromRows)) ps.add(predict(d, l));
-                if (i == 2) {
-                    ps.add(predict(d, elementwise("rope q", 2 * act, batch)));
-                    ps.add(predict(d, elementwise("rope k", 2L * batch * kvDim * 4, batch)));
-                    ps.add(predict(d, elementwise("kv_store_f16", (long) batch * kvDim * 2 * 6, batch)));
-                    ps.add(predict(d, attentionDecodeF16(batch, m.heads(), m.kvHeads(), m.headDim(), context,
-                            ATTENTION_PARTITION)));
-                    if (context > ATTENTION_PARTITION) {
-                        ps.add(predict(d, elementwise("paged_attention_reduce", 3 * act, batch)));
-                    }
-                }
-                if (i == 3) ps.add(predict(d, elementwise("add_rmsnorm_f32", 3 * act, batch)));
-                if (i == 5) ps.add(predict(d, elementwise("swiglu_f32", 3L * batch * ff * 4, batch)));
+            ps.add(predict(d, elementwise("rmsnorm_f32", 2 * act, batch)));
+            addLinear(ps, d, sl.get(0), batch, gemmFromRows);                              // q/k/v
+            ps.add(predict(d, ropeKvStoreF16(batch, m.heads(), m.headDim(), qDim, kvDim)));
+            ps.add(predict(d, attentionDecodeF16(batch, m.heads(), m.kvHeads(), m.headDim(), context,
+                    ATTENTION_PARTITION)));
+            if (context > ATTENTION_PARTITION) {
+                ps.add(predict(d, elementwise("paged_attention_reduce", (long) batch * qDim * 4 * 3, batch)));
             }
+            addLinear(ps, d, sl.get(1), batch, gemmFromRows);                              // o, y += into x
+            ps.add(predict(d, elementwise("rmsnorm_f32", 2 * act, batch)));
+            addLinear(ps, d, sl.get(2), batch, gemmFromRows);                              // gate/up
+            addLinear(ps, d, sl.get(3), batch, gemmFromRows);                              // down, SwiGLU, y += into x
         }
         ps.add(predict(d, elementwise("rmsnorm_f32", 2 * act, batch)));
         ps.add(predict(d, denseFp16(h, m.vocab(), batch)));
@@ -341,29 +444,104 @@ final class GpuPerfModel {
         return new Step(m, batch, context, graphs, List.copyOf(ps), bytes, us);
     }
 
+    private static void addLinear(List<Prediction> ps, DeviceSpec d, StepLinear p, int batch, int gemmFromRows) {
+        for (Launch l : linear(p.in(), p.out(), batch, d.sms(), gemmFromRows, p.io())) ps.add(predict(d, l));
+    }
+
+    /**
+     * {@code rope_kv_store_f16}: grid (rows, heads), a thread per rotated pair (block headDim/2, at most 128, as
+     * {@code rope_rotate_half_f32}); reads q, k and v (fp32), writes q back rotated and k, v into the fp16 pool:
+     * rows·(q + 2·kv)·4 + rows·q·4 + rows·2·kv·2 bytes.
+     */
+    static Launch ropeKvStoreF16(int rows, int heads, int headDim, int qDim, int kvDim) {
+        long bytes = (long) rows * (qDim + 2L * kvDim) * 4 + (long) rows * qDim * 4 + (long) rows * 2 * kvDim * 2;
+        int threads = Math.min(headDim / 2, 128);
+        // per pair of q (and of k for a kv head): 2 loads, sincos or 2 table loads, 4 FMA, 2 stores; v: load, cvt, store.
+        // In flight per lane: the q, k and v pairs and the cos/sin pair, four independent 8-byte loads.
+        double warpInstr = (double) rows * (qDim + 2.0 * kvDim) / 2 * 12 / 32;
+        return new Launch("rope_kv_store_f16", "", rows, bytes, (long) rows * heads, threads, 32, 0, 32 * 4 * 8,
+                warpInstr);
+    }
+
     /** Positions per flash-decoding partition for LLaMA-1's 2048-token context: the runtime's choice. */
     static final int ATTENTION_PARTITION = GpuFootprint.attentionPartition(2048);
 
     static final List<Model> MODELS = List.of(Model.LLAMA_7B, Model.LLAMA_13B, Model.LLAMA_65B);
 
-    /** Every kernel of a decode step at the document's shapes: the three GPTQ shapes, attention at 2048, lm_head. */
+    /**
+     * The GPTQ shapes the document tabulates for {@code m}: the separate projections (q/k/v/o, gate/up, down) and the
+     * fused ones the decode step launches (q/k/v: out = q + 2·kv; gate/up: out = 2·ff), each {in, out, fused?}.
+     */
+    static int[][] gptqShapes(Model m) {
+        int h = m.hidden(), ff = m.intermediate(), qkv = (m.heads() + 2 * m.kvHeads()) * m.headDim();
+        return new int[][] {{h, h, 0}, {h, qkv, 1}, {h, ff, 0}, {h, 2 * ff, 2}, {ff, h, 0}};
+    }
+
+    private static final String[] FUSED = {"", " (q/k/v)", " (gate/up)"};
+
+    private static Launch labelled(Launch l, String suffix) {
+        return suffix.isEmpty() ? l : new Launch(l.kernel(), l.shape() + suffix, l.batch(), l.dramBytes(), l.blocks(),
+                l.threads(), l.registers(), l.smem(), l.inFlightPerWarp(), l.warpInstructions());
+    }
+
+    /**
+     * Every kernel of a decode step at the document's shapes: the GPTQ shapes ({@link #gptqShapes}, plain output),
+     * attention at 2048, lm_head.
+     */
     static List<Prediction> table(DeviceSpec d) {
         List<Prediction> rows = new ArrayList<>();
         for (Model m : MODELS) {
             for (int batch : new int[] {1, 8, 32}) {
-                for (int[] io : new int[][] {{m.hidden(), m.hidden()}, {m.hidden(), m.intermediate()},
-                        {m.intermediate(), m.hidden()}}) {
+                for (int[] io : gptqShapes(m)) {
+                    String label = FUSED[io[2]];
                     if (batch <= 8) {
-                        rows.add(predict(d, gemvTiled(io[0], io[1], batch, 128, gemvSplitK(io[0], io[1], d.sms()),
-                                registers("gptq_gemv_tiled", 128), smem("gptq_gemv_tiled", 24576))));
+                        rows.add(predict(d, labelled(gemvTiled(io[0], io[1], batch, 128, gemvSplitK(io[0], io[1], d.sms()),
+                                registers("gptq_gemv_tiled", 128), smem("gptq_gemv_tiled", 24576)), label)));
                     }
-                    rows.add(predict(d, gemmMma(io[0], io[1], batch, 128, d.sms(), registers("gptq_mma_gemm", 218),
-                            smem("gptq_mma_gemm", 36864))));
+                    rows.add(predict(d, labelled(gemmMma(io[0], io[1], batch, 128, d.sms(), registers("gptq_mma_gemm", 218),
+                            smem("gptq_mma_gemm", 36864)), label)));
                 }
                 rows.add(predict(d, attentionDecodeF16(batch, m.heads(), m.kvHeads(), m.headDim(), 2048,
                         ATTENTION_PARTITION)));
             }
             rows.add(predict(d, denseFp16(m.hidden(), m.vocab(), 1)));
+        }
+        return rows;
+    }
+
+    /**
+     * The fastest an fp16 GEMM of {@code in → out} could be: its 2-byte weights read once at the copy rate, plus,
+     * with {@code oneLaunch}, the model's fixed cost of the one launch any real fp16 GEMM (a cuBLAS call) pays.
+     */
+    static double fp16GemmUs(DeviceSpec d, long in, long out, boolean oneLaunch) {
+        return 2.0 * in * out / (d.copyGbps() * 1e9) * 1e6 + (oneLaunch ? d.launchUs() : 0);
+    }
+
+    /** One row of the 16-row GEMM target: the quantized kernel and whole call against both fp16 references. */
+    record Gemm16(Model model, int in, int out, String label, double kernelUs, double callUs, double floorUs,
+            double oneLaunchUs) {
+        String row() {
+            return String.format(Locale.ROOT, "| %s | %d→%d%s | %.1f | %.1f | %.1f | %.1f | %.1f× | %.1f× | %.1f× | %.1f× |",
+                    model.name(), in, out, label, kernelUs, callUs, floorUs, oneLaunchUs, floorUs / kernelUs,
+                    floorUs / callUs, oneLaunchUs / kernelUs, oneLaunchUs / callUs);
+        }
+    }
+
+    /**
+     * The 16-row GEMM target per shape: {@code gptq_mma_gemm} alone and the whole call (x pre-pass + GEMM, no memset)
+     * on {@code d}, against the fp16 floor (weights at the copy rate, no launch) and an ideal one-launch fp16 GEMM.
+     */
+    static List<Gemm16> gemm16(DeviceSpec d) {
+        List<Gemm16> rows = new ArrayList<>();
+        for (Model m : MODELS) {
+            for (int[] io : gptqShapes(m)) {
+                double kernel = predict(d, gemmMma(io[0], io[1], 16, 128, d.sms(), registers("gptq_mma_gemm", 218),
+                        smem("gptq_mma_gemm", 36864))).us();
+                double call = 0;
+                for (Launch l : linear(io[0], io[1], 16, d.sms(), 1)) call += predict(d, l).us();
+                rows.add(new Gemm16(m, io[0], io[1], FUSED[io[2]], kernel, call, fp16GemmUs(d, io[0], io[1], false),
+                        fp16GemmUs(d, io[0], io[1], true)));
+            }
         }
         return rows;
     }
@@ -375,7 +553,8 @@ final class GpuPerfModel {
 
     /**
      * The tables docs/gpu-kernels.md holds ("Performance model"), for device {@code d}: every kernel of a decode step at
-     * the three LLaMA shapes and batches 1/8/32, the GEMV against the GEMM by rows, and whole decode steps.
+     * the three LLaMA shapes and batches 1/8/32, the GEMV against the GEMM by rows, the GEMM at 16 rows against fp16,
+     * one 7B layer, and whole decode steps.
      */
     static String tables(DeviceSpec d) {
         StringBuilder out = new StringBuilder();
@@ -383,16 +562,36 @@ final class GpuPerfModel {
         out.append("|---|---|---:|---:|---:|---:|---:|---:|---|").append('\n');
         for (Prediction p : table(d)) out.append(p.row()).append('\n');
         out.append('\n');
-        out.append("GEMV against GEMM (with its x pre-pass launch), 7B 4096→4096, by rows:").append('\n');
+        out.append("GEMV passes against the GEMM (with its x pre-pass launch), whole calls in µs, the 7B decode step's "
+                + "four projections, by rows:").append('\n');
         out.append('\n');
-        out.append("| rows | GEMV µs | GEMM µs |").append('\n');
-        out.append("|---:|---:|---:|").append('\n');
-        for (int b : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 16}) {
-            double gemv = 0, gemm = 0;
-            for (Launch l : linear(4096, 4096, b, d.sms(), Integer.MAX_VALUE)) gemv += predict(d, l).us();
-            for (Launch l : linear(4096, 4096, b, d.sms(), 1)) gemm += predict(d, l).us();
-            out.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f |%n", b, gemv, gemm));
+        List<StepLinear> sl = stepLinears(Model.LLAMA_7B);
+        StringBuilder head = new StringBuilder("| rows |"), rule = new StringBuilder("|---:|");
+        for (StepLinear p : sl) {
+            head.append(' ').append(p.label()).append(" GEMV | GEMM |");
+            rule.append("---:|---:|");
         }
+        out.append(head).append('\n').append(rule).append('\n');
+        for (int b : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 16}) {
+            out.append("| ").append(b).append(" |");
+            for (StepLinear p : sl) {
+                out.append(String.format(Locale.ROOT, " %.1f | %.1f |",
+                        callUs(d, linear(p.in(), p.out(), b, d.sms(), Integer.MAX_VALUE, p.io())),
+                        callUs(d, linear(p.in(), p.out(), b, d.sms(), 1, p.io()))));
+            }
+            out.append('\n');
+        }
+        out.append("| GEMM from |");
+        for (StepLinear p : sl) out.append(" ").append(gemmCrossoverRows(d, p.in(), p.out(), p.io())).append(" rows | |");
+        out.append('\n');
+        out.append('\n');
+        out.append("Quantized GEMM at 16 rows against an fp16 GEMM of the same shape (not graphed; ratio = fp16 µs ÷ "
+                + "quantized µs; target ≥ 3.5×):").append('\n');
+        out.append('\n');
+        out.append("| model | shape | GEMM µs | whole call µs | fp16 floor µs | fp16 one launch µs | GEMM ÷ floor "
+                + "| call ÷ floor | GEMM ÷ one launch | call ÷ one launch |").append('\n');
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|").append('\n');
+        for (Gemm16 g : gemm16(d)) out.append(g.row()).append('\n');
         out.append('\n');
         out.append("One layer of the 7B decode step at batch 1, context 512, graphed:").append('\n');
         out.append('\n');
