@@ -246,12 +246,12 @@ final class GpuPerfModel {
     static Launch gemvTiled(int in, int out, int batch, int groupSize, int splitK, int registers, int smem, Io io) {
         long tiles = (long) (in / 16) * (out / 64);
         long groups = groupSize <= 0 ? 1 : Math.ceilDiv(in, groupSize);
-        long bytes = (long) in * out / 2 + groups * out * 4L + (in / 16) * 4L + in * 4L + io.activationBytes(in, out, batch)
-                + partialBytes(splitK, batch, out);
+        long bytes = (long) in * out / 2 + groups * out * 4L + (in / 16) * 4L + in * 4L
+                + io.activationBytes(in, out, batch) + partialBytes(splitK, batch, out);
         double perTile = 1 + 16 * 6.5 + batch * (32 + 6);
         double staging = (double) (out / 64) * batch * (in / 2) * (io.swiglu() ? 22 : 10) / 32;
-        return new Launch("gptq_gemv_tiled", in + "→" + out + io.suffix(), batch, bytes, (long) (out / 64) * splitK, 128,
-                registers, smem, 4 * 512, tiles * perTile + staging + reduceInstructions(splitK, batch, out));
+        return new Launch("gptq_gemv_tiled", in + "→" + out + io.suffix(), batch, bytes, (long) (out / 64) * splitK,
+                128, registers, smem, 4 * 512, tiles * perTile + staging + reduceInstructions(splitK, batch, out));
     }
 
     /**
@@ -350,7 +350,8 @@ final class GpuPerfModel {
         List<Launch> ls = new ArrayList<>();
         if (batch >= gemmFromRows) {
             ls.add(prepareX(in, batch, io.swiglu()));
-            ls.add(gemmMma(in, out, batch, 128, sms, registers("gptq_mma_gemm", 218), smem("gptq_mma_gemm", 36864), io));
+            ls.add(gemmMma(in, out, batch, 128, sms, registers("gptq_mma_gemm", 218), smem("gptq_mma_gemm", 36864),
+                    io));
             return ls;
         }
         for (int done = 0; done < batch; done += CudaKernels.GEMV_MAX_ROWS) {
@@ -456,7 +457,8 @@ final class GpuPerfModel {
     static Launch ropeKvStoreF16(int rows, int heads, int headDim, int qDim, int kvDim) {
         long bytes = (long) rows * (qDim + 2L * kvDim) * 4 + (long) rows * qDim * 4 + (long) rows * 2 * kvDim * 2;
         int threads = Math.min(headDim / 2, 128);
-        // per pair of q (and of k for a kv head): 2 loads, sincos or 2 table loads, 4 FMA, 2 stores; v: load, cvt, store.
+        // per pair of q (and of k for a kv head): 2 loads, sincos or 2 table loads, 4 FMA, 2 stores; of v: load, cvt,
+        // store.
         // In flight per lane: the q, k and v pairs and the cos/sin pair, four independent 8-byte loads.
         double warpInstr = (double) rows * (qDim + 2.0 * kvDim) / 2 * 12 / 32;
         return new Launch("rope_kv_store_f16", "", rows, bytes, (long) rows * heads, threads, 32, 0, 32 * 4 * 8,
@@ -495,11 +497,12 @@ final class GpuPerfModel {
                 for (int[] io : gptqShapes(m)) {
                     String label = FUSED[io[2]];
                     if (batch <= 8) {
-                        rows.add(predict(d, labelled(gemvTiled(io[0], io[1], batch, 128, gemvSplitK(io[0], io[1], d.sms()),
-                                registers("gptq_gemv_tiled", 128), smem("gptq_gemv_tiled", 24576)), label)));
+                        rows.add(predict(d, labelled(gemvTiled(io[0], io[1], batch, 128,
+                                gemvSplitK(io[0], io[1], d.sms()), registers("gptq_gemv_tiled", 128),
+                                smem("gptq_gemv_tiled", 24576)), label)));
                     }
-                    rows.add(predict(d, labelled(gemmMma(io[0], io[1], batch, 128, d.sms(), registers("gptq_mma_gemm", 218),
-                            smem("gptq_mma_gemm", 36864)), label)));
+                    rows.add(predict(d, labelled(gemmMma(io[0], io[1], batch, 128, d.sms(),
+                            registers("gptq_mma_gemm", 218), smem("gptq_mma_gemm", 36864)), label)));
                 }
                 rows.add(predict(d, attentionDecodeF16(batch, m.heads(), m.kvHeads(), m.headDim(), 2048,
                         ATTENTION_PARTITION)));
@@ -521,8 +524,8 @@ final class GpuPerfModel {
     record Gemm16(Model model, int in, int out, String label, double kernelUs, double callUs, double floorUs,
             double oneLaunchUs) {
         String row() {
-            return String.format(Locale.ROOT, "| %s | %d→%d%s | %.1f | %.1f | %.1f | %.1f | %.1f× | %.1f× | %.1f× | %.1f× |",
-                    model.name(), in, out, label, kernelUs, callUs, floorUs, oneLaunchUs, floorUs / kernelUs,
+            return String.format(Locale.ROOT,
+                    "| %s | %d→%d%s | %.1f | %.1f | %.1f | %.1f | %.1f× | %.1f× | %.1f× | %.1f× |", model.name(), in, out, label, kernelUs, callUs, floorUs, oneLaunchUs, floorUs / kernelUs,
                     floorUs / callUs, oneLaunchUs / kernelUs, oneLaunchUs / callUs);
         }
     }
@@ -562,8 +565,8 @@ final class GpuPerfModel {
         out.append("|---|---|---:|---:|---:|---:|---:|---:|---|").append('\n');
         for (Prediction p : table(d)) out.append(p.row()).append('\n');
         out.append('\n');
-        out.append("GEMV passes against the GEMM (with its x pre-pass launch), whole calls in µs, the 7B decode step's "
-                + "four projections, by rows:").append('\n');
+        out.append("GEMV passes against the GEMM with its x pre-pass, whole calls in µs, the 7B step's projections:")
+                .append('\n');
         out.append('\n');
         List<StepLinear> sl = stepLinears(Model.LLAMA_7B);
         StringBuilder head = new StringBuilder("| rows |"), rule = new StringBuilder("|---:|");
@@ -582,11 +585,13 @@ final class GpuPerfModel {
             out.append('\n');
         }
         out.append("| GEMM from |");
-        for (StepLinear p : sl) out.append(" ").append(gemmCrossoverRows(d, p.in(), p.out(), p.io())).append(" rows | |");
+        for (StepLinear p : sl) {
+            out.append(' ').append(gemmCrossoverRows(d, p.in(), p.out(), p.io())).append(" rows | |");
+        }
         out.append('\n');
         out.append('\n');
-        out.append("Quantized GEMM at 16 rows against an fp16 GEMM of the same shape (not graphed; ratio = fp16 µs ÷ "
-                + "quantized µs; target ≥ 3.5×):").append('\n');
+        out.append("The 4-bit GEMM at 16 rows against fp16 GEMMs of the same shape (not graphed; fp16 µs ÷ 4-bit µs):")
+                .append('\n');
         out.append('\n');
         out.append("| model | shape | GEMM µs | whole call µs | fp16 floor µs | fp16 one launch µs | GEMM ÷ floor "
                 + "| call ÷ floor | GEMM ÷ one launch | call ÷ one launch |").append('\n');

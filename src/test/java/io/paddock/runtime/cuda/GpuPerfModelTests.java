@@ -65,10 +65,10 @@ class GpuPerfModelTests {
     void gemmFromRowsSitsWhereTheModelHasTheGemmCatchUpWithTheGemv() {
         int r = CudaKernels.GEMM_FROM_ROWS;
         for (GpuPerfModel.StepLinear p : GpuPerfModel.stepLinears(GpuPerfModel.Model.LLAMA_7B)) {
-            double gemv = GpuPerfModel.callUs(H100, GpuPerfModel.linear(p.in(), p.out(), r, H100.sms(), Integer.MAX_VALUE, p.io()));
-            double gemm = GpuPerfModel.callUs(H100, GpuPerfModel.linear(p.in(), p.out(), r, H100.sms(), 1, p.io()));
+            double gemv = call(p, r, Integer.MAX_VALUE), gemm = call(p, r, 1);
             // at GEMM_FROM_ROWS the GEMM is faster, or (o: 4096→4096) within 2 % of the GEMV
-            assertThat(gemm).as("%s: GEMM at %d rows against the GEMV's %.2f µs", p.label(), r, gemv).isLessThan(gemv * 1.02);
+            assertThat(gemm).as("%s: GEMM at %d rows against the GEMV's %.2f µs", p.label(), r, gemv)
+                    .isLessThan(gemv * 1.02);
         }
         // 4096→4096 (o): the model's crossover is one row above GEMM_FROM_ROWS; the fused shapes cross at 3 rows
         List<GpuPerfModel.StepLinear> sl = GpuPerfModel.stepLinears(GpuPerfModel.Model.LLAMA_7B);
@@ -77,9 +77,12 @@ class GpuPerfModelTests {
         assertThat(GpuPerfModel.gemmCrossoverRows(H100, 4096, 22016, sl.get(2).io())).isEqualTo(3);
         // the whole call below the crossover: the GEMV wins at one row on every shape
         for (GpuPerfModel.StepLinear p : sl) {
-            assertThat(GpuPerfModel.callUs(H100, GpuPerfModel.linear(p.in(), p.out(), 1, H100.sms(), Integer.MAX_VALUE, p.io())))
-                    .isLessThan(GpuPerfModel.callUs(H100, GpuPerfModel.linear(p.in(), p.out(), 1, H100.sms(), 1, p.io())));
+            assertThat(call(p, 1, Integer.MAX_VALUE)).as(p.label()).isLessThan(call(p, 1, 1));
         }
+    }
+
+    private static double call(GpuPerfModel.StepLinear p, int rows, int gemmFromRows) {
+        return GpuPerfModel.callUs(H100, GpuPerfModel.linear(p.in(), p.out(), rows, H100.sms(), gemmFromRows, p.io()));
     }
 
     /** Per layer, as the fused step launches it (docs/gpu-kernels.md, "Whole decode steps"). */
@@ -98,7 +101,8 @@ class GpuPerfModelTests {
                         GpuPerfModel.Step st = GpuPerfModel.decodeStep(H100, m, batch, context, graphs,
                                 CudaKernels.GEMM_FROM_ROWS);
                         String what = m.name() + " batch " + batch + " context " + context;
-                        assertThat(st.launches()).as(what).hasSize(m.layers() * expectedLaunchesPerLayer(batch, context) + 2);
+                        assertThat(st.launches()).as(what)
+                                .hasSize(m.layers() * expectedLaunchesPerLayer(batch, context) + 2);
                         assertThat(st.launches()).as(what).extracting(p -> p.launch().kernel())
                                 .noneMatch(k -> k.contains("memset"))
                                 .doesNotContain("add_rmsnorm_f32", "swiglu_f32", "kv_store_f16", "rope q", "rope k");
@@ -109,8 +113,8 @@ class GpuPerfModelTests {
         assertThat(expectedLaunchesPerLayer(1, 512)).isEqualTo(9);   // the 22 of the unfused step
         assertThat(expectedLaunchesPerLayer(32, 512)).isEqualTo(13);
         // the first layer in order, at batch 1 (GEMV) and at 32 rows (x pre-pass + GEMM)
-        List<String> one = GpuPerfModel.decodeStep(H100, GpuPerfModel.Model.LLAMA_7B, 1, 512, true, CudaKernels.GEMM_FROM_ROWS)
-                .launches().subList(0, 9).stream().map(p -> p.launch().kernel() + " " + p.launch().shape()).toList();
+        List<String> one = GpuPerfModel.decodeStep(H100, GpuPerfModel.Model.LLAMA_7B, 1, 512, true,
+                CudaKernels.GEMM_FROM_ROWS).launches().subList(0, 9).stream().map(p -> p.launch().kernel() + " " + p.launch().shape()).toList();
         assertThat(one).containsExactly("rmsnorm_f32 ", "gptq_gemv_tiled 4096→12288", "rope_kv_store_f16 ",
                 "paged_attention_decode_f16 context 512, 32×128", "paged_attention_reduce ",
                 "gptq_gemv_tiled 4096→4096, y +=", "rmsnorm_f32 ", "gptq_gemv_tiled 4096→22016",
@@ -128,7 +132,8 @@ class GpuPerfModelTests {
         int split = GpuPerfModel.gemvSplitK(11008, 4096, sms);
         assertThat(split).isGreaterThan(1);
         Launch plain = GpuPerfModel.gemvTiled(11008, 4096, 1, 128, split, 128, 24576);
-        Launch fused = GpuPerfModel.gemvTiled(11008, 4096, 1, 128, split, 128, 24576, GpuPerfModel.Io.SWIGLU_ACCUMULATE);
+        Launch fused = GpuPerfModel.gemvTiled(11008, 4096, 1, 128, split, 128, 24576,
+                GpuPerfModel.Io.SWIGLU_ACCUMULATE);
         assertThat(fused.dramBytes() - plain.dramBytes()).isEqualTo(11008L * 4 + 4096L * 4); // up read, y read
         Launch unsplit = GpuPerfModel.gemvTiled(11008, 4096, 1, 128, 1, 128, 24576);
         assertThat(plain.dramBytes() - unsplit.dramBytes()).isEqualTo(2L * split * 4096 * 4); // partials out and back
@@ -149,13 +154,15 @@ class GpuPerfModelTests {
 
     @Test
     void theSixteenRowTargetIsReportedAgainstTheFloorAndAnIdealOneLaunchFp16Gemm() {
-        assertThat(GpuPerfModel.fp16GemmUs(H100, 4096, 4096, false)).isCloseTo(2.0 * 4096 * 4096 / 3000e3, within(1e-9));
+        assertThat(GpuPerfModel.fp16GemmUs(H100, 4096, 4096, false))
+                .isCloseTo(2.0 * 4096 * 4096 / 3000e3, within(1e-9));
         assertThat(GpuPerfModel.fp16GemmUs(H100, 4096, 4096, true))
                 .isCloseTo(GpuPerfModel.fp16GemmUs(H100, 4096, 4096, false) + H100.launchUs(), within(1e-9));
         List<GpuPerfModel.Gemm16> rows = GpuPerfModel.gemm16(H100);
         assertThat(rows).hasSize(GpuPerfModel.MODELS.size() * 5);
         for (GpuPerfModel.Gemm16 r : rows) {
-            assertThat(r.callUs()).as("the call adds the pre-pass launch").isGreaterThan(r.kernelUs() + H100.launchUs());
+            assertThat(r.callUs()).as("the call adds the pre-pass launch")
+                    .isGreaterThan(r.kernelUs() + H100.launchUs());
             assertThat(r.oneLaunchUs()).isGreaterThan(r.floorUs());
         }
         // 7B 4096→4096: the worst shape, short of 3.5× against either reference
