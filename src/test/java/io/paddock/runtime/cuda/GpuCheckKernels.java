@@ -238,6 +238,9 @@ final class GpuCheckKernels {
                 figures.add(predicted(f, GpuPerfModel.gemmMma(in, out, batch, gs, sms,
                         GpuPerfModel.registers(CudaKernels.MMA_GEMM.name(), 218),
                         GpuPerfModel.smem(CudaKernels.MMA_GEMM.name(), 36864))));
+                // usPerCall times the whole call (x pre-pass + GEMM): the model's figure for that too
+                f.put("predictedCallUs",
+                        round(GpuPerfModel.callUs(modelSpec(), GpuPerfModel.linear(in, out, batch, sms, 1))));
             }
             return figures;
         } finally {
@@ -385,9 +388,7 @@ final class GpuCheckKernels {
      * "Performance model"): the model runs with this device's SM count and, once measured, its copy bandwidth.
      */
     Map<String, Object> predicted(Map<String, Object> figure, GpuPerfModel.Launch launch) {
-        GpuPerfModel.DeviceSpec spec = GpuPerfModel.DeviceSpec.H100_SXM.withMeasured(device.multiprocessorCount(),
-                Double.isNaN(copyGbps) ? GpuPerfModel.DeviceSpec.H100_SXM.copyGbps() : copyGbps);
-        GpuPerfModel.Prediction p = GpuPerfModel.predict(spec, launch);
+        GpuPerfModel.Prediction p = GpuPerfModel.predict(modelSpec(), launch);
         figure.put("predictedUs", round(p.us()));
         figure.put("predictedFractionOfCopy", round(p.fractionOfCopy()));
         figure.put("predictedBound", p.bound());
@@ -396,6 +397,12 @@ final class GpuCheckKernels {
                 p.us(), p.fractionOfCopy(), p.bound(),
                 figure.get("usPerCall") instanceof Number n ? n.doubleValue() / p.us() : Double.NaN);
         return figure;
+    }
+
+    /** The model's device: this one's SM count and, once measured, its copy bandwidth. */
+    private GpuPerfModel.DeviceSpec modelSpec() {
+        return GpuPerfModel.DeviceSpec.H100_SXM.withMeasured(device.multiprocessorCount(),
+                Double.isNaN(copyGbps) ? GpuPerfModel.DeviceSpec.H100_SXM.copyGbps() : copyGbps);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
