@@ -457,9 +457,8 @@ final class GpuPerfModel {
     static Launch ropeKvStoreF16(int rows, int heads, int headDim, int qDim, int kvDim) {
         long bytes = (long) rows * (qDim + 2L * kvDim) * 4 + (long) rows * qDim * 4 + (long) rows * 2 * kvDim * 2;
         int threads = Math.min(headDim / 2, 128);
-        // per pair of q (and of k for a kv head): 2 loads, sincos or 2 table loads, 4 FMA, 2 stores; of v: load, cvt,
-        // store.
-        // In flight per lane: the q, k and v pairs and the cos/sin pair, four independent 8-byte loads.
+        // Per pair of q (and of k for a kv head): 2 loads, sincos or 2 table loads, 4 FMA, 2 stores; of v: load,
+        // convert, store. In flight per lane: the q, k and v pairs and the cos/sin pair, four independent 8-byte loads.
         double warpInstr = (double) rows * (qDim + 2.0 * kvDim) / 2 * 12 / 32;
         return new Launch("rope_kv_store_f16", "", rows, bytes, (long) rows * heads, threads, 32, 0, 32 * 4 * 8,
                 warpInstr);
@@ -525,8 +524,9 @@ final class GpuPerfModel {
             double oneLaunchUs) {
         String row() {
             return String.format(Locale.ROOT,
-                    "| %s | %d→%d%s | %.1f | %.1f | %.1f | %.1f | %.1f× | %.1f× | %.1f× | %.1f× |", model.name(), in, out, label, kernelUs, callUs, floorUs, oneLaunchUs, floorUs / kernelUs,
-                    floorUs / callUs, oneLaunchUs / kernelUs, oneLaunchUs / callUs);
+                    "| %s | %d→%d%s | %.1f | %.1f | %.1f | %.1f | %.1f× | %.1f× | %.1f× | %.1f× |", model.name(), in,
+                    out, label, kernelUs, callUs, floorUs, oneLaunchUs, floorUs / kernelUs, floorUs / callUs,
+                    oneLaunchUs / kernelUs, oneLaunchUs / callUs);
         }
     }
 
@@ -540,8 +540,7 @@ final class GpuPerfModel {
             for (int[] io : gptqShapes(m)) {
                 double kernel = predict(d, gemmMma(io[0], io[1], 16, 128, d.sms(), registers("gptq_mma_gemm", 218),
                         smem("gptq_mma_gemm", 36864))).us();
-                double call = 0;
-                for (Launch l : linear(io[0], io[1], 16, d.sms(), 1)) call += predict(d, l).us();
+                double call = callUs(d, linear(io[0], io[1], 16, d.sms(), 1));
                 rows.add(new Gemm16(m, io[0], io[1], FUSED[io[2]], kernel, call, fp16GemmUs(d, io[0], io[1], false),
                         fp16GemmUs(d, io[0], io[1], true)));
             }

@@ -114,7 +114,8 @@ class GpuPerfModelTests {
         assertThat(expectedLaunchesPerLayer(32, 512)).isEqualTo(13);
         // the first layer in order, at batch 1 (GEMV) and at 32 rows (x pre-pass + GEMM)
         List<String> one = GpuPerfModel.decodeStep(H100, GpuPerfModel.Model.LLAMA_7B, 1, 512, true,
-                CudaKernels.GEMM_FROM_ROWS).launches().subList(0, 9).stream().map(p -> p.launch().kernel() + " " + p.launch().shape()).toList();
+                CudaKernels.GEMM_FROM_ROWS).launches().subList(0, 9).stream()
+                .map(p -> p.launch().kernel() + " " + p.launch().shape()).toList();
         assertThat(one).containsExactly("rmsnorm_f32 ", "gptq_gemv_tiled 4096→12288", "rope_kv_store_f16 ",
                 "paged_attention_decode_f16 context 512, 32×128", "paged_attention_reduce ",
                 "gptq_gemv_tiled 4096→4096, y +=", "rmsnorm_f32 ", "gptq_gemv_tiled 4096→22016",
