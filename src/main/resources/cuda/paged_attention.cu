@@ -282,15 +282,34 @@ static __device__ __forceinline__ void pa16_run(Pa16Shared& s, float* acc, int n
     }
 }
 
+// Element d of head h of decode row r (slot `slot`): out = Σ_z e^(m_z - M)·O_z / Σ_z e^(m_z - M)·l_z over the row's
+// ceil(len/partSize) partitions (M their max), from the partials paged_attention_decode_f16 wrote.
+static __device__ void pa16_combine(float* out, const float* partO, const float* partML, int slot, int r, int h,
+        int d, int len, int numHeads, int headDim, int partSize, int splits) {
+    const int n = min(splits, (len + partSize - 1) / partSize);
+    const long long base = ((long long)slot * numHeads + h) * splits;
+    const float NEG_INF = -__int_as_float(0x7f800000);
+    float M = NEG_INF;
+    for (int z = 0; z < n; z++) M = fmaxf(M, partML[(base + z) * 2]);
+    float L = 0.f;
+    for (int z = 0; z < n; z++) L = fmaf(partML[(base + z) * 2 + 1], expf(partML[(base + z) * 2] - M), L);
+    float o = 0.f;
+    for (int z = 0; z < n; z++) o = fmaf(partO[(base + z) * headDim + d], expf(partML[(base + z) * 2] - M), o);
+    out[((long long)r * numHeads + h) * headDim + d] = o * (1.0f / L);
+}
+
 // Decode (flash-decoding, GQA-aware): slot i = blockIdx.x computes row decodeRows[i]'s numHeads/numKvHeads query
 // heads of kv head blockIdx.y over context partition z = blockIdx.z, positions [z·partSize, min(pos+1,
 // (z+1)·partSize)). A row whose context fits one partition (pos < partSize) is written to out directly; otherwise
 // each partition writes its max, sum and unnormalised output to partML (slots, numHeads, splits, 2) and partO
-// (slots, numHeads, splits, headDim), and paged_attention_reduce combines them. Partitions past the row's context
+// (slots, numHeads, splits, headDim), then counts itself on counters[slot * numKvHeads + kv head]; the partition
+// that counts last (of the row's ceil((pos+1)/partSize)) combines them for the group's heads and clears the
+// counter (no reduce launch; the partials are fenced as in the GPTQ split-K). Partitions past the row's context
 // exit at once, so the grid (decode rows, numKvHeads, splits) depends only on the step's decode-row count and the
 // reserved maximum context. Block 128. headDim <= 256 and even, numHeads/numKvHeads <= 16, partSize a multiple
 // of 16.
-extern "C" __global__ void paged_attention_decode_f16(float* out, float* partO, float* partML, const float* q,
+extern "C" __global__ void paged_attention_decode_f16(float* out, float* partO, float* partML, int* counters,
+        const float* q,
         const unsigned short* kPool, const unsigned short* vPool, const int* blockTables, const int* tableOffset,
         const int* pos, const int* decodeRows, int numHeads, int numKvHeads, int headDim, int blockSize,
         int partSize) {
@@ -320,32 +339,28 @@ extern "C" __global__ void paged_attention_decode_f16(float* out, float* partO, 
             }
         }
     }
-    if (!direct && threadIdx.x < group) {
+    if (direct) return;
+    if (threadIdx.x < group) {
         long long at = (((long long)slot * numHeads + kvh * group + threadIdx.x) * splits + z) * 2;
         partML[at] = s.m[threadIdx.x];
         partML[at + 1] = s.l[threadIdx.x];
     }
-}
-
-// Combines the partitions paged_attention_decode_f16 wrote for slot blockIdx.x, head blockIdx.y:
-// out = Σ_z e^(m_z - M)·O_z / Σ_z e^(m_z - M)·l_z over the row's ceil((pos+1)/partSize) partitions (M their max);
-// a row with one partition was written directly and is skipped. Grid (decode rows, numHeads), block 128.
-extern "C" __global__ void paged_attention_reduce(float* out, const float* partO, const float* partML,
-        const int* pos, const int* decodeRows, int numHeads, int headDim, int partSize, int splits) {
-    const int slot = blockIdx.x, h = blockIdx.y, r = decodeRows[slot];
-    const int n = min(splits, (pos[r] + partSize) / partSize);   // partitions with positions
-    if (n <= 1) return;
-    const long long base = ((long long)slot * numHeads + h) * splits;
-    const float NEG_INF = -__int_as_float(0x7f800000);
-    float M = NEG_INF;
-    for (int z = 0; z < n; z++) M = fmaxf(M, partML[(base + z) * 2]);
-    float L = 0.f;
-    for (int z = 0; z < n; z++) L = fmaf(partML[(base + z) * 2 + 1], expf(partML[(base + z) * 2] - M), L);
-    float inv = 1.0f / L;
-    for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
-        float o = 0.f;
-        for (int z = 0; z < n; z++) o = fmaf(partO[(base + z) * headDim + d], expf(partML[(base + z) * 2] - M), o);
-        out[((long long)r * numHeads + h) * headDim + d] = o * inv;
+    // Count this partition; the last of the row's partitions to count combines them all.
+    __shared__ int last;
+    __threadfence();
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        int* counter = counters + (long long)slot * numKvHeads + kvh;
+        int ticket = atomicAdd(counter, 1);
+        last = ticket == min(splits, (len + partSize - 1) / partSize) - 1;
+        if (last) atomicExch(counter, 0);
+    }
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
+    for (int e = threadIdx.x; e < group * headDim; e += PA16_THREADS) {
+        int g = e / headDim, d = e - g * headDim;
+        pa16_combine(out, partO, partML, slot, r, kvh * group + g, d, len, numHeads, headDim, partSize, splits);
     }
 }
 

@@ -99,7 +99,16 @@ public final class SyntheticCheckpoint {
         out.add(new SyntheticTensor(name + ".scales", DType.F16, new long[] {groups, outFeatures},
                 values.scales(name + ".scales", (long) groups * outFeatures, bits)));
         out.add(new SyntheticTensor(name + ".g_idx", DType.I32, new long[] {in},
-                values.groupIndexBytes(name + ".g_idx", in, spec.groupSize(), spec.actOrder())));
+                values.groupIndexBytes(inputKey(name) + ".g_idx", in, spec.groupSize(), spec.actOrder())));
+    }
+
+    /**
+     * The key an act-order g_idx is drawn from: the layer's input, as in a GPTQ checkpoint, where the order comes
+     * from the Hessian of the layer input, so q/k/v (and gate/up) share one g_idx.
+     */
+    static String inputKey(String name) {
+        return name.replaceFirst("\\.(q_proj|k_proj|v_proj)$", ".qkv_input")
+                .replaceFirst("\\.(gate_proj|up_proj)$", ".gate_up_input");
     }
 
     /** config.json as Transformers writes it for these checkpoints. */

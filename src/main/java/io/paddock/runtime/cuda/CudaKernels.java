@@ -68,9 +68,7 @@ final class CudaKernels implements AutoCloseable {
     static final KernelSpec ROPE_KV_STORE_F16 = new KernelSpec(KernelSources.ATTENTION, "rope_kv_store_f16",
             List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, DOUBLE, INT, INT, INT, INT), 128);
     static final KernelSpec ATTENTION_DECODE_F16 = new KernelSpec(KernelSources.ATTENTION, "paged_attention_decode_f16",
-            List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT, INT, INT), 128);
-    static final KernelSpec ATTENTION_REDUCE = new KernelSpec(KernelSources.ATTENTION, "paged_attention_reduce",
-            List.of(PTR, PTR, PTR, PTR, PTR, INT, INT, INT, INT), 128);
+            List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT, INT, INT), 128);
     static final KernelSpec ATTENTION_PREFILL_F16 = new KernelSpec(KernelSources.ATTENTION,
             "paged_attention_prefill_f16", List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT, INT), 128);
     static final KernelSpec DENSE = new KernelSpec(KernelSources.DENSE, "dense_matmul",
@@ -87,7 +85,7 @@ final class CudaKernels implements AutoCloseable {
     /** Every kernel the runtime launches. */
     static final List<KernelSpec> ALL = List.of(GATHER, DECODE, BATCHED, RMSNORM, ROPE, SWIGLU, ADD, EMBEDDING, ARGMAX,
             KV_STORE, ATTENTION, DENSE, LORA_SHRINK, LORA_EXPAND, MMA_PREPARE_X, MMA_GEMM, ADD_RMSNORM, KV_STORE_F16,
-            ATTENTION_DECODE_F16, ATTENTION_REDUCE, ATTENTION_PREFILL_F16, GEMV, GEMV_B8, GEMV_B2, ROPE_KV_STORE_F16);
+            ATTENTION_DECODE_F16, ATTENTION_PREFILL_F16, GEMV, GEMV_B8, GEMV_B2, ROPE_KV_STORE_F16);
 
     private final GpuDevice device;
     private final List<GpuModule> modules = new ArrayList<>();
@@ -204,19 +202,17 @@ final class CudaKernels implements AutoCloseable {
     }
 
     /**
-     * Decode attention over an fp16 pool for the {@code decodeCount} rows listed at {@code decodeRows}: grid
-     * (decodeCount, kvHeads, splits), then the partition reduce, grid (decodeCount, heads). The grids depend on the
-     * decode-row count and the fixed {@code splits} only, never on the rows' positions.
+     * Decode attention over an fp16 pool for the {@code decodeCount} rows listed at {@code decodeRows}: one launch,
+     * grid (decodeCount, kvHeads, splits); the last partition of a row to finish combines the partitions
+     * ({@code counters}: decodeCount·kvHeads ints, zero, left zero). The grid depends on the decode-row count and the
+     * fixed {@code splits} only, never on the rows' positions.
      */
-    void attentionDecodeF16(long out, long partO, long partML, long q, long kPool, long vPool, long tables,
-                            long tableOffset, long pos, long decodeRows, int decodeCount, int heads, int kvHeads,
-                            int headDim, int blockSize, int partSize, int splits) {
-        launch(ATTENTION_DECODE_F16, new Dim3(decodeCount, kvHeads, splits), Dim3.of(128, 1), out, partO, partML, q, kPool, vPool,
-                tables, tableOffset, pos, decodeRows, heads, kvHeads, headDim, blockSize, partSize);
-        if (splits > 1) {
-            launch(ATTENTION_REDUCE, decodeCount, heads, 128, 1, out, partO, partML, pos, decodeRows, heads, headDim,
-                    partSize, splits);
-        }
+    void attentionDecodeF16(long out, long partO, long partML, long counters, long q, long kPool, long vPool,
+                            long tables, long tableOffset, long pos, long decodeRows, int decodeCount, int heads,
+                            int kvHeads, int headDim, int blockSize, int partSize, int splits) {
+        launch(ATTENTION_DECODE_F16, new Dim3(decodeCount, kvHeads, splits), Dim3.of(128, 1), out, partO, partML,
+                counters, q, kPool, vPool, tables, tableOffset, pos, decodeRows, heads, kvHeads, headDim, blockSize,
+                partSize);
     }
 
     /** Prefill attention over an fp16 pool for {@code tileCount} tiles of (first row, count) at {@code tiles}. */

@@ -318,8 +318,7 @@ public final class CudaRuntime implements ModelRuntime {
         StepScratch s = scratch;
         int rows = plan.rows();
         boolean allWanted = plan.wanted() == rows;   // every row a wanted last row: lastRows is 0..rows-1
-        int h = c.hiddenSize(), heads = c.numHeads(), kvHeads = c.numKvHeads(), hd = c.headDim();
-        int qDim = heads * hd, kvDim = kvHeads * hd, ff = c.intermediateSize();
+        int h = c.hiddenSize(), ff = c.intermediateSize();
         float eps = (float) c.rmsNormEps();
         kernels.embedding(s.x, weights.embedding, s.tokens, rows, h, weights.embeddingDtype);
         boolean pending = false;   // the last projection left its output in xb, to be added to x by the next norm
@@ -333,8 +332,6 @@ public final class CudaRuntime implements ModelRuntime {
                 lora(used, layer, LoraModule.K, s.xb, s.k, rows);
                 lora(used, layer, LoraModule.V, s.xb, s.v, rows);
             }
-            kernels.rope(s.q, s.pos, rows, heads, qDim, hd, weights.ropeCos, weights.ropeSin, c.ropeTheta());
-            kernels.rope(s.k, s.pos, rows, kvHeads, kvDim, hd, weights.ropeCos, weights.ropeSin, c.ropeTheta());
             attention(kv, layer, attn, rows);
             pending = !residual(lw.o(), s.att, 0, rows);
             if (used != null) lora(used, layer, LoraModule.O, s.att, pending ? s.xb : s.x, rows);
@@ -441,21 +438,27 @@ public final class CudaRuntime implements ModelRuntime {
         return a;
     }
 
-    /** Writes the step's k and v rows into the layer's pool, then attention of every row's q into att. */
+    /**
+     * RoPE on the step's q and k rows and their k and v rows into the layer's pool (one launch with the fp16 pool),
+     * then attention of every row's q into att.
+     */
     private void attention(CudaKvStore kv, int layer, AttentionPlan a, int rows) {
         StepScratch s = scratch;
         int heads = c.numHeads(), kvHeads = c.numKvHeads(), hd = c.headDim(), kvDim = kvHeads * hd;
         long kp = kv.keys(layer), vp = kv.values(layer);
         if (a == null) {
+            kernels.rope(s.q, s.pos, rows, heads, heads * hd, hd, weights.ropeCos, weights.ropeSin, c.ropeTheta());
+            kernels.rope(s.k, s.pos, rows, kvHeads, kvDim, hd, weights.ropeCos, weights.ropeSin, c.ropeTheta());
             kernels.kvStore(kp, vp, s.k, s.v, s.tables, s.tableOffset, s.pos, rows, kvDim, kv.blockSize());
             kernels.attention(s.att, s.q, kp, vp, s.tables, s.tableOffset, s.pos, rows, heads, kvHeads, hd,
                     kv.blockSize());
             return;
         }
-        kernels.kvStoreF16(kp, vp, s.k, s.v, s.tables, s.tableOffset, s.pos, rows, kvDim, kv.blockSize());
+        kernels.ropeKvStoreF16(s.q, s.k, s.v, kp, vp, s.tables, s.tableOffset, s.pos, rows, heads, kvHeads, hd,
+                kv.blockSize(), weights.ropeCos, weights.ropeSin, c.ropeTheta());
         if (a.decodeCount() > 0) {
             int ctx = c.maxPositionEmbeddings();
-            kernels.attentionDecodeF16(s.att, s.partO, s.partML, s.q, kp, vp, s.tables, s.tableOffset, s.pos,
+            kernels.attentionDecodeF16(s.att, s.partO, s.partML, s.partCounters, s.q, kp, vp, s.tables, s.tableOffset, s.pos,
                     s.decodeRows, a.decodeCount(), heads, kvHeads, hd, kv.blockSize(),
                     GpuFootprint.attentionPartition(ctx), GpuFootprint.attentionSplits(ctx));
         }

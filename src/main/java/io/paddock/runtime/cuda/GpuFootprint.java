@@ -63,13 +63,14 @@ public final class GpuFootprint {
      * The fp16-KV attention buffers of StepScratch (none with fp32 KV): the prefill tile list (2 ints per row; a
      * tile has at least one row), and per decode slot (a single-row chunk, so at most {@code wanted} = one per
      * chunk) its row index and, per query head and partition, the partial output (headDim floats) and its max and
-     * sum (2 floats), over {@link #attentionSplits} partitions of the model's context.
+     * sum (2 floats), over {@link #attentionSplits} partitions of the model's context, and per kv head a partition
+     * counter (1 int).
      */
     public static long attentionScratchBytes(LlamaConfig c, int rows, int wanted, KvCacheDtype dtype) {
         if (rows < 0 || wanted < 0) throw new IllegalArgumentException("sizes must be >= 0");
         if (dtype == KvCacheDtype.F32) return 0;
         long parts = (long) c.numHeads() * attentionSplits(c.maxPositionEmbeddings());
-        return 4L * (2L * rows + wanted * (1 + parts * (c.headDim() + 2)));
+        return 4L * (2L * rows + wanted * (1 + parts * (c.headDim() + 2) + c.numKvHeads()));
     }
 
     // ---- step scratch ----

@@ -20,8 +20,8 @@ final class StepScratch implements AutoCloseable {
     final long normed, logits;                     // fp32 (wanted, hidden), (wanted, vocab)
     // fp16 KV only (0 with fp32 KV), GpuFootprint.attentionScratchBytes: the prefill tile list int32 (rows, 2), the
     // decode rows int32 (wanted), partial outputs fp32 (wanted, heads, splits, headDim), their (max, sum) fp32
-    // (wanted, heads, splits, 2)
-    final long tiles, decodeRows, partO, partML;
+    // (wanted, heads, splits, 2), the partition counters int32 (wanted, kvHeads), zeroed once
+    final long tiles, decodeRows, partO, partML, partCounters;
     /** Split-K partials and counters (GpuFootprint.splitPartialFloats, SPLIT_COUNTERS), the counters zeroed once. */
     final SplitWorkspace split;
 
@@ -37,7 +37,7 @@ final class StepScratch implements AutoCloseable {
         this.wanted = wanted;
         this.tableInts = tableInts;
         long[] w = GpuFootprint.rowWidths(c);
-        long[] p = new long[w.length + 9];
+        long[] p = new long[w.length + 10];
         int n = 0;
         try {
             for (; n < w.length; n++) p[n] = mem.alloc(w[n] * rows * 4); // floats and ints are 4 bytes
@@ -54,6 +54,8 @@ final class StepScratch implements AutoCloseable {
                 p[n++] = mem.alloc((long) wanted * Integer.BYTES);
                 p[n++] = mem.alloc(parts * c.headDim() * Float.BYTES);
                 p[n++] = mem.alloc(parts * 2 * Float.BYTES);
+                p[n++] = mem.alloc((long) wanted * c.numKvHeads() * Integer.BYTES);
+                mem.device().memsetD32(p[n - 1], 0, (long) wanted * c.numKvHeads());
             }
         } catch (RuntimeException | Error e) {
             for (int i = 0; i < n; i++) mem.free(p[i]);
@@ -62,7 +64,7 @@ final class StepScratch implements AutoCloseable {
         x = p[0]; xb = p[1]; q = p[2]; k = p[3]; v = p[4]; att = p[5]; gate = p[6]; up = p[7]; xp = p[8];
         tokens = p[9]; pos = p[10]; tableOffset = p[11]; tables = p[12]; normed = p[13]; logits = p[14];
         split = new SplitWorkspace(p[15], GpuFootprint.splitPartialFloats(c, rows), p[16], GpuFootprint.SPLIT_COUNTERS);
-        tiles = p[17]; decodeRows = p[18]; partO = p[19]; partML = p[20];
+        tiles = p[17]; decodeRows = p[18]; partO = p[19]; partML = p[20]; partCounters = p[21];
     }
 
     /** Fails (a host bug: the engine must respect the limits it reserved) where a step does not fit. */
@@ -81,7 +83,7 @@ final class StepScratch implements AutoCloseable {
             mem.free(p);
         }
         if (tiles != 0) {
-            for (long p : new long[] {tiles, decodeRows, partO, partML}) mem.free(p);
+            for (long p : new long[] {tiles, decodeRows, partO, partML, partCounters}) mem.free(p);
         }
     }
 }

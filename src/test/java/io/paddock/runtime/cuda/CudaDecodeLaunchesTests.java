@@ -79,7 +79,6 @@ class CudaDecodeLaunchesTests {
                     steps.add(List.copyOf(rec.launches));
                 }
                 assertThat(steps.get(0)).anyMatch(l -> l.startsWith("paged_attention_decode_f16 "))
-                        .anyMatch(l -> l.startsWith("paged_attention_reduce "))
                         .noneMatch(l -> l.startsWith("paged_attention_prefill_f16 "));
                 assertThat(steps.get(1)).containsExactlyElementsOf(steps.get(0));
                 assertThat(steps.get(2)).containsExactlyElementsOf(steps.get(0));

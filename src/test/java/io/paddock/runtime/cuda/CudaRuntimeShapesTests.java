@@ -195,6 +195,29 @@ class CudaRuntimeShapesTests {
     }
 
     @Test
+    void fusedProjectionsAddIntoTheResidualInEightLaunchesALayer() {
+        // 2 heads of 64 (q, k and v 128 wide each, whole 64-column panels), act-order g32: the synthetic checkpoint,
+        // like GPTQ, gives the layers of one input one g_idx, so q/k/v and gate/up fuse. A decode step is then the
+        // embedding, 8 launches a layer (norm, q/k/v, RoPE + KV store, attention, o += x, norm, gate/up,
+        // down with SwiGLU += x), the final norm and the lm_head; the logits stay the CPU's.
+        SyntheticShape shape = new SyntheticShape("fused", 128, 256, 2, 2, 2, SyntheticShape.TINY.vocab(), 512, 1e-5);
+        try (Pair p = Pair.open(synth("fused", shape, 2, 4, 32, true))) {
+            Random r = new Random(9);
+            int vocab = p.ckpt().config().vocabSize();
+            List<List<StepChunk>> steps = new ArrayList<>();
+            steps.add(List.of(new StepChunk(table(0, 2), tokens(r, 20, vocab), 0, true)));
+            for (int i = 0; i < 3; i++) steps.add(List.of(new StepChunk(table(0, 2), tokens(r, 1, vocab), 20 + i, true)));
+            sameSteps(p, 2, 16, steps);
+            try (CudaKvStore kv = p.gpu().newKvStore(2, 16)) {
+                p.gpu().forward(kv, steps.get(0));
+                long before = p.gpu().kernelLaunches();
+                p.gpu().forward(kv, steps.get(1));
+                assertThat(p.gpu().kernelLaunches() - before).isEqualTo(1 + 2 * 8 + 2);
+            }
+        }
+    }
+
+    @Test
     void llama7bShapedLayersWithSplitK() {
         // One LLaMA-7B layer (4096 hidden, 11008 ff, 32 heads of 128, vocab 32000), 4-bit g128 act-order: every
         // projection in the tiled layout. On a 132-SM device gptq_gemv_tiled splits K five ways for 4096→4096 and

@@ -321,7 +321,9 @@ final class GpuCheckKernels {
                 long rowsDev = keep(allocs, mem.upload(rowIds));
                 long partO = keep(allocs, mem.alloc((long) rows * a.heads() * splits * a.headDim() * 4));
                 long partML = keep(allocs, mem.alloc((long) rows * a.heads() * splits * 2 * 4));
-                Timing t16 = time(k, copies, i -> k.attentionDecodeF16(o, partO, partML, q, kp[i % copies],
+                long counters = keep(allocs, mem.alloc((long) rows * a.kvHeads() * 4));
+                device.memsetD32(counters, 0, (long) rows * a.kvHeads());
+                Timing t16 = time(k, copies, i -> k.attentionDecodeF16(o, partO, partML, counters, q, kp[i % copies],
                         vp[i % copies], tablesDev, offDev, posDev, rowsDev, rows, a.heads(), a.kvHeads(), a.headDim(),
                         a.blockSize(), part, splits));
                 figures.add(predicted(figure(CudaKernels.ATTENTION_DECODE_F16.name(), "context " + ctx + ", " + a.heads()

@@ -156,22 +156,23 @@ class GpuMemoryPlanTests {
 
     /**
      * 7B, 24 GB card, 8192-row budget with f16 KV. The fp16 attention scratch: tile list 2 · 8192 ints, and per
-     * decode slot (64) a row int plus 32 heads · 16 partitions (2048 / 128) · (128 + 2) floats: 4 · (16,384 + 64 ·
-     * 66,561) = 17,105,152 bytes, so scratch 1,905,201,152 + 17,105,152 = 1,922,306,304. Left for KV (with the tiled
-     * 7B weights, 3,971,618,816 bytes) 16,482,891,059 in blocks of 16 · 2 · 32 · 4096 · 2 = 8,388,608 bytes: 1964
-     * blocks (31,424 tokens, about twice the f32 plan's), 7,664,947 bytes
+     * decode slot (64) a row int plus 32 heads · 16 partitions (2048 / 128) · (128 + 2) floats and 32 partition
+     * counters: 4 · (16,384 + 64 ·
+     * 66,593) = 17,113,344 bytes, so scratch 1,905,201,152 + 17,113,344 = 1,922,314,496. Left for KV (with the tiled
+     * 7B weights, 3,971,618,816 bytes) 16,482,882,867 in blocks of 16 · 2 · 32 · 4096 · 2 = 8,388,608 bytes: 1964
+     * blocks (31,424 tokens, about twice the f32 plan's), 7,656,755 bytes
      * left over.
      */
     @Test
     void sevenBOnA24GBCardWithF16KvHoldsTwiceTheTokens() {
         GpuMemoryPlan p = GpuMemoryPlan.plan(CARD24, L7B, new GpuMemoryPlan.StepLimits(8192, MAX_SEQS),
                 GpuMemoryPlan.KvPolicy.automatic(BLOCK, CONTEXT, MAX_SEQS, KvCacheDtype.F16));
-        assertThat(GpuFootprint.attentionScratchBytes(L7B.config(), 8192, 64, KvCacheDtype.F16)).isEqualTo(17_105_152L);
+        assertThat(GpuFootprint.attentionScratchBytes(L7B.config(), 8192, 64, KvCacheDtype.F16)).isEqualTo(17_113_344L);
         assertThat(GpuFootprint.attentionScratchBytes(L7B.config(), 8192, 64, KvCacheDtype.F32)).isZero();
-        assertThat(p.scratchBytes()).isEqualTo(1_922_306_304L);
+        assertThat(p.scratchBytes()).isEqualTo(1_922_314_496L);
         assertThat(p.kvBlocks()).isEqualTo(1964);
         assertThat(p.kvBytes()).isEqualTo(1964L * 8_388_608);
-        assertThat(p.headroomBytes()).isEqualTo(7_664_947L);
+        assertThat(p.headroomBytes()).isEqualTo(7_656_755L);
         assertThat(p.weightBytes() + p.scratchBytes() + p.kvBytes() + p.headroomBytes()).isEqualTo(p.usableBytes());
         assertThat(p.summary()).contains("KV 15.3 GiB (1964 blocks, 31424 tokens)");
     }

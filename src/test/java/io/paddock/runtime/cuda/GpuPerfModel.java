@@ -257,12 +257,14 @@ final class GpuPerfModel {
     /**
      * {@code paged_attention_decode_f16}: grid (rows, kvHeads, splits), block 128; a block stages 16 positions of K and
      * V (fp16, 4-byte loads: headDim/2 words per position and tensor, all independent) and runs every query head of
-     * its GQA group over them in fp32.
+     * its GQA group over them in fp32. Beyond one partition each writes its partial output, max and sum, and the
+     * row's last partition reads them all back to combine them (counted as DRAM bytes; they are likely L2 hits).
      */
     static Launch attentionDecodeF16(int rows, int heads, int kvHeads, int headDim, int context, int partSize) {
         int splits = Math.ceilDiv(context, partSize);
         long kvBytes = 2L * rows * context * kvHeads * headDim * 2;
-        long bytes = kvBytes + (long) rows * heads * headDim * 8;
+        long partials = splits > 1 ? 2L * rows * heads * splits * (headDim + 2) * 4 : 0;
+        long bytes = kvBytes + (long) rows * heads * headDim * 8 + partials;
         int group = heads / kvHeads;
         // per position and kv head: 2·headDim/2 word loads over 128 threads, group·headDim FMAs for the scores and
         // as many for the output (+ 2 converts per pair), the softmax per query
@@ -271,7 +273,7 @@ final class GpuPerfModel {
         int inFlight = Math.min(16 * headDim * 2 * 2 / 4, 32 * 16 * 4); // a tile's words per warp, ≤ 16 loads per lane
         return new Launch("paged_attention_decode_f16", "context " + context + ", " + heads + "×" + headDim, rows, bytes,
                 (long) rows * kvHeads * splits, 128, registers("paged_attention_decode_f16", 121),
-                smem("paged_attention_decode_f16", 34176), inFlight, warpInstr);
+                smem("paged_attention_decode_f16", 34180), inFlight, warpInstr);
     }
 
     /** An elementwise or row-wise kernel (norms, RoPE, SwiGLU, residual add, KV store): bytes in and out, 256 threads. */
@@ -426,9 +428,6 @@ final class GpuPerfModel {
             ps.add(predict(d, ropeKvStoreF16(batch, m.heads(), m.headDim(), qDim, kvDim)));
             ps.add(predict(d, attentionDecodeF16(batch, m.heads(), m.kvHeads(), m.headDim(), context,
                     ATTENTION_PARTITION)));
-            if (context > ATTENTION_PARTITION) {
-                ps.add(predict(d, elementwise("paged_attention_reduce", (long) batch * qDim * 4 * 3, batch)));
-            }
             addLinear(ps, d, sl.get(1), batch, gemmFromRows);                              // o, y += into x
             ps.add(predict(d, elementwise("rmsnorm_f32", 2 * act, batch)));
             addLinear(ps, d, sl.get(2), batch, gemmFromRows);                              // gate/up

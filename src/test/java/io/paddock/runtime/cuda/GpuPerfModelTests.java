@@ -88,8 +88,8 @@ class GpuPerfModelTests {
     /** Per layer, as the fused step launches it (docs/gpu-kernels.md, "Whole decode steps"). */
     private static int expectedLaunchesPerLayer(int batch, int context) {
         int perLinear = batch >= CudaKernels.GEMM_FROM_ROWS ? 2 : Math.ceilDiv(batch, CudaKernels.GEMV_MAX_ROWS);
-        // rmsnorm, rope_kv_store_f16, attention, rmsnorm; the reduce beyond one partition; q/k/v, o, gate/up, down
-        return 4 + (context > GpuPerfModel.ATTENTION_PARTITION ? 1 : 0) + 4 * perLinear;
+        // rmsnorm, rope_kv_store_f16, attention (its partitions combined by the last), rmsnorm; q/k/v, o, gate/up, down
+        return 4 + 4 * perLinear;
     }
 
     @Test
@@ -110,20 +110,20 @@ class GpuPerfModelTests {
                 }
             }
         }
-        assertThat(expectedLaunchesPerLayer(1, 512)).isEqualTo(9);   // the 22 of the unfused step
-        assertThat(expectedLaunchesPerLayer(32, 512)).isEqualTo(13);
+        assertThat(expectedLaunchesPerLayer(1, 512)).isEqualTo(8);   // the 22 of the unfused step
+        assertThat(expectedLaunchesPerLayer(32, 512)).isEqualTo(12);
         // the first layer in order, at batch 1 (GEMV) and at 32 rows (x pre-pass + GEMM)
         List<String> one = GpuPerfModel.decodeStep(H100, GpuPerfModel.Model.LLAMA_7B, 1, 512, true,
-                CudaKernels.GEMM_FROM_ROWS).launches().subList(0, 9).stream()
+                CudaKernels.GEMM_FROM_ROWS).launches().subList(0, 8).stream()
                 .map(p -> p.launch().kernel() + " " + p.launch().shape()).toList();
         assertThat(one).containsExactly("rmsnorm_f32 ", "gptq_gemv_tiled 4096→12288", "rope_kv_store_f16 ",
-                "paged_attention_decode_f16 context 512, 32×128", "paged_attention_reduce ",
+                "paged_attention_decode_f16 context 512, 32×128",
                 "gptq_gemv_tiled 4096→4096, y +=", "rmsnorm_f32 ", "gptq_gemv_tiled 4096→22016",
                 "gptq_gemv_tiled 11008→4096, x = silu(g)·u, y +=");
         List<String> many = GpuPerfModel.decodeStep(H100, GpuPerfModel.Model.LLAMA_7B, 32, 512, true,
-                CudaKernels.GEMM_FROM_ROWS).launches().subList(0, 13).stream().map(p -> p.launch().kernel()).toList();
+                CudaKernels.GEMM_FROM_ROWS).launches().subList(0, 12).stream().map(p -> p.launch().kernel()).toList();
         assertThat(many).containsExactly("rmsnorm_f32", "gptq_mma_prepare_x", "gptq_mma_gemm", "rope_kv_store_f16",
-                "paged_attention_decode_f16", "paged_attention_reduce", "gptq_mma_prepare_x", "gptq_mma_gemm",
+                "paged_attention_decode_f16", "gptq_mma_prepare_x", "gptq_mma_gemm",
                 "rmsnorm_f32", "gptq_mma_prepare_x", "gptq_mma_gemm", "gptq_mma_prepare_x", "gptq_mma_gemm");
     }
 
