@@ -110,14 +110,52 @@ static __device__ __forceinline__ void gm_cp_wait_stages() {
 #endif
 }
 
+// Two consecutive floats of a split-K partial, read at L2 (ld.global.cg): they were written by other blocks of
+// this launch, so a line an SM's L1 might hold must not answer.
+static __device__ __forceinline__ float2 gm_ld_cg2(const float* p) {
+#ifdef __CUDA_ARCH__
+    float2 v;
+    asm volatile("ld.global.cg.v2.f32 {%0, %1}, [%2];" : "=f"(v.x), "=f"(v.y) : "l"(p));
+    return v;
+#else
+    return make_float2(p[0], p[1]);
+#endif
+}
+
+// Where output column col of row m goes (GptqOut): [0, n0) -> y0 (row stride n0), [n0, n0 + n1) -> y1 (stride
+// n1), the rest -> y2 (stride N - n0 - n1); accumulate adds v to what is there instead of overwriting it.
+struct GmOut {
+    float* y0;
+    float* y1;
+    float* y2;
+    int n0, n1, accumulate;
+
+    __device__ __forceinline__ void store(int m, int col, int N, float v) const {
+        float* dst;
+        if (col < n0) {
+            dst = y0 + (long long)m * n0 + col;
+        } else if (col < n0 + n1) {
+            dst = y1 + (long long)m * n1 + (col - n0);
+        } else {
+            dst = y2 + (long long)m * (N - n0 - n1) + (col - n0 - n1);
+        }
+        *dst = accumulate ? *dst + v : v;
+    }
+};
+
 // ---------------------------------------------------------------------------------------------------------------
-// xh[m, p] = fp16(x[m, perm[p]]) (perm null: identity), round to nearest even. Grid (ceil(K/256), M), block 256.
-extern "C" __global__ void gptq_mma_prepare_x(const float* x, const int* perm, unsigned short* xh, int M, int K) {
+// xh[m, p] = fp16(v(m, perm[p])) (perm null: identity), round to nearest even, where v = x, or with xUp non-null
+// the SwiGLU of gate x and up xUp: v = g / (1 + exp(-g)) * u (swiglu_f32's fp32 expression in layer_ops.cu), so the
+// down projection takes the MLP's gate/up output directly. Grid (ceil(K/256), M), block 256.
+extern "C" __global__ void gptq_mma_prepare_x(const float* x, const float* xUp, const int* perm, unsigned short* xh,
+        int M, int K) {
     int p = blockIdx.x * blockDim.x + threadIdx.x;
     int m = blockIdx.y;
     if (p < K && m < M) {
-        int src = perm != 0 ? perm[p] : p;
-        xh[(long long)m * K + p] = gm_f2h(x[(long long)m * K + src]);
+        const long long src = (long long)m * K + (perm != 0 ? perm[p] : p);
+        float v = x[src];
+        if (xUp != 0) v = v / (1.0f + expf(-v)) * xUp[src];
+        xh[(long long)m * K + p] = gm_f2h(v);
     }
 }
 
@@ -132,7 +170,8 @@ struct GmShared {
 template <int MT>
 static __device__ void gm_body(GmShared& sm, const unsigned short* xh, const int* qtiles,
         const unsigned short* zeros16, const unsigned short* scales, const int* tileGroup,
-        const unsigned short* bias, float* y, int M, int K, int N) {
+        const unsigned short* bias, const GmOut& out, float* partials, int* counters, int& lastFlag, int M,
+        int K, int N) {
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int kTiles = K >> 4, panels = N >> 6;
     const int row0 = blockIdx.y * (16 * MT);
@@ -227,48 +266,99 @@ static __device__ void gm_body(GmShared& sm, const unsigned short* xh, const int
         }
     }
 
+    // The lane's outputs: m16 tile i, n8 tile t, half h -> row row0 + 16i + g + 8h, columns col, col + 1.
+    if (splitK == 1) {
+        if (!panelOk) return;
+#pragma unroll
+        for (int i = 0; i < MT; i++) {
+#pragma unroll
+            for (int t = 0; t < 8; t++) {
+                const int col = nt * 64 + 8 * t + 2 * tig;
+                const float b0 = bias != 0 ? gm_h2f(bias[col]) : 0.f, b1 = bias != 0 ? gm_h2f(bias[col + 1]) : 0.f;
+#pragma unroll
+                for (int h = 0; h < 2; h++) {
+                    const int m = row0 + i * 16 + g + 8 * h;
+                    if (m < M) {
+                        out.store(m, col, N, acc[i][t][2 * h] + b0);
+                        out.store(m, col + 1, N, acc[i][t][2 * h + 1] + b1);
+                    }
+                }
+            }
+        }
+        return;
+    }
+
+    // Split-K: this slice's sums (no bias) to partials[slice][m][col]; the block that counts last on the tile's
+    // counter adds the slices in slice order 0, 1, .. (the same sum whichever slice finished last), adds the bias,
+    // stores through out and sets the counter back to zero for the next launch.
+    if (panelOk) {
+#pragma unroll
+        for (int i = 0; i < MT; i++) {
+#pragma unroll
+            for (int t = 0; t < 8; t++) {
+                const int col = nt * 64 + 8 * t + 2 * tig;
+#pragma unroll
+                for (int h = 0; h < 2; h++) {
+                    const int m = row0 + i * 16 + g + 8 * h;
+                    if (m < M) {
+                        *reinterpret_cast<float2*>(partials + ((long long)slice * M + m) * N + col) =
+                                make_float2(acc[i][t][2 * h], acc[i][t][2 * h + 1]);
+                    }
+                }
+            }
+        }
+    }
+    __threadfence();   // this thread's partials are visible device-wide before the block counts itself
+    __syncthreads();
+    const int tile = blockIdx.x + gridDim.x * blockIdx.y;
+    if (tid == 0) lastFlag = atomicAdd(&counters[tile], 1) == splitK - 1;
+    __syncthreads();
+    if (!lastFlag) return;
+    __threadfence();   // every other slice's partials (fenced before their count) are visible to this thread
+    if (tid == 0) atomicExch(&counters[tile], 0);
     if (!panelOk) return;
-    const bool atomic = splitK > 1;
-#pragma unroll
+    // Not unrolled: acc is dead here, and unrolled, the loads hoisted ahead cost ~30 registers at the kernel's peak.
+#pragma unroll 1
     for (int i = 0; i < MT; i++) {
-#pragma unroll
+#pragma unroll 1
         for (int t = 0; t < 8; t++) {
             const int col = nt * 64 + 8 * t + 2 * tig;
-            float b0 = 0.f, b1 = 0.f;
-            if (bias != 0 && slice == 0) {
-                b0 = gm_h2f(bias[col]);
-                b1 = gm_h2f(bias[col + 1]);
-            }
+            const float b0 = bias != 0 ? gm_h2f(bias[col]) : 0.f, b1 = bias != 0 ? gm_h2f(bias[col + 1]) : 0.f;
 #pragma unroll
             for (int h = 0; h < 2; h++) {
                 const int m = row0 + i * 16 + g + 8 * h;
                 if (m >= M) continue;
-                float* dst = y + (long long)m * N + col;
-                const float v0 = acc[i][t][2 * h] + b0, v1 = acc[i][t][2 * h + 1] + b1;
-                if (atomic) {
-                    atomicAdd(dst, v0);
-                    atomicAdd(dst + 1, v1);
-                } else {
-                    dst[0] = v0;
-                    dst[1] = v1;
+                const float* p = partials + (long long)m * N + col;
+                const long long sliceStride = (long long)M * N;
+                float2 v = gm_ld_cg2(p);
+                for (int z = 1; z < splitK; z++) {
+                    const float2 w = gm_ld_cg2(p + z * sliceStride);
+                    v.x += w.x;
+                    v.y += w.y;
                 }
+                out.store(m, col, N, v.x + b0);
+                out.store(m, col + 1, N, v.y + b1);
             }
         }
     }
 }
 
-// y = xh * W (+ bias) for one 4-bit tiled layer. Block 128 threads (4 warps). Grid (ceil(N/256), ceil(M/(16*MT)),
-// splitK) with MT = 1 (M <= 16), 2 (M <= 32), else 4; slice z of splitK takes a contiguous range of k-tiles, and
-// with splitK > 1 the slices atomicAdd into y, which must be zeroed first. K % 16 == 0, N % 64 == 0.
+// y = xh * W (+ bias) for one 4-bit tiled layer, stored through the segments y0 / y1 / y2 (see GmOut; overwritten,
+// or added to with accumulate). Block 128 threads (4 warps). Grid (ceil(N/256), ceil(M/(16*MT)), splitK) with
+// MT = 1 (M <= 16), 2 (M <= 32), else 4; slice z of splitK takes a contiguous range of k-tiles. With splitK > 1,
+// partials holds splitK * M * N floats and counters one zero int per (x, y) tile of the grid (left zero); each
+// element of y still has exactly one writer, no atomics into y and no zeroing first. K % 16 == 0, N % 64 == 0.
 extern "C" __global__ void gptq_mma_gemm(const unsigned short* xh, const int* qtiles, const unsigned short* zeros16,
-        const unsigned short* scales, const int* tileGroup, const unsigned short* bias, float* y, int M, int K,
-        int N) {
+        const unsigned short* scales, const int* tileGroup, const unsigned short* bias, float* y0, float* y1,
+        float* y2, int n0, int n1, int accumulate, float* partials, int* counters, int M, int K, int N) {
     __shared__ GmShared sm;   // once here, not per instantiation (see gptq_matmul.cu)
+    __shared__ int lastFlag;  // split-K: whether this block counted last on its tile
+    const GmOut out = {y0, y1, y2, n0, n1, accumulate};
     if (M <= 16) {
-        gm_body<1>(sm, xh, qtiles, zeros16, scales, tileGroup, bias, y, M, K, N);
+        gm_body<1>(sm, xh, qtiles, zeros16, scales, tileGroup, bias, out, partials, counters, lastFlag, M, K, N);
     } else if (M <= 32) {
-        gm_body<2>(sm, xh, qtiles, zeros16, scales, tileGroup, bias, y, M, K, N);
+        gm_body<2>(sm, xh, qtiles, zeros16, scales, tileGroup, bias, out, partials, counters, lastFlag, M, K, N);
     } else {
-        gm_body<4>(sm, xh, qtiles, zeros16, scales, tileGroup, bias, y, M, K, N);
+        gm_body<4>(sm, xh, qtiles, zeros16, scales, tileGroup, bias, out, partials, counters, lastFlag, M, K, N);
     }
 }

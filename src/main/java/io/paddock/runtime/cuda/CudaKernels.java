@@ -32,7 +32,7 @@ final class CudaKernels implements AutoCloseable {
      * model (docs/gpu-kernels.md) has the GEMM overtake the GEMV — the GEMV's fp32 FMAs per row make it issue-bound
      * from ~6 rows while one mma.sync serves 16. scripts/gpu-check times both at 1, 4, 8, 16 and 32 rows.
      */
-    static final int GEMM_FROM_ROWS = Integer.MAX_VALUE; // TEMPBRIDGE 6;
+    static final int GEMM_FROM_ROWS = 6;
 
     static final KernelSpec GATHER = new KernelSpec(KernelSources.GPTQ, "gptq_gather_x",
             List.of(PTR, PTR, PTR, INT, INT), 256);
@@ -78,9 +78,10 @@ final class CudaKernels implements AutoCloseable {
     static final KernelSpec LORA_EXPAND = new KernelSpec(KernelSources.LORA, "lora_expand",
             List.of(PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT), 256);
     static final KernelSpec MMA_PREPARE_X = new KernelSpec(KernelSources.GPTQ_MMA, "gptq_mma_prepare_x",
-            List.of(PTR, PTR, PTR, INT, INT), 256);
+            List.of(PTR, PTR, PTR, PTR, INT, INT), 256);
+    /** xh, qtiles, zeros16, scales, tileGroup, bias; y0, y1, y2, n0, n1, accumulate (GptqOut); partials, counters. */
     static final KernelSpec MMA_GEMM = new KernelSpec(KernelSources.GPTQ_MMA, "gptq_mma_gemm",
-            List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT), 128);
+            List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT, PTR, PTR, INT, INT, INT), 128);
 
     /** Every kernel the runtime launches. */
     static final List<KernelSpec> ALL = List.of(GATHER, DECODE, BATCHED, RMSNORM, ROPE, SWIGLU, ADD, EMBEDDING, ARGMAX,
@@ -332,27 +333,26 @@ final class CudaKernels implements AutoCloseable {
 
     /**
      * y = x·W (+ bias) on the tensor cores for a 4-bit layer in the tiled layout (gptq_mma.cu, docs/gpu-kernels.md):
-     * x (m × k fp32, original input order) is gathered through {@code perm} (0: identity) and rounded to fp16 into
-     * the scratch {@code xh} (m × k fp16, 2·m·k bytes), then the GEMM runs with a split-K that gives the SMs about a
-     * block each ({@code y} zeroed first when split). Meant for m above the GEMV's batch range; correct for any m.
+     * x (m × k fp32, original input order; with {@code xUp} ≠ 0 the SwiGLU silu(x)·xUp of the gate and up outputs)
+     * is gathered through {@code perm} (0: identity) and rounded to fp16 into the scratch {@code xh} (m × k fp16,
+     * 2·m·k bytes), then the GEMM writes (or with {@code out.accumulate()} adds) each output into {@code out}'s
+     * segments. The K split is {@link #mmaGrid}'s, as far as {@code ws} holds its partials and has a counter per
+     * output tile ({@link SplitWorkspace#NONE}: unsplit); no memset either way. Meant for m above the GEMV's batch
+     * range; correct for any m.
      */
-    void gptqMma(long x, long perm, long xh, long qtiles, long zeros16, long scales, long tileGroup, long bias, long y,
-                 int m, int k, int n) {
+    void gptqMma(long x, long xUp, long perm, long xh, long qtiles, long zeros16, long scales, long tileGroup,
+                 long bias, GptqOut out, SplitWorkspace ws, int m, int k, int n) {
         if (m < 1 || k < 16 || k % 16 != 0 || n < 64 || n % 64 != 0) {
             throw new IllegalArgumentException("gptq_mma_gemm needs m >= 1, k a positive multiple of 16 and n of 64: m="
                     + m + " k=" + k + " n=" + n);
         }
-        launch(MMA_PREPARE_X, Math.ceilDiv(k, 256), m, 256, 1, x, perm, xh, m, k);
-        Dim3 grid = mmaGrid(m, k, n, smCount);
-        if (grid.z() > 1) device.memsetD32(y, 0, (long) m * n);
-        launch3(MMA_GEMM, grid, 128, xh, qtiles, zeros16, scales, tileGroup, bias, y, m, k, n);
-    }
-
-    // TEMPBRIDGE until the GEMM takes GptqOut
-    void gptqMma(long x, long xUp, long perm, long xh, long qtiles, long zeros16, long scales, long tileGroup, long bias,
-                 GptqOut out, SplitWorkspace ws, int m, int k, int n) {
-        if (xUp != 0 || out.accumulate() || out.n0() != n) throw new UnsupportedOperationException("TEMPBRIDGE");
-        gptqMma(x, perm, xh, qtiles, zeros16, scales, tileGroup, bias, out.y0(), m, k, n);
+        out.check(n);
+        launch(MMA_PREPARE_X, Math.ceilDiv(k, 256), m, 256, 1, x, xUp, perm, xh, m, k);
+        Dim3 wanted = mmaGrid(m, k, n, smCount);
+        int z = ws.slices(wanted.z(), m, n, wanted.x() * wanted.y());
+        launch3(MMA_GEMM, new Dim3(wanted.x(), wanted.y(), z), 128, xh, qtiles, zeros16, scales, tileGroup, bias,
+                out.y0(), out.y1(), out.y2(), out.n0(), out.n1(), out.accumulate() ? 1 : 0,
+                z > 1 ? ws.partials() : 0L, z > 1 ? ws.counters() : 0L, m, k, n);
     }
 
     /** Rows of y per gptq_mma_gemm block: 16 · (1, 2 or 4 m16 tiles), as the kernel chooses them from m. */

@@ -7,6 +7,7 @@ import io.paddock.runtime.cuda.GpuCheckBench.AttentionShape;
 import io.paddock.runtime.cuda.GpuCheckBench.MatShape;
 import io.paddock.runtime.cuda.GpuCheckBench.Run;
 import io.paddock.runtime.cuda.GpuCheckBench.Settings;
+import io.paddock.runtime.cuda.GpuDevice.Dim3;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -230,8 +231,8 @@ final class GpuCheckKernels {
                 GptqTiledDevice[] ls = layers;
                 Timing t = time(k, copies, i -> {
                     GptqTiledDevice g = ls[i % copies];
-                    k.gptqMma(x, g.perm(), xh, g.qtiles(), g.zeros16(), g.scales(), g.tileGroup(), g.bias(), y, batch,
-                            in, out);
+                    k.gptqMma(x, 0, g.perm(), xh, g.qtiles(), g.zeros16(), g.scales(), g.tileGroup(), g.bias(),
+                            GptqOut.to(y, out), ws, batch, in, out);
                 });
                 Map<String, Object> f = figure(CudaKernels.MMA_GEMM.name(), shape.label(), batch, format, bytes, copies, t);
                 f.put("splitK", CudaKernels.mmaGrid(batch, in, out, sms).z());
