@@ -51,8 +51,8 @@ class CudaKernelSourceTests {
             Map.entry("add_rmsnorm_f32", 32 * 4),                  // the same block sum
             Map.entry("argmax_rows", 1024 * (4 + 4)),              // value and index per thread, up to 1024 threads
             Map.entry("paged_attention_f32", (4 + 4 + 4 * 256) * 4),    // per warp: max, sum, 256 accumulators
-            // 4 stages × (A 64 rows × 5 chunks + B 2 × 4 × 32) × 16 B
-            Map.entry("gptq_mma_gemm", 4 * (64 * 5 + 2 * 4 * 32) * 16),
+            // 4 stages × (A 64 rows × 5 chunks + B 2 × 4 × 32) × 16 B, and the split-K "counted last" flag
+            Map.entry("gptq_mma_gemm", 4 * (64 * 5 + 2 * 4 * 32) * 16 + 4),
             // Pa16Shared: K and V tiles of 16 positions × 129 words, q 16 × 256 floats, weights 16 × 16, m/l/corr/len
             Map.entry("paged_attention_decode_f16", (2 * 16 * 129 + 16 * 256 + 16 * 16 + 4 * 16) * 4 + 4),
             Map.entry("paged_attention_prefill_f16", (2 * 16 * 129 + 16 * 256 + 16 * 16 + 4 * 16) * 4),

@@ -237,8 +237,8 @@ final class GpuCheckKernels {
                 Map<String, Object> f = figure(CudaKernels.MMA_GEMM.name(), shape.label(), batch, format, bytes, copies, t);
                 f.put("splitK", CudaKernels.mmaGrid(batch, in, out, sms).z());
                 figures.add(predicted(f, GpuPerfModel.gemmMma(in, out, batch, gs, sms,
-                        GpuPerfModel.registers(CudaKernels.MMA_GEMM.name(), 218),
-                        GpuPerfModel.smem(CudaKernels.MMA_GEMM.name(), 36864))));
+                        GpuPerfModel.registers(CudaKernels.MMA_GEMM.name(), 211),
+                        GpuPerfModel.smem(CudaKernels.MMA_GEMM.name(), 36868))));
                 // usPerCall times the whole call (x pre-pass + GEMM): the model's figure for that too
                 f.put("predictedCallUs",
                         round(GpuPerfModel.callUs(modelSpec(), GpuPerfModel.linear(in, out, batch, sms, 1))));

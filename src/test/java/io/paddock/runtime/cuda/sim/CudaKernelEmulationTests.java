@@ -106,6 +106,27 @@ class CudaKernelEmulationTests {
                 .contains("FAIL gptq mma");
     }
 
+    /**
+     * Mutation proof for the split-K hand-over of gptq_mma_gemm: without the {@code __threadfence()} between a
+     * slice's partial-sum stores and its count on the tile's counter, the block that counts last reads partials
+     * that nothing orders before its reads (the count itself is a relaxed atomic). TSan must report the race.
+     */
+    @Test
+    void removingTheFenceBeforeTheSplitKCountIsADataRace() throws Exception {
+        Path mutated = Files.createDirectories(Path.of("target/cudasim-mutants/gptq-mma-split-fence").toAbsolutePath());
+        String source = Files.readString(NativeToolchain.kernelDir().resolve("gptq_mma.cu"));
+        String fence = "__threadfence();   // this thread's partials";
+        assertThat(source).as("the writers' fence of gptq_mma_gemm's split-K").containsOnlyOnce(fence);
+        String mutant = source.replace(fence, "/* fence removed */ // this thread's partials");
+        Path copy = mutated.resolve("gptq_mma.cu");
+        if (!Files.exists(copy) || !Files.readString(copy).equals(mutant)) Files.writeString(copy, mutant);
+        Build b = harness("kernel_tests_tsan_mma_fence_mutant", TSAN, mutated, NativeToolchain.kernelDir());
+        // eight slices of one tile over two workers: some slice's stores and the last block's reads cross workers
+        Run r = b.run(List.of("--small", "--workers", "2", "--filter", "gptq mma M=17 K=384 N=128 g=128 act bias splitK=8"));
+        assertThat(r.exit()).as(r.describe()).isNotZero();
+        assertThat(r.output()).as(r.describe()).contains("WARNING: ThreadSanitizer: data race").contains("gm_body");
+    }
+
     /** ASan sees device reads through the emulation: past the end of a global buffer and of a __shared__ array. */
     @Test
     void outOfBoundsDeviceReadsAreAddressSanitizerReports() throws Exception {
