@@ -346,8 +346,9 @@ static __device__ void gm_body(GmShared& sm, const unsigned short* xh, const int
 // y = xh * W (+ bias) for one 4-bit tiled layer, stored through the segments y0 / y1 / y2 (see GmOut; overwritten,
 // or added to with accumulate). Block 128 threads (4 warps). Grid (ceil(N/256), ceil(M/(16*MT)), splitK) with
 // MT = 1 (M <= 16), 2 (M <= 32), else 4; slice z of splitK takes a contiguous range of k-tiles. With splitK > 1,
-// partials holds splitK * M * N floats and counters one zero int per (x, y) tile of the grid (left zero); each
-// element of y still has exactly one writer, no atomics into y and no zeroing first. K % 16 == 0, N % 64 == 0.
+// partials holds splitK * M * N floats (8-byte aligned: pairs are stored as float2) and counters one zero int per
+// (x, y) tile of the grid (left zero); each element of y still has exactly one writer, no atomics into y and no
+// zeroing first. K % 16 == 0, N % 64 == 0.
 extern "C" __global__ void gptq_mma_gemm(const unsigned short* xh, const int* qtiles, const unsigned short* zeros16,
         const unsigned short* scales, const int* tileGroup, const unsigned short* bias, float* y0, float* y1,
         float* y2, int n0, int n1, int accumulate, float* partials, int* counters, int M, int K, int N) {

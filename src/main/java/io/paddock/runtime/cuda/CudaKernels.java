@@ -347,9 +347,13 @@ final class CudaKernels implements AutoCloseable {
                     + m + " k=" + k + " n=" + n);
         }
         out.check(n);
-        launch(MMA_PREPARE_X, Math.ceilDiv(k, 256), m, 256, 1, x, xUp, perm, xh, m, k);
         Dim3 wanted = mmaGrid(m, k, n, smCount);
         int z = ws.slices(wanted.z(), m, n, wanted.x() * wanted.y());
+        if (z > 1 && (ws.partials() & 7) != 0) {
+            throw new IllegalArgumentException("gptq_mma_gemm stores partial sums in pairs: partials must be 8-byte "
+                    + "aligned, got 0x" + Long.toHexString(ws.partials()));
+        }
+        launch(MMA_PREPARE_X, Math.ceilDiv(k, 256), m, 256, 1, x, xUp, perm, xh, m, k);
         launch3(MMA_GEMM, new Dim3(wanted.x(), wanted.y(), z), 128, xh, qtiles, zeros16, scales, tileGroup, bias,
                 out.y0(), out.y1(), out.y2(), out.n0(), out.n1(), out.accumulate() ? 1 : 0,
                 z > 1 ? ws.partials() : 0L, z > 1 ? ws.counters() : 0L, m, k, n);

@@ -56,6 +56,9 @@ class CudaGptqMmaTests {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("segment 2 has 64 columns");
             assertThatThrownBy(() -> k.gptqMma(0, 0, 0, 0, 0, 0, 0, 0, 0, twoOfThree, SplitWorkspace.NONE, 4, 128, 64))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("exceed 64 columns");
+            SplitWorkspace odd = new SplitWorkspace(4, 1 << 20, 64, 64);   // 4 splits of m 4, k 1024, n 64
+            assertThatThrownBy(() -> k.gptqMma(0, 0, 0, 0, 0, 0, 0, 0, 0, out, odd, 4, 1024, 64))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("8-byte aligned, got 0x4");
         }
     }
 
