@@ -1,15 +1,16 @@
-// GPTQ GEMV for 1..8 rows on the tiled 2/4/8-bit layout (docs/gpu-kernels.md, "Tiled GPTQ"):
+// GPTQ GEMV for 1..8 rows on the tiled 2/3/4/8-bit layout (docs/gpu-kernels.md, "Tiled GPTQ"):
 // y[b, o] = sum_k xh[b, k] * w[k, o] (+ bias[o]) with xh = fp16(x[b, perm[k]]) and w = fp16(s * (q - z)).
 // Self-contained on purpose: NVRTC compiles it with no include path. fp16 math is inline PTX under __CUDA_ARCH__
 // and the exact host helpers of the emulation (src/test/native/cudasim/cuda_sim.h) otherwise.
 //
-// One entry per code width (gptq_gemv_tiled: 4 bits, gptq_gemv_tiled_b8, gptq_gemv_tiled_b2), the body templated
-// on BITS and rows. Grid (out/64, splitK), block 32*GEMV_WARPS. Block (nt, s) owns output panel nt (64 columns) and
-// the s-th slice of the k-tiles; it walks its slice in steps of GEMV_STAGE_TILES tiles: stage those inputs of every
-// row in shared memory as fp16 pairs (gathered through perm, converted from fp32), then each warp streams a
-// contiguous run of the step's tiles; a lane reads BITS words of each tile (4 bits: one 16-byte load, 8 bits: two,
-// 2 bits: one 8-byte load). Lane L = 4g + tig holds the partial sums of columns 8t + g (t = 0..7) over inputs 2tig,
-// 2tig+1, 2tig+8, 2tig+9 of every tile; the 4 lanes of a g combine with shuffles, the warps in shared memory.
+// One entry per code width (gptq_gemv_tiled: 4 bits, gptq_gemv_tiled_b8, _b2, _b3), the body templated on BITS and
+// rows. Grid (out/64, splitK), block 32*GEMV_WARPS. Block (nt, s) owns output panel nt (64 columns) and the s-th
+// slice of the k-tiles; it walks its slice in steps of GEMV_STAGE_TILES tiles: stage those inputs of every row in
+// shared memory as fp16 pairs (gathered through perm, converted from fp32), then each warp streams a contiguous run
+// of the step's tiles; a lane reads BITS words of each tile (4 bits: one 16-byte load, 8 bits: two, 2 bits: one
+// 8-byte load, 3 bits: three 4-byte loads). Lane L = 4g + tig holds the partial sums of columns 8t + g (t = 0..7)
+// over inputs 2tig, 2tig+1, 2tig+8, 2tig+9 of every tile; the 4 lanes of a g combine with shuffles, the warps in
+// shared memory.
 //
 // Split-K without atomics into y and without a memset: with splitK > 1 every slice writes its panel's sums to
 // partials (slice, row, column), counts itself on counters[panel], and the slice that counts last adds the partials
@@ -18,15 +19,16 @@
 // launch of a fused q/k/v or gate/up layer fills its consumers' buffers; with accumulate the value is added to y
 // (a residual add folded in). The staged x may be SwiGLU(x, xUp) = silu(x) * xUp (the down projection).
 //
-// Dequantization without int->float converts: ((w >> BITS*i) & mask) | 0x64006400, mask = 2^BITS - 1 in both
-// halves, is the half2 (1024 + q(k0), 1024 + q(k0 + 1)); minus zeros16 (1024 + z, both halves; <= 1280, exact) is
-// q - z exactly; times the scale is the one fp16 rounding. Products and sums are fp32 (chosen over half2 sums by
-// measured accuracy: docs/gpu-kernels.md).
+// Dequantization without int->float converts: ((w >> BITS*i) & mask) | 0x64006400, mask = 2^BITS - 1 in both halves,
+// is the half2 (1024 + q(k0), 1024 + q(k0 + 1)); minus zeros16 (1024 + z, both halves; <= 1280, exact) is q - z
+// exactly; times the scale is the one fp16 rounding. At 3 bits 15 of a lane's 16 pairs read so; the 16th sits in the
+// words' spare bits 15 and 31 and is gathered bit by bit (gemv_pair). Products and sums are fp32 (chosen over half2
+// sums by measured accuracy: docs/gpu-kernels.md).
 
 #define GEMV_WARPS 4
 #define GEMV_MAX_ROWS 8
 #define GEMV_STAGE_TILES 64   // k-tiles (16 inputs each) of x staged in shared memory per step
-#define GEMV_UNROLL 4         // tiles a warp loads before it uses them (8 at 2 bits: the same bytes in flight)
+#define GEMV_UNROLL 4         // tiles a warp loads before it uses them (8 at 2 bits, 5 at 3: about the same bytes)
 
 static __device__ __forceinline__ float gemv_h2f(unsigned short h) {
 #ifdef __CUDA_ARCH__
@@ -62,7 +64,8 @@ static __device__ __forceinline__ unsigned gemv_codes(unsigned a) {
 
 // The BITS words lane `lane` owns in tile word offset `tile` (docs/gpu-kernels.md): 4 bits words 4L..4L+3 (one
 // uint4), 2 bits words 2L, 2L+1 (one uint2), 8 bits words 4L..4L+3 and 128+4L..128+4L+3 (two uint4, each load
-// 512 contiguous bytes over the warp).
+// 512 contiguous bytes over the warp), 3 bits words L, 32+L, 64+L (three 4-byte loads, each 128 contiguous bytes
+// over the warp: 12 bytes a lane have no aligned vector load).
 template <int BITS>
 struct GemvTile {
     unsigned w[BITS];
@@ -76,6 +79,9 @@ static __device__ __forceinline__ GemvTile<BITS> gemv_load(const int* qtiles, lo
         uint2 v = __ldg((const uint2*)(base + 2 * lane));
         t.w[0] = v.x;
         t.w[1 % BITS] = v.y;
+    } else if (BITS == 3) {
+#pragma unroll
+        for (int j = 0; j < BITS; j++) t.w[j] = (unsigned)__ldg(base + 32 * j + lane);
     } else {
 #pragma unroll
         for (int h = 0; h < BITS / 4; h++) {
@@ -91,8 +97,16 @@ static __device__ __forceinline__ GemvTile<BITS> gemv_load(const int* qtiles, lo
 
 // The half2 (1024 + q(k0, n), 1024 + q(k0 + 1, n)) of register r of n8 subtile t, k0 = 16kt + 2tig + 8r: with
 // P = 16 / BITS pairs per word, pair i of word j is t = (P/2)j + (i >> 1), r = i & 1, codes i and i + P.
+// 3 bits: pair m = 2t + r; pairs 0..14 are pair m % 5 of word m / 5 (codes at bits 3p and 16 + 3p, p = m % 5, so
+// the same shift and mask), pair 15 is spread over bits 15 and 31 of the three words (bit j of its codes in word j).
 template <int BITS>
 static __device__ __forceinline__ unsigned gemv_pair(const GemvTile<BITS>& q, int t, int r) {
+    if (BITS == 3) {
+        const int m = 2 * t + r;
+        if (m < 15) return gemv_codes<0x00070007u>(q.w[(m / 5) % BITS] >> (3 * (m % 5)));
+        return ((q.w[0] >> 15) & 0x00010001u) | ((q.w[1 % BITS] >> 14) & 0x00020002u)
+                | gemv_codes<0x00040004u>(q.w[2 % BITS] >> 13);
+    }
     constexpr int P = 16 / BITS;
     constexpr unsigned MASK = ((1u << BITS) - 1u) * 0x00010001u;
     const int j = t / (P / 2), i = 2 * (t % (P / 2)) + r;
@@ -189,7 +203,8 @@ static __device__ void gemv_body(unsigned (*xs)[GEMV_STAGE_TILES * 8], float (*r
     const int kTiles = in >> 4;
     const int per = (kTiles + (int)gridDim.y - 1) / (int)gridDim.y;
     const int kt0 = (int)blockIdx.y * per, kt1 = min(kTiles, kt0 + per);
-    constexpr int UNROLL = BITS == 2 ? 2 * GEMV_UNROLL : GEMV_UNROLL;
+    // tiles in flight: 64 bytes a lane at 4 and 2 bits, 60 at 3 (5 tiles of 12 bytes), 128 at 8
+    constexpr int UNROLL = BITS == 2 ? 2 * GEMV_UNROLL : BITS == 3 ? GEMV_UNROLL + 1 : GEMV_UNROLL;
     const long long panel = (long long)nt * kTiles;   // tile index of the panel's first k-tile
     float acc[ROWS][8];
 #pragma unroll
@@ -348,4 +363,14 @@ extern "C" __global__ void gptq_gemv_tiled_b2(const float* x, const float* xUp, 
     __shared__ float red[GEMV_WARPS][GEMV_MAX_ROWS][64];
     const GemvOut y = {y0, y1, y2, n0, n1, accumulate, partials, counters};
     gemv_rows<2>(xs, red, x, xUp, perm, qtiles, zeros16, scales, tileGroup, bias, y, rows, in, out);
+}
+
+extern "C" __global__ void gptq_gemv_tiled_b3(const float* x, const float* xUp, const int* perm,
+        const int* qtiles, const unsigned short* zeros16, const unsigned short* scales, const int* tileGroup,
+        const unsigned short* bias, float* y0, float* y1, float* y2, int n0, int n1, int accumulate, float* partials,
+        int* counters, int rows, int in, int out) {
+    __shared__ unsigned xs[GEMV_MAX_ROWS][GEMV_STAGE_TILES * 8];
+    __shared__ float red[GEMV_WARPS][GEMV_MAX_ROWS][64];
+    const GemvOut y = {y0, y1, y2, n0, n1, accumulate, partials, counters};
+    gemv_rows<3>(xs, red, x, xUp, perm, qtiles, zeros16, scales, tileGroup, bias, y, rows, in, out);
 }

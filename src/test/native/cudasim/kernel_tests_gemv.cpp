@@ -1,5 +1,5 @@
-// Kernel tests, part of kernel_tests.cpp's harness: gptq_gemv.cu (gptq_gemv_tiled, _b8 and _b2 on the tiled 4-, 8-
-// and 2-bit layouts) against a double reference on the checkpoint's own layout (original input order,
+// Kernel tests, part of kernel_tests.cpp's harness: gptq_gemv.cu (gptq_gemv_tiled, _b8, _b2 and _b3 on the tiled
+// 4-, 8-, 2- and 3-bit layouts) against a double reference on the checkpoint's own layout (original input order,
 // w = s · (q − z)); the output segments, accumulate, the staged SwiGLU and the memset-free split-K reduction
 // (deterministic, counters left at zero).
 #include "kernel_tests.h"
@@ -8,6 +8,7 @@
 PADDOCK_SIM_EXPORT(gptq_gemv_tiled)
 PADDOCK_SIM_EXPORT(gptq_gemv_tiled_b8)
 PADDOCK_SIM_EXPORT(gptq_gemv_tiled_b2)
+PADDOCK_SIM_EXPORT(gptq_gemv_tiled_b3)
 
 namespace kt {
 namespace {
@@ -32,14 +33,33 @@ struct GemvCase {
 // The tiled tensors, written from the layout's forward formula (docs/gpu-kernels.md, "Tiled GPTQ"): b = bits,
 // P = 16 / b code pairs per word; word j of lane L of tile (kt, nt) lies at tile word 4L + 128(j >> 2) + (j & 3)
 // for 8 bits and bL + j for 4 and 2 bits; its code p holds q(k, n) with g = L >> 2, tig = L & 3, i = p mod P,
-// hi = p / P, t = (P/2)j + (i >> 1), r = i & 1, k = 16kt + 2tig + hi + 8r, n = 64nt + 8t + g. qs(k, n): sorted code.
+// hi = p / P, t = (P/2)j + (i >> 1), r = i & 1, k = 16kt + 2tig + hi + 8r, n = 64nt + 8t + g. 3 bits: word j of
+// lane L at tile word 32j + L; pair m = 2t + r (codes hi = 0, 1) of the lane: m < 15 at bits 3(m % 5) + 16hi of
+// word m / 5, m = 15 bit j of its codes at bit 15 + 16hi of word j. qs(k, n): sorted code.
 std::vector<int> tile_codes(int bits, int in, int out, const std::function<int(int, int)>& qs) {
     const int kTiles = in / 16, P = 16 / bits;
     std::vector<int> tiles(static_cast<std::size_t>(in) * out * bits / 32, 0);
     for (int nt = 0; nt < out / 64; nt++) {
         for (int kt = 0; kt < kTiles; kt++) {
+            const std::size_t base = (static_cast<std::size_t>(nt) * kTiles + kt) * 32 * bits;
             for (int lane = 0; lane < 32; lane++) {
                 int g = lane >> 2, tig = lane & 3;
+                if (bits == 3) {
+                    unsigned w[3] = {0, 0, 0};
+                    for (int m = 0; m < 16; m++) {
+                        for (int hi = 0; hi < 2; hi++) {
+                            int t = m >> 1, r = m & 1;
+                            auto c = static_cast<unsigned>(qs(kt * 16 + 2 * tig + hi + 8 * r, nt * 64 + 8 * t + g));
+                            if (m < 15) {
+                                w[m / 5] |= c << (3 * (m % 5) + 16 * hi);
+                            } else {
+                                for (int j = 0; j < 3; j++) w[j] |= ((c >> j) & 1u) << (15 + 16 * hi);
+                            }
+                        }
+                    }
+                    for (int j = 0; j < 3; j++) tiles[base + 32 * j + lane] = static_cast<int>(w[j]);
+                    continue;
+                }
                 for (int j = 0; j < bits; j++) {
                     unsigned w = 0;
                     for (int p = 0; p < 32 / bits; p++) {
@@ -48,7 +68,7 @@ std::vector<int> tile_codes(int bits, int in, int out, const std::function<int(i
                         w |= static_cast<unsigned>(qs(k, n)) << (bits * p);
                     }
                     int at = bits == 8 ? 4 * lane + 128 * (j >> 2) + (j & 3) : bits * lane + j;
-                    tiles[(static_cast<std::size_t>(nt) * kTiles + kt) * 32 * bits + at] = static_cast<int>(w);
+                    tiles[base + at] = static_cast<int>(w);
                 }
             }
         }
@@ -126,7 +146,8 @@ GemvResult gemv_run(const GemvCase& c) {
     std::vector<float> partials(static_cast<std::size_t>(c.split_k) * rows * out, kNaN);
     std::vector<int> counters(out / 64, 0);
     auto entry = c.bits == 8 ? paddock_sim_launch_gptq_gemv_tiled_b8
-               : c.bits == 2 ? paddock_sim_launch_gptq_gemv_tiled_b2 : paddock_sim_launch_gptq_gemv_tiled;
+               : c.bits == 2 ? paddock_sim_launch_gptq_gemv_tiled_b2
+               : c.bits == 3 ? paddock_sim_launch_gptq_gemv_tiled_b3 : paddock_sim_launch_gptq_gemv_tiled;
     auto run = [&]() {
         return launch(entry, dim3(out / 64, c.split_k), dim3(32 * GEMV_WARPS), (const float*)x.data(),
                       c.swiglu ? (const float*)up.data() : (const float*)nullptr,
@@ -213,6 +234,7 @@ std::vector<GemvCase> gemv_cases() {
         cs.push_back({256, 64, 32, true, 1, 3, 2, true, 8});
         cs.push_back({1088, 64, 64, true, 0, 8, 2, false, 2});
         cs.push_back({256, 192, 32, true, 1, 2, 3, true, 4, true, true, true});   // split reduction across fibers
+        cs.push_back({1088, 64, 64, true, 1, 5, 2, true, 3});
         return cs;
     }
     // rows 1..8, groups 16/32/128/none, act-order, zeroPlusOne 0/1, split-K 1..4, bias
@@ -227,26 +249,28 @@ std::vector<GemvCase> gemv_cases() {
     cs.push_back({80, 64, -1, false, 1, 5, 1, false});       // 5 k-tiles: the last warp has none
     cs.push_back({192, 64, 32, true, 1, 4, 4, true});
     // segments (3 and 2), accumulate, the staged SwiGLU, with and without split-K, every width
-    for (int bits : {4, 8, 2}) {
+    for (int bits : {4, 8, 2, 3}) {
         cs.push_back({512, 192, 32, true, 0, 3, 4, true, bits, true, false, false});
         cs.push_back({512, 128, 128, false, 1, 8, 1, false, bits, true, true, false});
         cs.push_back({256, 192, -1, true, 0, 1, 3, true, bits, false, true, true});
         cs.push_back({1088, 64, 64, true, 1, 5, 2, false, bits, false, false, true});
         cs.push_back({512, 256, 16, true, 0, 2, 8, true, bits, true, true, true});
     }
-    // 8 and 2 bits: the same geometry (rows, groups, act-order, zeroPlusOne, split-K, staging steps, empty slices)
-    for (int bits : {8, 2}) {
+    // 8, 2 and 3 bits: the same geometry (rows, groups, act-order, zeroPlusOne, split-K, staging steps, empty slices)
+    for (int bits : {8, 2, 3}) {
         for (int rows = 1; rows <= 8; rows += 1) {
             int group = groups[rows % 4];
             cs.push_back({512, 128, group, rows % 2 == 0, (rows + bits) % 3 == 0 ? 1 : 0, rows, 1 + ((rows + 1) % 4),
                           rows % 2 == 1, bits});
         }
-        cs.push_back({2048, 64, 128, true, 1, 1, 1, true, bits});    // two staging steps; UNROLL 8 at 2 bits
+        cs.push_back({2048, 64, 128, true, 1, 1, 1, true, bits});    // two staging steps; UNROLL 8 at 2 bits, 5 at 3
         cs.push_back({4096, 128, 128, true, 0, 2, 4, false, bits});
         cs.push_back({64, 192, 16, true, 0, 8, 3, true, bits});      // the last slice is empty
         cs.push_back({80, 64, -1, false, 1, 5, 1, false, bits});     // the last warp has none; 5 < UNROLL tiles
         cs.push_back({112, 64, 16, true, 1, 7, 1, true, bits});      // 7 tiles: one warp 2, a partial unroll
     }
+    cs.push_back({384, 64, 32, true, 0, 3, 1, false, 3});     // 3 bits: 6 tiles a warp, one full unroll of 5 and 1
+    cs.push_back({4096, 320, 128, true, 1, 1, 5, true, 3, true});   // 5 panels in three segments, split-K 5
     return cs;
 }
 
@@ -262,7 +286,7 @@ void gemv_tests() {
             return r.outcome;
         });
     }
-    for (int bits : {4, 8, 2}) {
+    for (int bits : {4, 8, 2, 3}) {
         std::printf("gemv tiled %d-bit: worst |err|/sum|xw| over the cases: fp32 accumulation %.3g, half2-per-tile"
                     " model %.3g\n", bits, worst[bits], worst_half2[bits]);
     }

@@ -43,10 +43,12 @@ final class CudaKernels implements AutoCloseable {
     static final KernelSpec GEMV = new KernelSpec(KernelSources.GEMV, "gptq_gemv_tiled",
             List.of(PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, INT, INT, INT, PTR, PTR, INT, INT, INT),
             GEMV_THREADS);
-    /** gptq_gemv_tiled for the 8-bit and the 2-bit tiled layouts: one entry per width, the same parameters. */
+    /** gptq_gemv_tiled for the 8-, 2- and 3-bit tiled layouts: one entry per width, the same parameters. */
     static final KernelSpec GEMV_B8 = new KernelSpec(KernelSources.GEMV, "gptq_gemv_tiled_b8", GEMV.params(),
             GEMV_THREADS);
     static final KernelSpec GEMV_B2 = new KernelSpec(KernelSources.GEMV, "gptq_gemv_tiled_b2", GEMV.params(),
+            GEMV_THREADS);
+    static final KernelSpec GEMV_B3 = new KernelSpec(KernelSources.GEMV, "gptq_gemv_tiled_b3", GEMV.params(),
             GEMV_THREADS);
     static final KernelSpec RMSNORM = new KernelSpec(KernelSources.LAYER_OPS, "rmsnorm_f32",
             List.of(PTR, PTR, PTR, INT, FLOAT), 256);
@@ -86,7 +88,7 @@ final class CudaKernels implements AutoCloseable {
     /** Every kernel the runtime launches. */
     static final List<KernelSpec> ALL = List.of(GATHER, DECODE, BATCHED, RMSNORM, ROPE, SWIGLU, ADD, EMBEDDING, ARGMAX,
             KV_STORE, ATTENTION, DENSE, LORA_SHRINK, LORA_EXPAND, MMA_PREPARE_X, MMA_GEMM, ADD_RMSNORM, KV_STORE_F16,
-            ATTENTION_DECODE_F16, ATTENTION_PREFILL_F16, GEMV, GEMV_B8, GEMV_B2, ROPE_KV_STORE_F16);
+            ATTENTION_DECODE_F16, ATTENTION_PREFILL_F16, GEMV, GEMV_B8, GEMV_B2, ROPE_KV_STORE_F16, GEMV_B3);
 
     private final GpuDevice device;
     private final List<GpuModule> modules = new ArrayList<>();
@@ -264,7 +266,7 @@ final class CudaKernels implements AutoCloseable {
      * y = x·Wᵀ for a layer in the tiled layout, the one dispatch between its two kernels: from
      * {@value #GEMM_FROM_ROWS} rows the tensor-core GEMM ({@link #gptqMma}, x rounded to fp16 into {@code xh}, scratch
      * of at least 2·rows·in bytes), below that gptq_gemv_tiled in passes of {@value #GEMV_MAX_ROWS} rows. The GEMM
-     * is 4-bit only: 8- and 2-bit tiled layers run the GEMV passes at every row count. With {@code xUp} (non-zero,
+     * is 4-bit only: 8-, 3- and 2-bit tiled layers run the GEMV passes at every row count. With {@code xUp} (non-zero,
      * the up projection's output, same shape as x) the input is SwiGLU(x, xUp); {@code out} says where the columns
      * go and whether they are added; split-K runs through {@code ws} (no memset).
      */
@@ -303,6 +305,7 @@ final class CudaKernels implements AutoCloseable {
             case 4 -> GEMV;
             case 8 -> GEMV_B8;
             case 2 -> GEMV_B2;
+            case 3 -> GEMV_B3;
             default -> throw new IllegalArgumentException("no tiled GEMV for " + g.bits() + "-bit codes");
         };
         launch(spec, panels, splitK, GEMV_THREADS, 1, x, xUp, g.perm(), g.qtiles(), g.zeros16(), g.scales(),

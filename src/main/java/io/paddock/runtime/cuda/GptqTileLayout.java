@@ -6,36 +6,41 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The tiled GPTQ layout ("tiled GPTQ", docs/gpu-kernels.md) for 2-, 4- and 8-bit codes that gptq_gemv.cu and (4-bit)
- * the tensor-core GEMM read: one copy on the device per eligible layer, built at load from the act-order re-packed
- * tensors of {@link GptqHostLayout}. K = in, N = out, inputs in the sorted (act-order) order, q(k, n) the unsigned
- * code of sorted input k and output n, b = bits.
+ * The tiled GPTQ layout ("tiled GPTQ", docs/gpu-kernels.md) for 2-, 3-, 4- and 8-bit codes that gptq_gemv.cu and
+ * (4-bit) the tensor-core GEMM read: one copy on the device per eligible layer, built at load from the act-order
+ * re-packed tensors of {@link GptqHostLayout}. K = in, N = out, inputs in the sorted (act-order) order, q(k, n) the
+ * unsigned code of sorted input k and output n, b = bits.
  *
  * <ul>
  *   <li>{@code qtiles} int32 (K·N·b/32): tile (kt, nt) of 16 inputs × 64 outputs is 32·b words starting at word
  *       ((nt·(K/16)) + kt)·32·b (the tiles of one 64-column panel are consecutive along k); lane L (0..31) owns b
  *       words of it, its word j at 4L + 128·(j &gt;&gt; 2) + (j &amp; 3) for 8 bits (two 16-byte loads) and at
- *       b·L + j for 4 and 2 bits (one 16- or 8-byte load). With g = L &gt;&gt; 2, tig = L &amp; 3 and
- *       P = 16/b code pairs per word, code p of word j (bits b·p..b·p+b-1): i = p mod P, hi = p / P,
- *       subtile t = (P/2)·j + (i &gt;&gt; 1), r = i &amp; 1, k = kt·16 + 2·tig + hi + 8·r, n = nt·64 + 8·t + g.
- *       So {@code ((w >> b·i) & m) | 0x64006400}, m = 2^b − 1 in both halves, read as half2 is
- *       (1024 + q(k0, n), 1024 + q(k0 + 1, n)), k0 = kt·16 + 2·tig + 8·r: register r of the m16n8k16 B fragment
- *       of n8 block t for that lane.</li>
+ *       b·L + j for 4 and 2 bits (one 16- or 8-byte load); 3 bits below. With g = L &gt;&gt; 2,
+ *       tig = L &amp; 3 and P = 16/b code pairs per word, code p of word j (bits b·p..b·p+b-1): i = p mod P,
+ *       hi = p / P, subtile t = (P/2)·j + (i &gt;&gt; 1), r = i &amp; 1, k = kt·16 + 2·tig + hi + 8·r,
+ *       n = nt·64 + 8·t + g. So {@code ((w >> b·i) & m) | 0x64006400}, m = 2^b − 1 in both halves, read as
+ *       half2 is (1024 + q(k0, n), 1024 + q(k0 + 1, n)), k0 = kt·16 + 2·tig + 8·r: register r of the m16n8k16
+ *       B fragment of n8 block t for that lane.</li>
+ *   <li>3 bits (P = 16/3 is no integer; 96 words a tile, 3 a lane): lane L's word j lies at 32·j + L (three
+ *       coalesced 128-byte warp loads). The lane's 16 code pairs, pair m = 2·t + r of the codes
+ *       (q(k0, n), q(k0 + 1, n)) with k0 and n as above: pairs 0..14 sit in word m / 5 at bits 3p..3p+2 (low code)
+ *       and 16 + 3p.. (high code), p = m mod 5, so the same {@code ((w >> 3p) & 0x00070007) | 0x64006400} reads
+ *       them; pair 15 (t = 7, r = 1) fills the spare bits: bit j of its low code is bit 15 of word j, bit j of its
+ *       high code bit 31, gathered as {@code ((w0 >> 15) & 0x00010001) | ((w1 >> 14) & 0x00020002)
+ *       | ((w2 >> 13) & 0x00040004)}.</li>
  *   <li>{@code zeros16} fp16 (groups, N): 1024 + zero (+1 with zeroPlusOne), an exact integer in fp16 (at most
  *       1280).</li>
  *   <li>{@code tileGroup} int32 (K/16): the group of every input of k-tile kt.</li>
  *   <li>{@code perm} int32 (K): original input at sorted position p, or null for the identity.</li>
  * </ul>
- * Scales and bias stay as stored (fp16 (groups, N), fp16 (N)). 3-bit codes are not tiled: a 3-bit code pair
- * cannot be put in the two halves with one shift and mask without codes straddling 32-bit words (P = 16/3 is not
- * an integer), so they keep the checkpoint layout and gptq_matmul.cu.
+ * Scales and bias stay as stored (fp16 (groups, N), fp16 (N)).
  */
 record GptqTileLayout(int bits, int in, int out, int groups, int[] qtiles, short[] zeros16, int[] tileGroup,
                       int[] perm) {
     static final int TILE_K = 16, TILE_N = 64;
 
     /**
-     * Why {@code l} cannot use the tiled layout, naming the layer, or null where it can: 2, 4 or 8 bits,
+     * Why {@code l} cannot use the tiled layout, naming the layer, or null where it can: 2, 3, 4 or 8 bits,
      * in % 16 == 0, out % 64 == 0 and every 16-input k-tile inside one group after the stable sort by group (each
      * group's input count a multiple of 16).
      */
@@ -75,11 +80,7 @@ record GptqTileLayout(int bits, int in, int out, int groups, int[] qtiles, short
     }
 
     private static String shapeIneligibility(int bits, int in, int out) {
-        if (bits == 3) {
-            return "3-bit codes (the tiled layout takes 2, 4 and 8 bits: 3-bit codes straddle 32-bit words, so no"
-                    + " shift-and-mask puts a code pair in the two halves)";
-        }
-        if (bits != 2 && bits != 4 && bits != 8) return bits + "-bit codes (the tiled layout takes 2, 4 and 8 bits)";
+        if (bits < 2 || bits > 4 && bits != 8) return bits + "-bit codes (the tiled layout takes 2, 3, 4 and 8 bits)";
         if (in % TILE_K != 0) return "in = " + in + " is not a multiple of " + TILE_K;
         if (out % TILE_N != 0) return "out = " + out + " is not a multiple of " + TILE_N;
         return null;
@@ -87,7 +88,19 @@ record GptqTileLayout(int bits, int in, int out, int groups, int[] qtiles, short
 
     /** Word offset, inside its tile, of word j of lane {@code lane} (b words per lane). */
     static int laneWord(int bits, int lane, int j) {
-        return bits == 8 ? 4 * lane + 128 * (j >> 2) + (j & 3) : bits * lane + j;
+        return switch (bits) {
+            case 8 -> 4 * lane + 128 * (j >> 2) + (j & 3);
+            case 3 -> 32 * j + lane;
+            default -> bits * lane + j;
+        };
+    }
+
+    /**
+     * 3 bits: where the code of pair {@code m} (0..15, m = 2·t + r) and half {@code hi} (0: input k0, 1: k0 + 1)
+     * has bit {@code bit} (0..2), as word · 32 + bit position in the lane's three words.
+     */
+    static int threeBitPosition(int m, int hi, int bit) {
+        return m < 15 ? (m / 5) * 32 + 3 * (m % 5) + bit + 16 * hi : bit * 32 + 15 + 16 * hi;
     }
 
     /** The tiled tensors of eligible layer {@code l} from its re-packed host layout {@code h}. */
@@ -105,6 +118,21 @@ record GptqTileLayout(int bits, int in, int out, int groups, int[] qtiles, short
                 int base = (nt * kTiles + kt) * tileWords;
                 for (int lane = 0; lane < 32; lane++) {
                     int g = lane >> 2, tig = lane & 3;
+                    if (bits == 3) {
+                        int[] w = new int[3];
+                        for (int m = 0; m < 16; m++) {
+                            for (int hi = 0; hi < 2; hi++) {
+                                int k = kt * TILE_K + 2 * tig + hi + 8 * (m & 1), n = nt * TILE_N + 8 * (m >> 1) + g;
+                                int c = GptqPacking.extract(q, n, out, bits, k);
+                                for (int b = 0; b < 3; b++) {
+                                    int at = threeBitPosition(m, hi, b);
+                                    w[at >> 5] |= ((c >> b) & 1) << (at & 31);
+                                }
+                            }
+                        }
+                        for (int j = 0; j < 3; j++) tiles[base + laneWord(3, lane, j)] = w[j];
+                        continue;
+                    }
                     for (int j = 0; j < bits; j++) {
                         int w = 0;
                         for (int p = 0; p < codes; p++) {
@@ -178,10 +206,18 @@ record GptqTileLayout(int bits, int in, int out, int groups, int[] qtiles, short
         int kt = k / TILE_K, nt = n / TILE_N, kk = k % TILE_K, nn = n % TILE_N;
         int t = nn >> 3, g = nn & 7;
         int r = kk >> 3, tig = (kk & 7) >> 1, hi = kk & 1;
+        int lane = g * 4 + tig, tile = (nt * (in / TILE_K) + kt) * 32 * bits;
+        if (bits == 3) {
+            int c = 0;
+            for (int b = 0; b < 3; b++) {
+                int at = threeBitPosition(2 * t + r, hi, b);
+                c |= ((qtiles[tile + laneWord(3, lane, at >> 5)] >>> (at & 31)) & 1) << b;
+            }
+            return c;
+        }
         int pairs = 16 / bits;
         int j = t / (pairs / 2), i = 2 * (t % (pairs / 2)) + r, p = i + pairs * hi;
-        int lane = g * 4 + tig;
-        int w = qtiles[(nt * (in / TILE_K) + kt) * 32 * bits + laneWord(bits, lane, j)];
+        int w = qtiles[tile + laneWord(bits, lane, j)];
         return (w >>> (bits * p)) & ((1 << bits) - 1);
     }
 

@@ -243,7 +243,7 @@ public final class GpuFootprint {
     /**
      * A real GPTQ layer as uploaded: qweight (re-packed, same size), qzeros, scales and bias as stored, g_idx as
      * int32 (in), and the permutation (in) only where g_idx is not already non-decreasing, as GptqHostLayout
-     * decides; an eligible 2/4/8-bit layer in the tiled layout instead (qtiles, zeros16, tileGroup, perm, scales,
+     * decides; an eligible 2/3/4/8-bit layer in the tiled layout instead (qtiles, zeros16, tileGroup, perm, scales,
      * bias).
      */
     public static long gptqBytes(GptqLinear l) {

@@ -56,11 +56,12 @@ class CudaKernelSourceTests {
             // Pa16Shared: K and V tiles of 16 positions × 129 words, q 16 × 256 floats, weights 16 × 16, m/l/corr/len
             Map.entry("paged_attention_decode_f16", (2 * 16 * 129 + 16 * 256 + 16 * 16 + 4 * 16) * 4 + 4),
             Map.entry("paged_attention_prefill_f16", (2 * 16 * 129 + 16 * 256 + 16 * 16 + 4 * 16) * 4),
-            // every gptq_gemv_tiled entry (4, 8 and 2 bits): 8 rows × 512 fp16 pairs of x; (warp, row, column) sums;
-            // the split-K "counted last" flag
+            // every gptq_gemv_tiled entry (4, 8, 2 and 3 bits): 8 rows × 512 fp16 pairs of x; (warp, row, column)
+            // sums; the split-K last-slice flag (gemv_last_slice)
             Map.entry("gptq_gemv_tiled", 8 * 512 * 4 + 4 * 8 * 64 * 4 + 4),
             Map.entry("gptq_gemv_tiled_b8", 8 * 512 * 4 + 4 * 8 * 64 * 4 + 4),
-            Map.entry("gptq_gemv_tiled_b2", 8 * 512 * 4 + 4 * 8 * 64 * 4 + 4));
+            Map.entry("gptq_gemv_tiled_b2", 8 * 512 * 4 + 4 * 8 * 64 * 4 + 4),
+            Map.entry("gptq_gemv_tiled_b3", 8 * 512 * 4 + 4 * 8 * 64 * 4 + 4));
 
     private static Compiled compiled;
 

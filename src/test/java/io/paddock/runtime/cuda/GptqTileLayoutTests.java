@@ -17,10 +17,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The tiled GPTQ layout at 2, 4 and 8 bits, bit for bit: every code of qtiles (bit-pair, nibble or byte), located
- * by the layout's (lane, word, code) formula, holds the stored code of the original input its sorted position maps
- * to; zeros16, tileGroup and the half2 fragment reading agree; ineligible layers (3-bit among them) are refused with
- * a reason that names them.
+ * The tiled GPTQ layout at 2, 3, 4 and 8 bits, bit for bit: every code of qtiles (bit-pair, 3-bit, nibble or byte),
+ * located by the layout's (lane, word, code) formula, holds the stored code of the original input its sorted position
+ * maps to; zeros16, tileGroup and the half2 fragment reading agree (at 3 bits the spare-bit pair included);
+ * ineligible layers are refused with a reason that names them.
  */
 class GptqTileLayoutTests {
 
@@ -32,7 +32,9 @@ class GptqTileLayoutTests {
         "64, 64, 16, true, false, 8", "128, 128, 32, true, true, 8", "96, 192, 32, false, true, 8",
         "256, 64, 128, true, false, 8", "48, 128, -1, false, false, 8",
         "64, 64, 16, true, true, 2", "128, 128, 32, true, false, 2", "96, 192, 32, false, true, 2",
-        "256, 64, 128, true, true, 2", "48, 128, -1, true, false, 2"})
+        "256, 64, 128, true, true, 2", "48, 128, -1, true, false, 2",
+        "64, 64, 16, true, false, 3", "128, 128, 32, true, true, 3", "96, 192, 32, false, true, 3",
+        "256, 64, 128, true, true, 3", "160, 64, -1, false, false, 3", "64, 128, -1, true, true, 3"})
     void everyCodeIsTheReferenceCode(int in, int out, int group, boolean act, boolean zeroPlusOne, int bits) {
         GptqLinear l = randomLayer(new SplittableRandom(31L * in + out + group + 1000L * bits), bits, in, out, group, act,
                 zeroPlusOne);
@@ -49,6 +51,25 @@ class GptqTileLayoutTests {
             for (int kt = 0; kt < kTiles; kt++) {
                 for (int lane = 0; lane < 32; lane++) {
                     int g = lane >> 2, tig = lane & 3;
+                    if (bits == 3) {
+                        // words L, 32 + L, 64 + L; pair m = 2·sub + r: m < 15 the shift-and-mask pair p = m mod 5 of
+                        // word m / 5, m = 15 gathered from bits 15 and 31 of the three words
+                        int tile = ((nt * kTiles) + kt) * 96;
+                        int[] w = {t.qtiles()[tile + lane], t.qtiles()[tile + 32 + lane], t.qtiles()[tile + 64 + lane]};
+                        for (int m = 0; m < 16; m++) {
+                            int h2 = m < 15 ? ((w[m / 5] >>> (3 * (m % 5))) & 0x00070007) | 0x64006400
+                                    : ((w[0] >>> 15) & 0x00010001) | ((w[1] >>> 14) & 0x00020002)
+                                            | ((w[2] >>> 13) & 0x00040004) | 0x64006400;
+                            int k0 = kt * 16 + 2 * tig + 8 * (m & 1), n = nt * 64 + 8 * (m >> 1) + g;
+                            assertThat(Float.float16ToFloat((short) h2)).as("k=%d n=%d", k0, n)
+                                    .isEqualTo(1024f + ref(l, h, k0, n));
+                            assertThat(Float.float16ToFloat((short) (h2 >>> 16))).as("k=%d n=%d", k0 + 1, n)
+                                    .isEqualTo(1024f + ref(l, h, k0 + 1, n));
+                            assertThat(seen[k0][n] || seen[k0 + 1][n]).isFalse();
+                            seen[k0][n] = seen[k0 + 1][n] = true;
+                        }
+                        continue;
+                    }
                     for (int j = 0; j < bits; j++) {
                         // word j of the lane: 8 bits in two 16-byte halves of the tile, else b consecutive words
                         int at = bits == 8 ? 4 * lane + 128 * (j / 4) + j % 4 : bits * lane + j;
@@ -105,14 +126,14 @@ class GptqTileLayoutTests {
         assertThat(GptqTileLayout.eligible(g24)).isFalse();
         assertThatThrownBy(() -> GptqTileLayout.pack(g24, GptqHostLayout.of(g24)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("test.proj: group 0 has 24");
-        GptqLinear l = randomLayer(rnd, 64, 64, 32, false, false);
-        GptqLinear threeBit = new GptqLinear("model.layers.3.mlp.up_proj", new GptqSpec(3, 32, false, true, false), 64, 64,
-                l.qweight(), l.qzeros(), l.scales(), null, null);
-        assertThat(GptqTileLayout.ineligibility(threeBit)).isEqualTo("model.layers.3.mlp.up_proj: 3-bit codes (the tiled"
-                + " layout takes 2, 4 and 8 bits: 3-bit codes straddle 32-bit words, so no shift-and-mask puts a code pair"
-                + " in the two halves)");
-        assertThatThrownBy(() -> GptqTileLayout.pack(threeBit, GptqHostLayout.of(threeBit)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("up_proj: 3-bit codes");
+        // 3 bits tile like the others; the shape and group rules hold for them too.
+        assertThat(GptqTileLayout.ineligibility(randomLayer(rnd, 3, 64, 64, 32, true, false))).isNull();
+        assertThat(GptqTileLayout.ineligibility(randomLayer(rnd, 3, 64, 96, 32, false, false)))
+                .isEqualTo("test.proj: out = 96 is not a multiple of 64");
+        GptqLinear threeG8 = randomLayer(rnd, 3, 64, 64, 8, true, false);
+        assertThat(GptqTileLayout.ineligibility(threeG8)).startsWith("test.proj: group 0 has 8 inputs, not a multiple of 16");
+        assertThatThrownBy(() -> GptqTileLayout.pack(threeG8, GptqHostLayout.of(threeG8)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("test.proj: group 0 has 8");
         GptqLinear eightOdd = randomLayer(rnd, 8, 64, 96, -1, false, false);
         assertThat(GptqTileLayout.ineligibility(eightOdd)).isEqualTo("test.proj: out = 96 is not a multiple of 64");
         assertThat(GptqTileLayout.ineligibility(randomLayer(rnd, 2, 64, 64, 8, true, false)))
@@ -125,13 +146,17 @@ class GptqTileLayoutTests {
         assertThat(GptqTileLayout.eligible(4, 4096, 4096, -1)).isTrue();
         assertThat(GptqTileLayout.eligible(8, 4096, 4096, 128)).isTrue();
         assertThat(GptqTileLayout.eligible(2, 4096, 11008, 128)).isTrue();
-        assertThat(GptqTileLayout.eligible(3, 4096, 4096, 128)).isFalse();
+        assertThat(GptqTileLayout.eligible(3, 4096, 4096, 128)).isTrue();
+        assertThat(GptqTileLayout.eligible(3, 11008, 4096, 128)).isTrue();
+        assertThat(GptqTileLayout.eligible(3, 4096, 4000, 128)).isFalse();
+        assertThat(GptqTileLayout.eligible(3, 4096, 4096, 8)).isFalse();
+        assertThat(GptqTileLayout.eligible(5, 4096, 4096, 128)).isFalse();
         assertThat(GptqTileLayout.eligible(8, 168, 64, 128)).isFalse();
         assertThat(GptqTileLayout.eligible(4, 4096, 4000, 128)).isFalse();
     }
 
     @ParameterizedTest(name = "bits={0} group={1} act={2}")
-    @CsvSource({"4, 32, true", "4, -1, false", "8, 16, true", "2, 64, true"})
+    @CsvSource({"4, 32, true", "4, -1, false", "8, 16, true", "2, 64, true", "3, 32, true"})
     void fusedLayersAreThePartsSideBySide(int bits, int group, boolean act) {
         // Layers quantized from one input (q/k/v): the same g_idx (a generator of the same seed shuffles it the
         // same way), different codes, zeros and scales (different widths draw differently).

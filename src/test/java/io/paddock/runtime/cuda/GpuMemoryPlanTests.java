@@ -407,16 +407,18 @@ class GpuMemoryPlanTests {
     }
 
     /**
-     * The other widths by hand, 64→64 g32 act-order (2 groups, permutation 256 bytes). Tiled at 8 and 2 bits:
-     * qtiles in·out·b/8 (4096 / 1024), zeros16 2 · 64 · 2 = 256, scales 256, tileGroup 4 · 4 = 16, perm 256. 3-bit
-     * stays untiled: qweight 64·3/32 = 6 rows · 64 · 4 = 1536, qzeros 2 groups · ceil(64·3/32) = 6 words · 4 = 48,
-     * scales 256, g_idx 256, perm 256.
+     * The other widths by hand, 64→64 g32 act-order (2 groups, permutation 256 bytes), all tiled: qtiles in·out·b/8
+     * (4096 / 1024 / 1536 at 8 / 2 / 3 bits; 3 bits: 96 words a 16×64 tile, 4 tiles), zeros16 2 · 64 · 2 = 256,
+     * scales 256, tileGroup 4 · 4 = 16, perm 256.
      */
     @Test
     void eightTwoAndThreeBitLayersByHand() {
         assertThat(GpuFootprint.gptqBytes(64, 64, 8, 32, true)).isEqualTo(4096 + 256 + 256 + 16 + 256);
         assertThat(GpuFootprint.gptqBytes(64, 64, 2, 32, true)).isEqualTo(1024 + 256 + 256 + 16 + 256);
-        assertThat(GpuFootprint.gptqBytes(64, 64, 3, 32, true)).isEqualTo(1536 + 48 + 256 + 256 + 256);
+        assertThat(GpuFootprint.gptqBytes(64, 64, 3, 32, true)).isEqualTo(4 * 96 * 4 + 256 + 256 + 16 + 256);
+        // 3 bits, out % 64 != 0: untiled, qweight 64·3/32 = 6 rows · 32 · 4 = 768, qzeros 2 groups · 3 words · 4 = 24,
+        // scales 128, g_idx 256, perm 256
+        assertThat(GpuFootprint.gptqBytes(64, 32, 3, 32, true)).isEqualTo(768 + 24 + 128 + 256 + 256);
         // out % 64 != 0: the 8-bit layer keeps qweight (64 · 32 bytes), qzeros (2 · 8 words · 4), scales, g_idx, perm
         assertThat(GpuFootprint.gptqBytes(64, 32, 8, 32, true)).isEqualTo(2048 + 64 + 128 + 256 + 256);
     }
