@@ -112,13 +112,13 @@ class CudaRuntimeShapesTests {
     }
 
     @Test
-    void eightAndTwoBitLayersTiledWithSplitK() {
-        // 8- and 2-bit g32 act-order: every projection of the tiny shape is tiled (out % 64 == 0) and runs
-        // gptq_gemv_tiled_b8 / _b2 at every row count: a 21-token prefill in passes of 8, 8 and 5 rows, then decode.
+    void eightTwoAndThreeBitLayersTiledWithSplitK() {
+        // 8-, 2- and 3-bit g32 act-order: every projection of the tiny shape is tiled (out % 64 == 0) and runs
+        // gptq_gemv_tiled_b8 / _b2 / _b3 at every row count: a 21-token prefill in passes of 8, 8 and 5 rows, then decode.
         // On the 132-SM simulated device 256→256 splits K two ways and 768→256 six.
         assertThat(CudaKernels.gemvSplitK(256 / 64, 256 / 16, 132)).isEqualTo(2);
         assertThat(CudaKernels.gemvSplitK(256 / 64, 768 / 16, 132)).isEqualTo(6);
-        for (int bits : new int[] {8, 2}) {
+        for (int bits : new int[] {8, 2, 3}) {
             try (Pair p = Pair.open(synth("b" + bits + "tiled", SyntheticShape.TINY, 1, bits, 32, true))) {
                 assertThat(CudaTesting.tiled(p.ckpt().weights())).isTrue();
                 Random r = new Random(bits);
@@ -135,7 +135,9 @@ class CudaRuntimeShapesTests {
 
     @Test
     void threeBitGroupsOf16InStoredOrder() {
+        // 3 bits, groups of 16 (one k-tile each) without act-order: tiled, no permutation, a group change every tile.
         try (Pair p = Pair.open(synth("b3g16", SyntheticShape.TINY, 1, 3, 16, false))) {
+            assertThat(CudaTesting.tiled(p.ckpt().weights())).isTrue();
             Random r = new Random(2);
             int vocab = p.ckpt().config().vocabSize();
             sameSteps(p, 2, 16, List.of(List.of(new StepChunk(table(0, 2), tokens(r, 9, vocab), 0, true)),
