@@ -92,15 +92,8 @@ class CudaKernelEmulationTests {
      */
     @Test
     void removingTheBarrierAfterTheAsyncCopiesIsADataRace() throws Exception {
-        Path mutated = Files.createDirectories(Path.of("target/cudasim-mutants/gptq-mma-stage-barrier").toAbsolutePath());
-        String source = Files.readString(NativeToolchain.kernelDir().resolve("gptq_mma.cu"));
-        String barrier = "__syncthreads();          // stage s visible";
-        assertThat(source).as("the stage barrier of gptq_mma_gemm").containsOnlyOnce(barrier);
-        String mutant = source.replace(barrier, "/* barrier removed */    // stage s visible");
-        Path copy = mutated.resolve("gptq_mma.cu");
-        if (!Files.exists(copy) || !Files.readString(copy).equals(mutant)) Files.writeString(copy, mutant);
-        Build b = harness("kernel_tests_tsan_mma_mutant", TSAN, mutated, NativeToolchain.kernelDir());
-        Run r = b.run(List.of("--small", "--workers", "2", "--filter", "gptq mma M=9 K=256 N=192"));
+        Run r = tsanMutant("gptq-mma-stage-barrier", "gptq_mma.cu", "__syncthreads();          // stage s visible",
+                "/* barrier removed */    // stage s visible", "gptq mma M=9 K=256 N=192");
         assertThat(r.exit()).as(r.describe()).isNotZero();
         assertThat(r.output()).as(r.describe()).contains("WARNING: ThreadSanitizer: data race").contains("gm_body")
                 .contains("FAIL gptq mma");
@@ -113,18 +106,28 @@ class CudaKernelEmulationTests {
      */
     @Test
     void removingTheFenceBeforeTheSplitKCountIsADataRace() throws Exception {
-        Path mutated = Files.createDirectories(Path.of("target/cudasim-mutants/gptq-mma-split-fence").toAbsolutePath());
-        String source = Files.readString(NativeToolchain.kernelDir().resolve("gptq_mma.cu"));
-        String fence = "__threadfence();   // this thread's partials";
-        assertThat(source).as("the writers' fence of gptq_mma_gemm's split-K").containsOnlyOnce(fence);
-        String mutant = source.replace(fence, "/* fence removed */ // this thread's partials");
-        Path copy = mutated.resolve("gptq_mma.cu");
-        if (!Files.exists(copy) || !Files.readString(copy).equals(mutant)) Files.writeString(copy, mutant);
-        Build b = harness("kernel_tests_tsan_mma_fence_mutant", TSAN, mutated, NativeToolchain.kernelDir());
         // eight slices of one tile over two workers: some slice's stores and the last block's reads cross workers
-        Run r = b.run(List.of("--small", "--workers", "2", "--filter", "gptq mma M=17 K=384 N=128 g=128 act bias splitK=8"));
+        Run r = tsanMutant("gptq-mma-split-fence", "gptq_mma.cu", "__threadfence();   // this thread's partials",
+                "/* fence removed */ // this thread's partials", "gptq mma M=17 K=384 N=128 g=128 act bias splitK=8");
         assertThat(r.exit()).as(r.describe()).isNotZero();
         assertThat(r.output()).as(r.describe()).contains("WARNING: ThreadSanitizer: data race").contains("gm_body");
+    }
+
+    /**
+     * The TSan harness built against a copy of kernel source {@code file} in which {@code needle} (there exactly once)
+     * is replaced, run on the cases {@code filter} names; the copy lives in a fixed directory under target/, so an
+     * unchanged mutant is a build-cache hit.
+     */
+    private static Run tsanMutant(String name, String file, String needle, String replacement, String filter)
+            throws Exception {
+        Path mutated = Files.createDirectories(Path.of("target/cudasim-mutants/" + name).toAbsolutePath());
+        String source = Files.readString(NativeToolchain.kernelDir().resolve(file));
+        assertThat(source).as("%s in %s", needle, file).containsOnlyOnce(needle);
+        String mutant = source.replace(needle, replacement);
+        Path copy = mutated.resolve(file);
+        if (!Files.exists(copy) || !Files.readString(copy).equals(mutant)) Files.writeString(copy, mutant);
+        Build b = harness("kernel_tests_tsan_" + name.replace('-', '_'), TSAN, mutated, NativeToolchain.kernelDir());
+        return b.run(List.of("--small", "--workers", "2", "--filter", filter));
     }
 
     /** ASan sees device reads through the emulation: past the end of a global buffer and of a __shared__ array. */
