@@ -99,18 +99,22 @@ final class CudaWeights {
 
     private Projections projections(List<Linear> lins, DeviceMemory mem) {
         int[] outs = lins.stream().mapToInt(Linear::outFeatures).toArray();
+        List<GptqLinear> gs = new ArrayList<>();
         List<GptqTileLayout> tiled = new ArrayList<>();
         for (Linear lin : lins) {
             if (!(lin instanceof GptqLinear g) || !GptqTileLayout.eligible(g)) break;
+            gs.add(g);
             tiled.add(GptqTileLayout.pack(g, GptqHostLayout.of(g)));
         }
         if (tiled.size() < lins.size() || GptqTileLayout.fusionMismatch(tiled) != null) {
             List<DeviceLinear> parts = new ArrayList<>();
-            for (Linear lin : lins) parts.add(linear(lin, mem));
+            for (int i = 0; i < lins.size(); i++) {   // the layouts packed above are uploaded as they are
+                parts.add(i < tiled.size() ? new GptqTiled(upload(tiled.get(i), gs.get(i).scales().data(),
+                        gs.get(i).bias() == null ? null : gs.get(i).bias().data(), mem)) : linear(lins.get(i), mem));
+            }
             return new Projections(null, List.copyOf(parts), outs);
         }
         GptqTileLayout t = GptqTileLayout.concat(tiled);
-        List<GptqLinear> gs = lins.stream().map(GptqLinear.class::cast).toList();
         boolean anyBias = gs.stream().anyMatch(g -> g.bias() != null);
         short[] scales = new short[Math.multiplyExact(t.groups(), t.out())];
         short[] bias = anyBias ? new short[t.out()] : null;
@@ -126,18 +130,21 @@ final class CudaWeights {
             }
             col += out;
         }
-        GptqTiledDevice d = new GptqTiledDevice(t.in(), t.out(), t.groups(), t.bits(), mem.upload(t.qtiles()),
-                mem.upload(MemorySegment.ofArray(t.zeros16())), mem.upload(MemorySegment.ofArray(scales)),
-                mem.upload(t.tileGroup()), t.perm() == null ? 0 : mem.upload(t.perm()),
-                bias == null ? 0 : mem.upload(MemorySegment.ofArray(bias)));
+        GptqTiledDevice d = upload(t, MemorySegment.ofArray(scales), bias == null ? null : MemorySegment.ofArray(bias),
+                mem);
         return new Projections(new GptqTiled(d), List.of(), outs);
     }
 
     private static GptqTiledDevice tiled(GptqLinear l, DeviceMemory mem) {
-        GptqTileLayout t = GptqTileLayout.pack(l, GptqHostLayout.of(l));
+        return upload(GptqTileLayout.pack(l, GptqHostLayout.of(l)), l.scales().data(),
+                l.bias() == null ? null : l.bias().data(), mem);
+    }
+
+    /** A tiled layout on the device with its fp16 scales (groups, out) and bias (out, or null). */
+    private static GptqTiledDevice upload(GptqTileLayout t, MemorySegment scales, MemorySegment bias, DeviceMemory mem) {
         return new GptqTiledDevice(t.in(), t.out(), t.groups(), t.bits(), mem.upload(t.qtiles()),
-                mem.upload(MemorySegment.ofArray(t.zeros16())), mem.upload(l.scales().data()), mem.upload(t.tileGroup()),
-                t.perm() == null ? 0 : mem.upload(t.perm()), l.bias() == null ? 0 : mem.upload(l.bias().data()));
+                mem.upload(MemorySegment.ofArray(t.zeros16())), mem.upload(scales), mem.upload(t.tileGroup()),
+                t.perm() == null ? 0 : mem.upload(t.perm()), bias == null ? 0 : mem.upload(bias));
     }
 
     private static GptqDevice gptq(GptqLinear l, DeviceMemory mem) {
